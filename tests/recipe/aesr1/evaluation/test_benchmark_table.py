@@ -1,0 +1,56 @@
+"""Per-benchmark metrics and the Table 1 layout."""
+
+import numpy as np
+import pytest
+
+from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table, score_benchmark
+from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
+from recipe.aesr1.evaluation.metrics import plcc, plcc_logistic, srcc
+from recipe.aesr1.evaluation.paper_reference import TABLE1_ROWS
+
+LABELS = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 0.6])
+SAMPLES = [[0.2], [0.25], [0.6], [0.65], [0.8], [None]]
+
+
+def test_score_benchmark_drops_and_counts_failures():
+    got = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), n_resamples=50)
+    kept = np.array([0.2, 0.25, 0.6, 0.65, 0.8])
+    assert got.values["plcc"] == pytest.approx(plcc(kept, LABELS[:5]))
+    assert got.values["srcc"] == pytest.approx(srcc(kept, LABELS[:5]))
+    assert (got.n_images, got.n_scored, got.failed_images) == (6, 5, 1)
+    low, high = got.intervals["plcc"]
+    assert low <= got.values["plcc"] <= high
+
+
+def test_logistic_mode_reports_fitted_plcc_as_headline():
+    got = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), plcc_mode="logistic", n_resamples=20)
+    kept = np.array([0.2, 0.25, 0.6, 0.65, 0.8])
+    assert got.headline_plcc == pytest.approx(plcc_logistic(kept, LABELS[:5]), nan_ok=True)
+    assert got.values["plcc"] == pytest.approx(plcc(kept, LABELS[:5]))  # raw stays available
+
+
+def test_markdown_table_has_table1_layout_and_average():
+    a = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), n_resamples=20)
+    b = score_benchmark("tad66k", LABELS, [[s] for s in LABELS], ParseFailurePolicy("drop"), n_resamples=20)
+    text = markdown_table({"ckpt": [a, b]}, reference_rows={"Aes-R1 (paper)": TABLE1_ROWS["Aes-R1 (paper)"]})
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("| Model | TAD66K PLCC | TAD66K SRCC | AVA PLCC")  # paper's column order
+    row = lines[2].split(" | ")
+    assert row[1] == "1.0000"  # perfect predictions on tad66k
+    assert row[5] == f"{(1.0 + a.values['plcc']) / 2:.4f}"  # average over benchmarks
+    assert lines[2].endswith("1/12 |")  # failed images / images
+    ref = lines[3].split(" | ")
+    assert ref[1] == "0.4513" and ref[5] == f"{(0.4513 + 0.6702) / 2:.4f}"
+
+
+def test_csv_rows_carry_intervals_and_counts():
+    a = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("fill"), n_resamples=20)
+    (row,) = csv_rows({"ckpt": [a]})
+    assert row["n_scored"] == 6 and row["failed_samples"] == 1
+    assert row["plcc_ci_low"] <= row["plcc"] <= row["plcc_ci_high"]
+
+
+def test_paper_average_matches_the_printed_one():
+    row = TABLE1_ROWS["Aes-R1 (paper)"]
+    assert np.mean([v[0] for v in row.values()]) == pytest.approx(0.6337, abs=1e-4)
+    assert np.mean([v[1] for v in row.values()]) == pytest.approx(0.6186, abs=1e-4)
