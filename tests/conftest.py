@@ -1,0 +1,7 @@
+"""Test-suite setup. Our tests are not a package (verl's wheel installs one named ``tests``), so
+helpers that several test files share are put on ``sys.path`` here."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reward_fns"))
