@@ -34,6 +34,7 @@ setup(
     },
     entry_points={
         "console_scripts": [],
-        "verl.plugins": [],
+        # Imported by verl in the driver and in every Ray worker (verl swallows its import errors).
+        "verl.plugins": ["aesr1 = recipe.aesr1.plugin"],
     },
 )
