@@ -1,0 +1,209 @@
+"""Shared writer: a converter's LabelSet -> validated images -> sharded parquet + manifest + report.
+
+Output folder::
+
+    <out>/table/<split>-00000-of-00003.parquet   evaluation table (layout b)
+    <out>/rl/<split>-00000-of-00003.parquet      RLHFDataset prompts (layout a)
+    <out>/manifest.json                          sources + checksums, split, normalisation, counts, files
+    <out>/report.jsonl                           every label issue and skipped image, with its reason
+    <out>/.shards/<shard>.json                   resume state: one per finished shard
+
+Resume: a shard whose state file records the same fingerprint (its records, their image files'
+size and mtime, the options, its index offset) and whose parquet files still have the recorded
+sha256 is reused; anything else is redone. Images are processed in parallel worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+
+from tqdm import tqdm
+
+from data_prep.images import ImageOptions, ImageResult, load_image
+from data_prep.layouts import LAYOUTS, SCHEMAS, image_cell, rl_row, table_row
+from data_prep.manifest import CONVERTER_VERSION, build_manifest
+from data_prep.parquet_io import (
+    remove_temporaries, sha256_file, write_json_atomic, write_jsonl_atomic, write_parquet_atomic,
+)
+from data_prep.records import LabelSet, Record
+from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards
+
+STATE_DIR = ".shards"
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """Options of the shared writer (image options are in ``image``)."""
+
+    image: ImageOptions = field(default_factory=ImageOptions)
+    layouts: tuple[str, ...] = LAYOUTS
+    workers: int = 1
+    shard_bytes: int = DEFAULT_SHARD_BYTES
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = set(self.layouts) - set(LAYOUTS)
+        if unknown or not self.layouts:
+            raise ValueError(f"layouts must be a non-empty subset of {LAYOUTS}, got {self.layouts}")
+
+
+def _file_stamp(path: str) -> list:
+    try:
+        stat = os.stat(path)
+        return [stat.st_size, stat.st_mtime_ns]
+    except OSError:
+        return [None, None]
+
+
+def shard_fingerprint(shard: Shard, index_offset: int, options: WriteOptions) -> str:
+    """sha256 of everything a shard's bytes depend on."""
+    payload = {
+        "version": CONVERTER_VERSION, "name": shard.name, "index_offset": index_offset, "layouts": list(options.layouts),
+        "image": asdict(options.image),
+        "records": [[*asdict(record).values(), *_file_stamp(record.image_path)] for record in shard.records],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _reusable_state(out: Path, shard: Shard, fingerprint: str, layouts: tuple[str, ...]) -> dict | None:
+    state_path = out / STATE_DIR / f"{shard.name}.json"
+    if not state_path.is_file():
+        return None
+    state = json.loads(state_path.read_text())
+    if state.get("fingerprint") != fingerprint:
+        return None
+    for layout in layouts:
+        path = out / layout / shard.name
+        if not path.is_file() or sha256_file(path) != state["sha256"].get(layout):
+            return None
+    return state
+
+
+def _skip_entry(record: Record, result: ImageResult) -> dict:
+    return {"stage": "image", "id": record.id, "split": record.split, "reason": result.reason, "detail": result.detail, "file": record.image_path}
+
+
+def _row_group_size(options: WriteOptions) -> int:
+    # Embedded images make rows ~100 KB-1 MB: keep row groups to a few tens of MB for readers.
+    return 64 if options.image.embed else 4096
+
+
+def write_shard(out: Path, shard: Shard, results: list[ImageResult], index_offset: int, fingerprint: str, options: WriteOptions) -> dict:
+    """Write one shard's parquet files, then its state file (the commit point). Returns the state."""
+    tables, skipped, modes = [], [], Counter()
+    for record, result in zip(shard.records, results, strict=True):
+        modes[result.source_mode or "unknown"] += 1
+        if not result.ok:
+            skipped.append(_skip_entry(record, result))
+            continue
+        tables.append(table_row(
+            id=record.id, dataset=record.dataset, split=record.split, score=record.score, raw_score=record.raw_score,
+            vote_count=record.vote_count, vote_std=record.vote_std, width=result.width, height=result.height,
+            image=image_cell(result.data, record.image_path),
+        ))
+    rows = {"table": tables, "rl": [rl_row(row, index_offset + i) for i, row in enumerate(tables)]}
+    digests = {}
+    for layout in options.layouts:
+        path = out / layout / shard.name
+        write_parquet_atomic(rows[layout], SCHEMAS[layout], path, _row_group_size(options))
+        digests[layout] = sha256_file(path)
+    state = {
+        "name": shard.name, "split": shard.split, "fingerprint": fingerprint, "rows": len(tables),
+        "index_offset": index_offset, "sha256": digests, "skipped": skipped, "source_modes": dict(sorted(modes.items())),
+    }
+    write_json_atomic(state, out / STATE_DIR / f"{shard.name}.json")
+    return state
+
+
+def _image_results(executor: Executor | None, shard: Shard, options: WriteOptions, workers: int) -> Iterator[ImageResult]:
+    paths = [record.image_path for record in shard.records]
+    job = partial(load_image, options=options.image)
+    if executor is None:
+        return map(job, paths)
+    return executor.map(job, paths, chunksize=max(1, min(64, len(paths) // (4 * workers))))
+
+
+def _remove_stale(out: Path, shards: list[Shard], layouts: tuple[str, ...]) -> None:
+    """Delete shards of an earlier plan (other names) so the folder holds exactly this run's files."""
+    names = {shard.name for shard in shards}
+    for layout in LAYOUTS:
+        folder = out / layout
+        remove_temporaries(folder)
+        if folder.is_dir():
+            for path in folder.glob("*.parquet"):
+                if path.name not in names or layout not in layouts:
+                    path.unlink()
+    state_folder = out / STATE_DIR
+    remove_temporaries(state_folder)
+    if state_folder.is_dir():
+        for path in state_folder.glob("*.json"):
+            if path.name.removesuffix(".json") not in names:
+                path.unlink()
+
+
+def check_unique_ids(labels: LabelSet) -> None:
+    seen: set[str] = set()
+    for record in labels.records:
+        if record.id in seen:
+            raise ValueError(f"{labels.dataset}: id {record.id!r} appears twice among the records; the converter must report duplicates as issues")
+        seen.add(record.id)
+
+
+def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, on_shard_written: Callable[[dict], None] | None = None) -> dict:
+    """Validate every image of ``labels``, write the parquet shards, the report and the manifest.
+
+    Args:
+        labels: a converter's output.
+        out: output folder (created; earlier shards in it are reused when their fingerprint matches).
+        options: layouts, image options, worker processes, shard size.
+        on_shard_written: called with each freshly written shard's state (tests use it to simulate a crash).
+
+    Returns:
+        The manifest (also written to ``<out>/manifest.json``).
+    """
+    check_unique_ids(labels)
+    out = Path(out).resolve()
+    records = ordered(labels.records)
+    shards = plan_shards(records, options.shard_bytes, options.image.embed)
+    _remove_stale(out, shards, options.layouts)
+    states: list[dict] = []
+    offsets: Counter = Counter()
+    executor = ProcessPoolExecutor(max_workers=options.workers) if options.workers > 1 else None
+    try:
+        with tqdm(total=len(records), desc=f"{labels.dataset} images", unit="img", disable=not options.progress) as bar:
+            for shard in shards:
+                fingerprint = shard_fingerprint(shard, offsets[shard.split], options)
+                state = _reusable_state(out, shard, fingerprint, options.layouts)
+                if state is None:
+                    results = []
+                    for result in _image_results(executor, shard, options, options.workers):
+                        results.append(result)
+                        bar.update(1)
+                    state = write_shard(out, shard, results, offsets[shard.split], fingerprint, options)
+                    if on_shard_written is not None:
+                        on_shard_written(state)
+                else:
+                    bar.update(len(shard.records))
+                offsets[shard.split] += state["rows"]
+                states.append(state)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    label_issues = sorted((issue.as_dict() for issue in labels.issues), key=lambda item: (item["id"], item["reason"]))
+    image_skips = [item for state in states for item in state["skipped"]]
+    write_jsonl_atomic(label_issues + image_skips, out / "report.jsonl")
+    manifest = build_manifest(
+        dataset=labels.dataset, source_files=labels.source_files, split_definition=labels.split_definition,
+        normalisation=labels.normalisation, image_options=options.image, layouts=options.layouts,
+        shard_states=states, label_issues=label_issues, listed=Counter(record.split for record in records),
+    )
+    write_json_atomic(manifest, out / "manifest.json")
+    return manifest

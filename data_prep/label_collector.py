@@ -1,0 +1,67 @@
+"""Collecting records from label lines: normalisation, range checks and duplicate ids in one place.
+
+Duplicate policy (all datasets): the first line with an id wins; every later line with that id is
+reported as ``duplicate_id`` with its file and line, saying whether its score agreed.
+A score outside the dataset's native scale is reported as ``score_out_of_range`` and not written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from data_prep.normalisation import NATIVE_SCALES, describe, normalise_score
+from data_prep.records import SPLITS, Issue, LabelSet, Record
+
+SCORE_TOLERANCE = 1e-6
+
+
+class LabelCollector:
+    """Accumulates a dataset's records and issues; ``label_set`` hands them to the writer."""
+
+    def __init__(self, dataset: str, method: str):
+        self.dataset = dataset
+        self.method = method
+        self.scale = NATIVE_SCALES[dataset]
+        self.records: dict[str, Record] = {}
+        self.issues: list[Issue] = []
+
+    def add(
+        self, id: str, split: str, raw_score: float, image_path: Path | str, *, file: Path, line: int,
+        vote_count: int | None = None, vote_std: float | None = None,
+    ) -> None:
+        """Add one label line (see the module docstring for duplicates and out-of-range scores)."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        if id in self.records:
+            first = self.records[id]
+            agreement = "same score" if abs(first.raw_score - raw_score) <= SCORE_TOLERANCE else f"conflicting score {raw_score} (kept {first.raw_score})"
+            self.report(id, "duplicate_id", f"{agreement}; first seen in split {first.split}", file, line)
+            return
+        if not self.scale.lo - SCORE_TOLERANCE <= raw_score <= self.scale.hi + SCORE_TOLERANCE:
+            self.report(id, "score_out_of_range", f"{raw_score} outside [{self.scale.lo}, {self.scale.hi}]", file, line)
+            return
+        score = min(1.0, max(0.0, normalise_score(raw_score, self.scale, self.method)))
+        self.records[id] = Record(
+            id=id, dataset=self.dataset, split=split, raw_score=raw_score, score=score,
+            image_path=str(Path(image_path).resolve()), vote_count=vote_count, vote_std=vote_std,
+        )
+
+    def report(self, id: str, reason: str, detail: str, file: Path | str = "", line: int | None = None) -> None:
+        self.issues.append(Issue(id=id, reason=reason, detail=detail, file=str(file), line=line))
+
+    def assign_splits(self, split_of: Callable[[Record], str]) -> None:
+        """Re-assign every record's split (for splits decided after all labels are read)."""
+        self.records = {id: dataclasses.replace(record, split=split_of(record)) for id, record in self.records.items()}
+
+    def remove(self, id: str, reason: str, detail: str) -> None:
+        """Drop a record that was added, reporting why."""
+        del self.records[id]
+        self.report(id, reason, detail)
+
+    def label_set(self, source_files: list[Path], split_definition: dict) -> LabelSet:
+        return LabelSet(
+            dataset=self.dataset, records=list(self.records.values()), issues=self.issues, source_files=list(source_files),
+            split_definition=split_definition, normalisation=describe(self.dataset, self.method),
+        )

@@ -1,0 +1,71 @@
+"""Atomic, reproducible file writes: parquet shards, JSON, JSON lines, and checksums.
+
+A file is written next to its destination under a temporary name and renamed over it, so a
+crash leaves either the old complete file or none — never half a file with the final name.
+Parquet is written without timestamps, so the same rows give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TMP_SUFFIX = ".tmp"
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_parquet_atomic(rows: list[dict], schema: pa.Schema, path: Path, row_group_size: int) -> None:
+    """Write ``rows`` (dicts matching ``schema``) to ``path`` atomically, zstd-compressed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, tmp, row_group_size=max(1, row_group_size), compression="zstd")
+    _replace(tmp, path)
+
+
+def write_json_atomic(data: object, path: Path) -> None:
+    """Write ``data`` as indented, key-sorted JSON atomically."""
+    write_text_atomic(json.dumps(data, indent=2, sort_keys=True) + "\n", path)
+
+
+def write_jsonl_atomic(items: Iterable[dict], path: Path) -> None:
+    """Write one key-sorted JSON object per line atomically."""
+    write_text_atomic("".join(json.dumps(item, sort_keys=True) + "\n" for item in items), path)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    tmp.write_text(text, encoding="utf-8")
+    _replace(tmp, path)
+
+
+def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks (files may be GBs)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Delete temporary files a crashed run left in ``folder``."""
+    if folder.is_dir():
+        for leftover in folder.glob(f".*{TMP_SUFFIX}"):
+            leftover.unlink()
