@@ -73,17 +73,18 @@ def group_stats(batch: Batch, ddof: int = 1) -> GroupStats:
     return GroupStats(mean, var, count)
 
 
-def comparison_weights(stats: GroupStats, pair_mask: np.ndarray | None = None) -> np.ndarray:
-    """(N, N) weights that average over the comparable ``j != i`` (rows of images with none are 0).
-
-    ``pair_mask`` (N, N) bool, optional, removes further pairs before the average is normalised.
-    """
+def comparison_weights(stats: GroupStats) -> torch.Tensor:
+    """(N, N) float32 weights that average over the comparable ``j != i`` (rows with none are all 0)."""
     n = stats.count.shape[0]
-    allowed = stats.comparable[None, :] & ~np.eye(n, dtype=bool)
-    if pair_mask is not None:
-        allowed &= pair_mask
-    per_row = allowed.sum(axis=1, keepdims=True)
-    return np.where(allowed, 1.0 / np.maximum(per_row, 1), 0.0)
+    allowed = torch.from_numpy(stats.comparable)[None, :] & ~torch.eye(n, dtype=torch.bool)
+    per_row = allowed.sum(dim=1, keepdim=True).clamp_(min=1)
+    return allowed.float().div_(per_row)
+
+
+def label_order(gt: np.ndarray) -> torch.Tensor:
+    """(N, N) float32 ``sign(s_i - s_j)``: +1 where image i is rated higher, 0 for ties."""
+    labels = torch.from_numpy(gt)
+    return torch.sign(labels[:, None] - labels[None, :]).float()  # compared in float64: no false ties
 
 
 # Rows of images processed at once: bounds the (rows, K, N) float32 buffer to ~64 MB at N = 4096.
@@ -93,8 +94,8 @@ _ROW_CHUNK = 1024
 def pairwise_average(
     preds: np.ndarray,
     mean: np.ndarray,
-    scale: np.ndarray,
-    weights: np.ndarray,
+    scale: torch.Tensor,
+    weights: torch.Tensor,
     link: Callable[[torch.Tensor], torch.Tensor],
 ) -> np.ndarray:
     """``out[i, k] = sum_j weights[i, j] * link((preds[i, k] - mean[j]) * scale[i, j])``, vectorised.
@@ -105,20 +106,18 @@ def pairwise_average(
 
     Args:
         preds: (N, K) predictions. mean: (N,) comparator means mu_j.
-        scale: (N, N) factor applied to each difference. weights: (N, N) averaging weights.
-        link: elementwise torch function of the scaled differences (may work in place).
+        scale: (N, N) float32 factor applied to each difference. weights: (N, N) float32 averaging weights.
+        link: elementwise torch function of the scaled differences; it may (and should, for speed)
+            work in place on its argument, a fresh buffer.
     Returns:
         (N, K) float64.
     """
     n, k = preds.shape
     o = torch.from_numpy(np.ascontiguousarray(preds, dtype=np.float32))
-    s = torch.from_numpy(np.ascontiguousarray(scale, dtype=np.float32))
-    w = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32))
-    shift = torch.from_numpy(np.ascontiguousarray(mean, dtype=np.float32))[None, :] * s  # mu_j * scale_ij
+    neg_shift = torch.from_numpy(np.ascontiguousarray(mean, dtype=np.float32))[None, :] * -scale  # -mu_j * scale_ij
     out = torch.empty((n, k), dtype=torch.float32)
     for start in range(0, n, _ROW_CHUNK):
         rows = slice(start, min(start + _ROW_CHUNK, n))
-        arg = o[rows, :, None] * s[rows, None, :]
-        arg.sub_(shift[rows, None, :])
-        out[rows] = torch.bmm(link(arg), w[rows, :, None])[:, :, 0]
+        arg = torch.addcmul(neg_shift[rows, None, :], o[rows, :, None], scale[rows, None, :])
+        out[rows] = link(arg).mul_(weights[rows, None, :]).sum(dim=-1)
     return out.double().numpy()

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from reward_fns.batch import as_batch, comparison_weights, group_stats, pairwise_average
+from reward_fns.batch import as_batch, comparison_weights, group_stats, label_order, pairwise_average
 
 # A prediction 0.1 above a lower-rated image's mean (a typical label gap on [0, 1]) scores
 # sigmoid(1) = 0.73; 0.3 above scores 0.95.
@@ -42,10 +42,8 @@ def consistency_reward(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, tau: f
         raise ValueError(f"consistency_reward: tau must be > 0, got {tau}")
     batch = as_batch(preds, valid, gt, "consistency_reward")
     stats = group_stats(batch, ddof=1)
-    diff = batch.gt[:, None] - batch.gt[None, :]
-    allowed = comparison_weights(stats) > 0
-    gap = np.where(allowed, np.abs(diff), 0.0)  # gap-aware weight
-    total = gap.sum(axis=1, keepdims=True)
-    weights = np.where(total > 0, gap / np.where(total > 0, total, 1.0), 0.0)
-    reward = pairwise_average(batch.preds, stats.mean, np.sign(diff) / tau, weights, torch.sigmoid_)
+    labels = torch.from_numpy(batch.gt)
+    gap = (labels[:, None] - labels[None, :]).abs_().float() * (comparison_weights(stats) > 0)  # gap-aware weight
+    weights = gap / gap.sum(dim=1, keepdim=True).clamp_(min=torch.finfo(torch.float32).tiny)
+    reward = pairwise_average(batch.preds, stats.mean, label_order(batch.gt) / tau, weights, torch.sigmoid_)
     return np.where(batch.valid, reward, 0.0)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from reward_fns.batch import as_batch, comparison_weights, group_stats, pairwise_average
+from reward_fns.batch import GroupStats, as_batch, comparison_weights, group_stats, label_order, pairwise_average
 
 # "A small positive constant to avoid division-by-zero" (Eq. 3); the released code uses 1e-6.
 GAMMA = 1e-6
@@ -62,26 +62,26 @@ def rank_reward(
         raise ValueError(f"rank_reward: fidelity_eps must be >= 0, got {fidelity_eps}")
     batch = as_batch(preds, valid, gt, "rank_reward")
     stats = group_stats(batch, ddof)
-    diff = batch.gt[:, None] - batch.gt[None, :]
-    target = np.where(diff > 0, 1.0, np.where(diff < 0, 0.0, tie))  # Eq. 5
-    soft = (target > 0.0) & (target < 1.0)  # pairs whose p_c is neither 0 nor 1 (ties with 0 < tie < 1)
+    order = label_order(batch.gt)
     average = comparison_weights(stats)
-    inv_scale = 1.0 / np.sqrt(stats.var[:, None] + stats.var[None, :] + gamma)  # Eq. 3
+    var = torch.from_numpy(stats.var).float()
+    inv_scale = torch.rsqrt(var[:, None] + var[None, :] + gamma)  # Eq. 3
+    ties = order == 0
+    soft = ties & (0.0 < tie < 1.0)  # tied pairs whose p_c is neither 0 nor 1 need both roots of Eq. 4
+    hard = average.masked_fill(soft, 0.0)
+    order.masked_fill_(ties, 1.0 if tie >= 0.5 else -1.0)  # Eq. 5: p_c = 1 (tie = 1, its ">=") or 0 (tie = 0)
 
-    # With p_c in {0, 1}, Eq. 4 reduces to sqrt(Phi(+-z) + e) + sqrt(e), and Phi(x) = erfc(-x / sqrt 2) / 2.
-    sign = np.where(target >= 0.5, 1.0, -1.0)
-    hard = np.where(soft, 0.0, average)
+    # With p_c in {0, 1}, Eq. 4 is sqrt(Phi(+-z) + e) + sqrt(e), and Phi(x) = erfc(-x / sqrt 2) / 2.
     eps = float(fidelity_eps)
-    reward = pairwise_average(
-        batch.preds,
-        stats.mean,
-        -sign * inv_scale / math.sqrt(2.0),
-        hard,
-        lambda x: torch.special.erfc(x).mul_(0.5).add_(eps).sqrt_(),
-    )
-    reward += math.sqrt(eps) * hard.sum(axis=1, keepdims=True)
-    if soft.any():
-        reward += _soft_target_terms(batch.preds, stats.mean, inv_scale, np.where(soft, average, 0.0), tie, eps)
+    scale = inv_scale.mul_(order.mul_(-1.0 / math.sqrt(2.0)))
+    if eps == 0.0:  # sqrt(erfc / 2) = sqrt(erfc) / sqrt 2: fold the constant into the weights
+        reward = pairwise_average(batch.preds, stats.mean, scale, hard / math.sqrt(2.0), lambda x: x.erfc_().sqrt_())
+    else:
+        reward = pairwise_average(batch.preds, stats.mean, scale, hard, lambda x: x.erfc_().mul_(0.5).add_(eps).sqrt_())
+        reward += math.sqrt(eps) * hard.sum(dim=1, keepdim=True).double().numpy()
+    if bool(soft.any()):
+        soft_weights = average.masked_fill(~soft, 0.0).double().numpy()
+        reward += _soft_target_terms(batch.preds, stats, gamma, soft_weights, tie, eps)
     return np.where(batch.valid, reward, 0.0)
 
 
@@ -95,11 +95,11 @@ def thurstone_reward(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, gamma: f
 
 
 def _soft_target_terms(
-    preds: np.ndarray, mean: np.ndarray, inv_scale: np.ndarray, weights: np.ndarray, tie: float, eps: float
+    preds: np.ndarray, stats: GroupStats, gamma: float, weights: np.ndarray, tie: float, eps: float
 ) -> np.ndarray:
     """Eq. 4 on the (usually few) pairs with 0 < p_c < 1, where both square roots are needed."""
     rows, cols = np.nonzero(weights)
-    z = (preds[rows] - mean[cols, None]) * inv_scale[rows, cols, None]  # (P, K), Eq. 3
+    z = (preds[rows] - stats.mean[cols, None]) / np.sqrt(stats.var[rows] + stats.var[cols] + gamma)[:, None]  # Eq. 3
     p = torch.special.ndtr(torch.from_numpy(z)).numpy()
     fidelity = np.sqrt(tie * p + eps) + np.sqrt((1.0 - tie) * (1.0 - p) + eps)  # Eq. 4
     out = np.zeros_like(preds)
