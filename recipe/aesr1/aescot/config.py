@@ -1,0 +1,115 @@
+"""Configuration of the AesCoT pipeline: a structured OmegaConf schema, loaded from YAML plus overrides.
+
+Defaults follow the paper where it gives a value (levels and set sizes: Appendix E.2, Table 6;
+image sources AVA, TAD66K, FLICKR-AES: Appendix E.2) and are marked ``ours`` where it does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from omegaconf import OmegaConf
+
+
+@dataclass
+class EndpointConfig:
+    """One OpenAI-compatible chat-completions endpoint (vLLM, SGLang, a hosted API)."""
+
+    # e.g. a local `vllm serve Qwen/Qwen2.5-VL-72B-Instruct` (the paper used GPT-4.1 as expert).
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "Qwen/Qwen2.5-VL-72B-Instruct"
+    # Name of the environment variable holding the key; the key itself is never logged or written.
+    # null: send the placeholder "EMPTY" (a vLLM server started without --api-key).
+    api_key_env: Optional[str] = "OPENAI_API_KEY"
+    max_concurrency: int = 16  # ours: requests in flight to this endpoint
+    timeout_s: float = 300.0  # ours: per-request timeout
+    max_retries: int = 6  # ours: retries after the first attempt on 429/5xx/connection/malformed
+    backoff_base_s: float = 2.0  # ours: delay before retry i is base * 2**i (jittered), capped below
+    backoff_max_s: float = 120.0
+    temperature: float = 0.7  # ours: the paper gives no sampling parameters for the expert
+    max_tokens: int = 1024  # ours: a critique longer than this is rejected as "truncated"
+    # Send the request key as a header so server logs can be matched with the on-disk request log.
+    request_key_header: Optional[str] = "X-AesCoT-Request-Key"
+
+
+def _judge_defaults() -> EndpointConfig:
+    """Judges default to the expert's server and model, greedy, with a shorter reply."""
+    return EndpointConfig(
+        base_url="${expert.base_url}",
+        model="${expert.model}",
+        api_key_env="${expert.api_key_env}",
+        max_concurrency="${expert.max_concurrency}",  # type: ignore[arg-type]  # interpolated
+        temperature=0.0,
+        max_tokens=512,
+    )
+
+
+@dataclass
+class SamplingConfig:
+    """Balanced sampling over the bad/fair/good levels (Appendix E.2)."""
+
+    # Prepared parquet in the evaluation-table layout (files, directories or globs).
+    inputs: list[str] = field(default_factory=list)
+    split: str = "train"
+    datasets: list[str] = field(default_factory=lambda: ["ava", "tad66k", "flickr_aes"])  # Appendix E.2
+    preset: Optional[str] = "aescot-3k"  # Table 6: aescot-3k | aescot-10k; null to use `size`
+    size: Optional[int] = None  # total kept size, split evenly over the levels
+    seed: int = 0
+    # ours: Table 6 counts are after filtering, so each round asks for target * oversample images and
+    # later rounds top up the levels still short, until the target or max_rounds is reached.
+    oversample: float = 1.25
+    max_rounds: int = 4
+
+
+@dataclass
+class FilterConfig:
+    """The three error types of Sec. 3.2 (e_leak, e_align, e_fact); each can be switched off."""
+
+    leakage: bool = True
+    alignment: bool = True
+    factual: bool = True
+    # Skip the remaining judges once a record is rejected (saves calls; the audit page then shows
+    # "skipped" for them).
+    short_circuit: bool = True
+
+
+@dataclass
+class OutputConfig:
+    dir: str = "outputs/aescot"
+    audit_per_group: int = 25  # kept and rejected records shown on the audit page, each
+    audit_seed: int = 0
+    # Write image bytes into the SFT parquet even when the input table stores only paths.
+    embed_images: bool = False
+
+
+@dataclass
+class AesCoTConfig:
+    expert: EndpointConfig = field(default_factory=EndpointConfig)
+    alignment_judge: EndpointConfig = field(default_factory=_judge_defaults)
+    factual_judge: EndpointConfig = field(default_factory=_judge_defaults)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    filters: FilterConfig = field(default_factory=FilterConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    with_dimension_guide: bool = True  # append the Table 5 guide to the Appendix B prompt
+    retry_failed: bool = False  # on restart, request again the keys whose retries ran out
+    show_progress: bool = True
+
+
+def load_config(path: Optional[str] = None, overrides: Optional[list[str]] = None) -> AesCoTConfig:
+    """Schema defaults, then the YAML file at ``path``, then ``key=value`` overrides; resolved and typed.
+
+    Unknown keys raise (OmegaConf names the key), so a typo never silently falls back to a default.
+    """
+    merged = OmegaConf.structured(AesCoTConfig)
+    if path is not None:
+        merged = OmegaConf.merge(merged, OmegaConf.load(path))
+    if overrides:
+        merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(overrides)))
+    OmegaConf.resolve(merged)
+    return OmegaConf.to_object(merged)  # type: ignore[return-value]
+
+
+def config_to_yaml(config: AesCoTConfig) -> str:
+    """YAML text of a resolved config (holds key *names* only, never key values)."""
+    return OmegaConf.to_yaml(OmegaConf.structured(config))

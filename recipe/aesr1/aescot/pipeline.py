@@ -1,0 +1,282 @@
+"""The AesCoT pipeline (Aes-R1 Sec. 3.2, Fig. 2): sample, critique with the score hidden, filter, export.
+
+Every record flows through: expert critique -> programmatic checks (truncation, SFT format, score
+leakage) -> alignment judge (critique only) -> factual judge (image + critique). A record is kept
+when every error type is zero (D_AesCoT = F(D_CoT), ||E_i|| = 0). Sampling runs in rounds until each
+level holds its target count of kept records (Table 6 counts are after filtering) or the pool or the
+round budget runs out; surplus kept records beyond the target are marked, not exported.
+
+Resumability: every finished request is in ``requests.jsonl`` (see request_log.py); a rerun with the
+same config recomputes everything else from it, so killing the run at any moment and starting it again
+gives the same final set and never repeats a logged request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from tqdm import tqdm
+
+from recipe.aesr1.aescot import record_result as rr
+from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
+from recipe.aesr1.aescot.config import AesCoTConfig, EndpointConfig
+from recipe.aesr1.aescot.images import data_url, image_bytes, image_digest
+from recipe.aesr1.aescot.leakage import find_leakage
+from recipe.aesr1.aescot.levels import LEVELS, target_sizes
+from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
+from recipe.aesr1.aescot.requests import (
+    alignment_messages,
+    factual_messages,
+    generation_messages,
+    parse_level,
+    parse_unsupported_claims,
+    payload_for_key,
+)
+from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, order_by_level, read_candidates, read_images
+from recipe.aesr1.aescot.sampling import round_request
+from recipe.aesr1.aescot.sft_export import sft_target
+from reward_fns.parsing import parse_answer
+
+REQUEST_LOG_NAME = "requests.jsonl"
+
+
+@dataclass
+class PipelineRun:
+    """Everything a run decided, in deterministic order (level, then seeded sample order)."""
+
+    results: list[rr.RecordResult]
+    images: dict[str, dict[str, Any]]  # record_id -> {bytes, path}, for every sampled record
+    target: dict[str, int]
+    available: dict[str, int]  # eligible candidates per level
+    rounds: int
+    requests_made: int  # HTTP attempts in this process (0 when everything came from the log)
+    torn_log_bytes: int  # bytes of a torn last log line cut off on open (a kill during a write)
+
+    @property
+    def kept(self) -> list[rr.RecordResult]:
+        return [r for r in self.results if r.status == rr.KEPT]
+
+    def shortfall(self) -> dict[str, int]:
+        counts = {level: 0 for level in LEVELS}
+        for result in self.kept:
+            counts[result.level] += 1
+        return {level: max(0, self.target[level] - counts[level]) for level in LEVELS}
+
+
+@contextmanager
+def exclusive_dir(directory: Path) -> Iterator[None]:
+    """One run per output directory: two writers on one request log would duplicate requests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise RuntimeError(f"another AesCoT run holds {directory / '.lock'}") from error
+        yield  # the OS drops the lock when the process dies, so a killed run never blocks a restart
+
+
+def _require_text(text: str) -> None:
+    if not text.strip():
+        raise ValueError("empty critique")
+
+
+class _RecordProcessor:
+    """Runs the stages for one record at a time; owns the log and the endpoints of one run."""
+
+    def __init__(self, config: AesCoTConfig, log: RequestLog, endpoints: dict[str, ChatEndpoint]):
+        self.config = config
+        self.log = log
+        self.endpoints = endpoints
+        self.requests_made = 0
+
+    async def _request(
+        self, stage: str, record_id: str, messages: list, digest: str | None, validate: Callable[[str], object]
+    ) -> LogEntry:
+        endpoint = self.endpoints[stage]
+        params = {"temperature": endpoint.config.temperature, "max_tokens": endpoint.config.max_tokens}
+        key = request_key(stage, record_id, payload_for_key(endpoint.config.model, messages, digest, **params))
+        logged = self.log.get(key)
+        if logged is not None and (logged.ok or not self.config.retry_failed):
+            return logged
+        result = await endpoint.complete(messages, validate, request_key=key)
+        self.requests_made += result.attempts
+        # No await between the reply and this durable write: a cancelled task never loses a reply it
+        # has accepted, and a reply is accepted only here.
+        entry = LogEntry(key, stage, record_id, OUTCOME_OK if result.ok else OUTCOME_FAILED, result.text,
+                         result.finish_reason, result.attempts, result.error, endpoint.config.model)
+        self.log.append(entry)
+        return entry
+
+    async def process(self, candidate: Candidate, image: dict[str, Any], round_index: int) -> rr.RecordResult:
+        c = candidate
+        result = rr.RecordResult(c.record_id, c.dataset, c.id, c.split, c.score, c.raw_score, c.level, round_index)
+        filters = self.config.filters
+        # Every stage starts as skipped (or off); the stages that run overwrite their verdict.
+        for stage, enabled in (("leakage", filters.leakage), ("alignment", filters.alignment),
+                               ("factual", filters.factual)):
+            result.verdicts[stage] = rr.SKIPPED if enabled else rr.OFF
+        try:
+            data = image_bytes(image, where=f"{c.file} row {c.row}")
+            url, digest = data_url(data), image_digest(data)
+        except (ValueError, OSError) as error:
+            result.errors["image"] = str(error)
+            result.reject(rr.IMAGE_UNREADABLE)
+            return result
+        generated = await self._request(
+            "generate", c.record_id, generation_messages(c.score, url, self.config.with_dimension_guide), digest,
+            _require_text,
+        )
+        if not generated.ok:
+            result.errors["generate"] = generated.error or ""
+            result.reject(rr.GENERATION_FAILED)
+            return result
+        critique = (generated.text or "").strip()
+        result.critique, result.finish_reason = critique, generated.finish_reason
+
+        # Programmatic checks: cheap, always all run.
+        if generated.finish_reason == "length":
+            result.reject(rr.TRUNCATED)
+        parsed = parse_answer(sft_target(critique, c.score))
+        if not parsed.format_ok or parsed.score is None or abs(parsed.score - round(c.score, 2)) > 1e-9:
+            result.errors["format"] = parsed.reason
+            result.reject(rr.FORMAT)
+        if filters.leakage:
+            verdict = find_leakage(critique, c.score)
+            result.leakage = [{"code": f.code, "text": f.text} for f in verdict.findings]
+            result.verdicts["leakage"] = rr.REJECT if verdict.leaked else rr.PASS
+            if verdict.leaked:
+                result.reject(rr.LEAKAGE)
+
+        # Judges: skipped once rejected when short_circuit is on.
+        def should_skip() -> bool:
+            return filters.short_circuit and bool(result.reasons)
+
+        if filters.alignment and not should_skip():
+            judged = await self._request("alignment", c.record_id, alignment_messages(critique), None, parse_level)
+            if not judged.ok:
+                result.errors["alignment"] = judged.error or ""
+                result.verdicts["alignment"] = rr.FAILED
+                result.reject(rr.ALIGNMENT_JUDGE_FAILED)
+            else:
+                result.predicted_level = parse_level(judged.text or "")
+                aligned = result.predicted_level == c.level
+                result.verdicts["alignment"] = rr.PASS if aligned else rr.REJECT
+                if not aligned:
+                    result.reject(rr.MISALIGNED)
+
+        if filters.factual and not should_skip():
+            judged = await self._request(
+                "factual", c.record_id, factual_messages(critique, url), digest, parse_unsupported_claims
+            )
+            if not judged.ok:
+                result.errors["factual"] = judged.error or ""
+                result.verdicts["factual"] = rr.FAILED
+                result.reject(rr.FACTUAL_JUDGE_FAILED)
+            else:
+                result.unsupported_claims = parse_unsupported_claims(judged.text or "")
+                result.verdicts["factual"] = rr.REJECT if result.unsupported_claims else rr.PASS
+                if result.unsupported_claims:
+                    result.reject(rr.FACTUAL_ERROR)
+
+        if not result.reasons:
+            result.status = rr.KEPT
+        return result
+
+
+def _endpoint_configs(config: AesCoTConfig) -> dict[str, EndpointConfig]:
+    stages = {"generate": config.expert}
+    if config.filters.alignment:
+        stages["alignment"] = config.alignment_judge
+    if config.filters.factual:
+        stages["factual"] = config.factual_judge
+    return stages
+
+
+def _mark_surplus(results: list[rr.RecordResult], target: dict[str, int]) -> None:
+    """Keep the first ``target[level]`` kept records of each level in sample order; the rest are surplus."""
+    seen = {level: 0 for level in LEVELS}
+    for result in results:
+        if result.status == rr.KEPT:
+            seen[result.level] += 1
+            if seen[result.level] > target[result.level]:
+                result.status = rr.SURPLUS
+
+
+async def run_pipeline(config: AesCoTConfig) -> PipelineRun:
+    """Run (or resume) the pipeline; returns the decisions. Writing the outputs is ``outputs.write_outputs``.
+
+    Raises:
+        FatalEndpointError: an endpoint refuses every request (bad key, model or URL).
+        ValueError / FileNotFoundError: bad config or input tables (the message names the key or file).
+    """
+    sampling = config.sampling
+    target = target_sizes(sampling.preset, sampling.size)
+    candidates = read_candidates(expand_inputs(list(sampling.inputs)), sampling.split, list(sampling.datasets))
+    pools = order_by_level(candidates, sampling.seed)
+    out_dir = Path(config.output.dir)
+    results: list[rr.RecordResult] = []
+    images: dict[str, dict[str, Any]] = {}
+    taken = {level: 0 for level in LEVELS}
+    kept = {level: 0 for level in LEVELS}
+    rounds = 0
+    with exclusive_dir(out_dir), RequestLog(out_dir / REQUEST_LOG_NAME) as log:
+        async with AsyncExitStack() as stack:
+            endpoints = {
+                stage: await stack.enter_async_context(ChatEndpoint(endpoint_config, stage))
+                for stage, endpoint_config in _endpoint_configs(config).items()
+            }
+            processor = _RecordProcessor(config, log, endpoints)
+            for round_index in range(1, sampling.max_rounds + 1):
+                want = round_request(target, kept, sampling.oversample)
+                batch: list[Candidate] = []
+                for level in LEVELS:
+                    batch += pools.pools[level][taken[level] : taken[level] + want[level]]
+                    taken[level] = min(len(pools.pools[level]), taken[level] + want[level])
+                if not batch:
+                    break
+                rounds = round_index
+                round_images = read_images(batch)
+                images.update(round_images)
+                round_results = await _run_batch(processor, batch, round_images, round_index, config.show_progress)
+                results += round_results
+                for result in round_results:
+                    kept[result.level] += result.status == rr.KEPT
+    # Deterministic order whatever the completion order: level, then seeded sample order (round order
+    # is sample order within a level).
+    position = {c.record_id: i for level in LEVELS for i, c in enumerate(pools.pools[level])}
+    results.sort(key=lambda r: (LEVELS.index(r.level), position[r.record_id]))
+    _mark_surplus(results, target)
+    return PipelineRun(results, images, target, pools.available(), rounds, processor.requests_made,
+                       log.torn_tail_bytes)
+
+
+async def _run_batch(
+    processor: _RecordProcessor, batch: list[Candidate], images: dict[str, dict[str, Any]], round_index: int,
+    show_progress: bool,
+) -> list[rr.RecordResult]:
+    progress = tqdm(total=len(batch), desc=f"AesCoT round {round_index}", disable=not show_progress)
+
+    async def one(candidate: Candidate) -> rr.RecordResult:
+        result = await processor.process(candidate, images[candidate.record_id], round_index)
+        progress.update(1)
+        return result
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(candidate)) for candidate in batch]
+    except* FatalEndpointError as errors:
+        raise errors.exceptions[0] from None
+    finally:
+        progress.close()
+    return [task.result() for task in tasks]
+
+
+def run(config: AesCoTConfig) -> PipelineRun:
+    """Synchronous entry: ``asyncio.run(run_pipeline(config))``."""
+    return asyncio.run(run_pipeline(config))
+
