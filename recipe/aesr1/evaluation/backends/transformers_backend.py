@@ -1,0 +1,145 @@
+"""Hugging Face transformers ``generate`` backend for Qwen2-VL / Qwen2.5-VL checkpoints (CPU-capable).
+
+The slow path, for CPUs, debugging and the tests; vLLM is the throughput path for real checkpoints.
+It is the only backend that sees the full logits, so it gives the exact average token entropy.
+
+Inputs are built from the tokenizer's chat template and the image processor, without
+``AutoProcessor``: Qwen's processor insists on a video processor, which needs torchvision, and
+torchvision does not import beside the CPU torch of this project. Building them here is what the
+processor does for one image: template the chat, run the image processor (PIL backend when
+torchvision is missing), repeat the image pad token once per merged patch, and mark image tokens in
+``mm_token_type_ids`` for transformers versions whose M-RoPE needs it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from recipe.aesr1.evaluation.backends.base import Sample, SamplingSettings, split_prompt
+from recipe.aesr1.evaluation.entropy import token_entropy_from_logits
+
+
+def load_image_processor(model_path: str, **overrides):
+    """``AutoImageProcessor`` when it can load, else Qwen2-VL's PIL image processor (no torchvision)."""
+    try:
+        from transformers import AutoImageProcessor
+
+        return AutoImageProcessor.from_pretrained(model_path, **overrides)
+    except ImportError:  # transformers >= 5 makes the Auto class require torchvision
+        from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+        return Qwen2VLImageProcessorPil.from_pretrained(model_path, **overrides)
+
+
+def _chat_template(tokenizer, model_path: str) -> str:
+    """The tokenizer's template, else the processor's ``chat_template.jinja``/``.json`` of the checkpoint."""
+    if tokenizer.chat_template:
+        return tokenizer.chat_template
+    root = Path(model_path)
+    if (root / "chat_template.jinja").is_file():
+        return (root / "chat_template.jinja").read_text()
+    if (root / "chat_template.json").is_file():
+        return json.loads((root / "chat_template.json").read_text())["chat_template"]
+    raise ValueError(f"{model_path}: no chat template in the tokenizer, chat_template.jinja or chat_template.json")
+
+
+class TransformersBackend:
+    """Samples responses with ``model.generate``, one image at a time.
+
+    Args:
+        model_path: a local checkpoint directory (model, tokenizer, preprocessor config).
+        device: torch device string; ``"auto"`` picks CUDA when available.
+        dtype: ``"auto"`` keeps the checkpoint's dtype; or ``"float32"``, ``"bfloat16"``...
+        max_pixels: optional cap on image pixels for the image processor (memory/speed on CPU).
+    """
+
+    name = "hf"
+
+    def __init__(self, model_path: str, device: str = "auto", dtype: str = "auto", max_pixels: int | None = None):
+        from transformers import AutoModelForImageTextToText, AutoTokenizer
+
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        overrides = {"max_pixels": max_pixels} if max_pixels else {}
+        self.image_processor = load_image_processor(model_path, **overrides)
+        torch_dtype = dtype if dtype == "auto" else getattr(torch, dtype)
+        self.model = AutoModelForImageTextToText.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
+        self.chat_template = _chat_template(self.tokenizer, model_path)
+        self.image_token_id = self.model.config.image_token_id
+        self.image_token = self.tokenizer.convert_ids_to_tokens(self.image_token_id)
+        self.eos_ids = self._eos_ids()
+        self.pass_mm_token_types = "mm_token_type_ids" in inspect.signature(self.model.forward).parameters
+
+    def _eos_ids(self) -> list[int]:
+        ids = self.model.generation_config.eos_token_id
+        ids = [ids] if isinstance(ids, int) else list(ids or [])
+        vocab = len(self.tokenizer)
+        ids = [i for i in ids if i < vocab]  # a config copied from a larger model may name absent ids
+        if self.tokenizer.eos_token_id is not None and self.tokenizer.eos_token_id not in ids:
+            ids.append(self.tokenizer.eos_token_id)
+        if not ids:
+            raise ValueError("the checkpoint names no end-of-sequence token in its tokenizer or generation config")
+        return ids
+
+    def _inputs(self, image: Image.Image, prompt: str) -> dict[str, torch.Tensor]:
+        before, after = split_prompt(prompt)
+        content = [{"type": "text", "text": before}, {"type": "image"}, {"type": "text", "text": after}]
+        text = self.tokenizer.apply_chat_template(
+            [{"role": "user", "content": content}],
+            chat_template=self.chat_template,
+            add_generation_prompt=True,
+            tokenize=False,
+        )
+        if text.count(self.image_token) != 1:
+            raise ValueError(f"chat template produced {text.count(self.image_token)} {self.image_token!r} tokens, expected 1")
+        vision = self.image_processor(images=[image.convert("RGB")], return_tensors="pt")
+        n_tokens = int(vision["image_grid_thw"][0].prod()) // self.image_processor.merge_size**2
+        text = text.replace(self.image_token, self.image_token * n_tokens)
+        inputs = dict(self.tokenizer([text], return_tensors="pt"))
+        inputs.update(vision)
+        if self.pass_mm_token_types:
+            inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.image_token_id).long()
+        return {k: v.to(self.device) for k, v in inputs.items()}
+
+    @torch.no_grad()
+    def generate(
+        self, images: Sequence[Image.Image], prompt: str, sampling: SamplingSettings, seeds: Sequence[int]
+    ) -> list[list[Sample]]:
+        results = []
+        for image, seed in zip(images, seeds, strict=True):
+            torch.manual_seed(seed)  # generate() takes no generator; per-image seeding keeps resume exact
+            inputs = self._inputs(image, prompt)
+            do_sample = sampling.temperature > 0
+            out = self.model.generate(
+                **inputs,
+                max_new_tokens=sampling.max_new_tokens,
+                do_sample=do_sample,
+                temperature=sampling.temperature if do_sample else None,
+                top_p=sampling.top_p if do_sample else None,
+                top_k=None,
+                num_return_sequences=sampling.n,
+                eos_token_id=self.eos_ids,
+                pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0],
+                output_logits=True,
+                return_dict_in_generate=True,
+            )
+            generated = out.sequences[:, inputs["input_ids"].shape[1] :]
+            # logits: one (n, V) tensor per step -> (n, steps, V); raw logits, before top-p masking
+            entropy = token_entropy_from_logits(torch.stack(out.logits, dim=1), sampling.temperature)
+            results.append([self._sample(generated[i], entropy[i]) for i in range(generated.shape[0])])
+        return results
+
+    def _sample(self, tokens: torch.Tensor, entropy: torch.Tensor) -> Sample:
+        """Cut at the first end-of-sequence token (kept, as verl's response mask keeps it)."""
+        is_eos = torch.isin(tokens, torch.tensor(self.eos_ids, device=tokens.device))
+        length = int(is_eos.nonzero()[0, 0]) + 1 if is_eos.any() else tokens.shape[0]
+        text = self.tokenizer.decode(tokens[:length], skip_special_tokens=True)
+        return Sample(text, length, float(entropy[:length].sum()), "full_vocab")

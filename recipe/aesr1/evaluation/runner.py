@@ -1,0 +1,272 @@
+"""Evaluate one checkpoint on benchmark tables: predictions (resumable) -> metrics -> table and plots.
+
+Output folder of a run::
+
+    run.json                     model, backend, prompt hash, sampling settings (checked on resume)
+    predictions/<benchmark>.jsonl one line per image, appended as produced (see predictions.py)
+    metrics.json                 per-benchmark metrics with bootstrap intervals, failure counts,
+                                 average token entropy, critique checks, and the averages
+    table.md, table.csv          Table 1 layout / long format with intervals
+    distribution.png, scatter.png Fig. 1a overlay, prediction vs label per benchmark
+
+Rerunning the same command after a crash scores only the images missing from the predictions.
+Metrics can be recomputed from the predictions alone (``summarize_run``), e.g. with another policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from data_prep.prompts import SCORING_PROMPT
+from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
+from recipe.aesr1.evaluation.backends.base import InferenceBackend, Sample, SamplingSettings, image_seed
+from recipe.aesr1.evaluation.benchmark_data import BenchmarkRow, find_parquet_files, iter_rows
+from recipe.aesr1.evaluation.benchmark_table import (
+    BenchmarkMetrics,
+    average_over_benchmarks,
+    csv_rows,
+    markdown_table,
+    score_benchmark,
+)
+from recipe.aesr1.evaluation.entropy import average_token_entropy
+from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
+from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, decode_table_image
+from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
+from recipe.aesr1.evaluation.plots import plot_distributions, plot_scatter
+from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
+from recipe.aesr1.evaluation.reasoning_checks import summarize_critiques
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Everything that decides the numbers of a run besides the model.
+
+    ``limit`` keeps the first N test images of each benchmark (quick looks; the table says n).
+    ``batch_size`` is how many images go to the backend per call (vLLM batches them; hf loops).
+    """
+
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    policy: ParseFailurePolicy = field(default_factory=ParseFailurePolicy)
+    plcc_mode: str = "raw"
+    split: str = "test"
+    limit: int | None = None
+    batch_size: int = 16
+    n_resamples: int = 1000
+    bootstrap_seed: int = 0
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    prompt: str = SCORING_PROMPT
+
+
+def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
+    return {
+        "model": model,
+        "backend": backend,
+        "prompt_sha256": hashlib.sha256(settings.prompt.encode()).hexdigest(),
+        "sampling": settings.sampling.to_json(),
+        "split": settings.split,
+    }
+
+
+def _check_or_write_header(out_dir: Path, header: dict) -> None:
+    path = out_dir / "run.json"
+    if path.exists():
+        previous = json.loads(path.read_text())
+        changed = sorted(k for k in header if previous.get(k) != header[k])
+        if changed:
+            raise ValueError(
+                f"{path}: this folder holds predictions made with different {changed}; "
+                "resuming would mix them. Use a new output folder."
+            )
+        return
+    write_json_atomic(path, header)
+
+
+def _select_rows(files: Sequence[Path], settings: EvaluationSettings) -> dict[str, list[BenchmarkRow]]:
+    by_benchmark: dict[str, list[BenchmarkRow]] = defaultdict(list)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for row in iter_rows(files, settings.split):
+        if row.id in seen[row.dataset]:
+            raise ValueError(f"benchmark {row.dataset}: image id {row.id!r} appears twice in {list(map(str, files))}")
+        seen[row.dataset].add(row.id)
+        if settings.limit is None or len(by_benchmark[row.dataset]) < settings.limit:
+            by_benchmark[row.dataset].append(row)
+    if not by_benchmark:
+        raise ValueError(f"no rows with split={settings.split!r} in {[str(f) for f in files]}")
+    return dict(by_benchmark)
+
+
+def predict(
+    backend: InferenceBackend,
+    model: str,
+    data: Sequence[str],
+    out_dir: str | Path,
+    settings: EvaluationSettings,
+) -> dict[str, PredictionStore]:
+    """Score every selected image not yet in ``out_dir/predictions``; return the stores by benchmark."""
+    out_dir = Path(out_dir)
+    files = find_parquet_files(data)
+    _check_or_write_header(out_dir, _run_header(model, backend.name, settings))
+    selected = _select_rows(files, settings)
+    stores = {}
+    for benchmark, rows in selected.items():
+        store = PredictionStore(out_dir / "predictions" / f"{benchmark}.jsonl")
+        stores[benchmark] = store
+        todo = {row.id for row in rows if row.id not in store}
+        if not todo:
+            continue
+        labels = {row.id: row.label for row in rows}
+        progress = tqdm(total=len(todo), desc=f"{benchmark}", unit="img", initial=0)
+        batch: list[BenchmarkRow] = []
+        for row in iter_rows(files, settings.split, with_images=True):
+            if row.dataset != benchmark or row.id not in todo:
+                continue
+            batch.append(row)
+            if len(batch) == settings.batch_size:
+                _score_batch(backend, batch, labels, store, settings, benchmark)
+                progress.update(len(batch))
+                batch = []
+        if batch:
+            _score_batch(backend, batch, labels, store, settings, benchmark)
+            progress.update(len(batch))
+        progress.close()
+    return stores
+
+
+def _score_batch(
+    backend: InferenceBackend,
+    rows: Sequence[BenchmarkRow],
+    labels: Mapping[str, float],
+    store: PredictionStore,
+    settings: EvaluationSettings,
+    benchmark: str,
+) -> None:
+    loaded = [decode_table_image(row.image, settings.max_pixels) for row in rows]
+    seeds = [image_seed(settings.sampling.seed, f"{benchmark}/{row.id}") for row in rows]
+    usable = [i for i, image in enumerate(loaded) if image.usable]
+    samples: dict[int, list[Sample]] = {}
+    if usable:
+        outputs = backend.generate(
+            [loaded[i].image for i in usable], settings.prompt, settings.sampling, [seeds[i] for i in usable]
+        )
+        samples = dict(zip(usable, outputs, strict=True))
+    for i, row in enumerate(rows):
+        if not loaded[i].usable:
+            logger.warning("%s/%s: image %s (%s)", benchmark, row.id, loaded[i].status, loaded[i].detail)
+        store.append(
+            {
+                "id": row.id,
+                "dataset": benchmark,
+                "label": labels[row.id],
+                "image_status": loaded[i].status,
+                "image_detail": loaded[i].detail,
+                "seed": seeds[i],
+                "samples": [sample_record(s) for s in samples.get(i, [])],
+            }
+        )
+
+
+def read_predictions(out_dir: Path) -> dict[str, list[dict]]:
+    """Prediction records of a run folder by benchmark, in the column order of Table 1."""
+    folder = out_dir / "predictions"
+    files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"{folder}: no predictions to summarize")
+    found = {path.stem: list(PredictionStore(path).records.values()) for path in files}
+    order = [b for b in BENCHMARK_ORDER if b in found] + sorted(set(found) - set(BENCHMARK_ORDER))
+    return {b: found[b] for b in order}
+
+
+def _sample_objects(record: dict) -> list[Sample]:
+    return [Sample(s["text"], s["n_tokens"], s["entropy_sum"], s["entropy_kind"]) for s in record["samples"]]
+
+
+def benchmark_metrics(records: Sequence[dict], benchmark: str, settings: EvaluationSettings) -> BenchmarkMetrics:
+    """Metrics of one benchmark from its prediction records."""
+    labels = np.array([r["label"] for r in records], dtype=np.float64)
+    scores = [[s["score"] for s in r["samples"]] for r in records]
+    return score_benchmark(
+        benchmark,
+        labels,
+        scores,
+        settings.policy,
+        plcc_mode=settings.plcc_mode,
+        n_resamples=settings.n_resamples,
+        seed=settings.bootstrap_seed,
+    )
+
+
+def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str | None = None) -> dict:
+    """Recompute metrics, tables and plots of a run folder from its predictions; returns metrics.json."""
+    out_dir = Path(out_dir)
+    header = json.loads((out_dir / "run.json").read_text())
+    name = name or Path(header["model"]).name or header["model"]
+    records = read_predictions(out_dir)
+    results, plot_data, per_benchmark = [], {}, {}
+    all_samples: list[Sample] = []
+    for benchmark, recs in records.items():
+        metrics = benchmark_metrics(recs, benchmark, settings)
+        results.append(metrics)
+        kept = apply_policy([[s["score"] for s in r["samples"]] for r in recs], settings.policy)
+        labels = np.array([r["label"] for r in recs])[kept.kept]
+        plot_data[benchmark] = (kept.pred, labels)
+        samples = [s for r in recs for s in _sample_objects(r)]
+        all_samples += samples
+        entropy, kind, tokens = average_token_entropy(samples)
+        reasons: dict[str, int] = defaultdict(int)
+        for r in recs:
+            for s in r["samples"]:
+                reasons[s["reason"]] += 1
+        per_benchmark[benchmark] = {
+            **metrics.to_json(),
+            "unreadable_images": sum(r["image_status"] not in ("ok", "converted", "downscaled") for r in recs),
+            "parse_reasons": dict(reasons),
+            "format_ok_rate": _rate(s["format_ok"] for r in recs for s in r["samples"]),
+            "mean_prediction_spread": float(np.mean(kept.spread)) if kept.spread.size else None,
+            "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
+            "critiques": summarize_critiques((s["text"], s["score"]) for r in recs for s in r["samples"]),
+        }
+    entropy, kind, tokens = average_token_entropy(all_samples)
+    summary = {
+        "model": name,
+        "run": header,
+        "policy": settings.policy.describe(),
+        "plcc_mode": settings.plcc_mode,
+        "bootstrap": {"n_resamples": settings.n_resamples, "seed": settings.bootstrap_seed, "confidence": 0.95},
+        "benchmarks": per_benchmark,
+        "average": {m: average_over_benchmarks(results, m) for m in ("plcc", "srcc", "krcc", "mae")},
+        "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
+    }
+    write_json_atomic(out_dir / "metrics.json", summary)
+    note = (
+        f"\nPLCC: {'raw Pearson' if settings.plcc_mode == 'raw' else 'after 4-parameter logistic fit'}; "
+        f"{settings.policy.describe()}; Fail = images without a parsed score / images.\n"
+    )
+    write_text_atomic(out_dir / "table.md", markdown_table({name: results}, TABLE1_ROWS) + note)
+    write_csv_atomic(out_dir / "table.csv", csv_rows({name: results}))
+    plot_distributions(plot_data, out_dir / "distribution.png", name)
+    plot_scatter(plot_data, {r.benchmark: (r.headline_plcc, r.values["srcc"]) for r in results}, out_dir / "scatter.png")
+    return summary
+
+
+def _rate(flags) -> float | None:
+    flags = list(flags)
+    return sum(flags) / len(flags) if flags else None
+
+
+def evaluate(
+    backend: InferenceBackend, model: str, data: Sequence[str], out_dir: str | Path, settings: EvaluationSettings
+) -> dict:
+    """``predict`` then ``summarize_run``: the whole evaluation of one checkpoint."""
+    predict(backend, model, data, out_dir, settings)
+    return summarize_run(out_dir, settings)

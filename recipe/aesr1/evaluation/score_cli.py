@@ -1,0 +1,152 @@
+"""``aesr1-score``: score your photos with an aesthetic judge, with its reasoning.
+
+    aesr1-score ~/photos --model CKPT --backend vllm --out scores.csv
+    aesr1-score "shoot/*.jpg" --model CKPT --backend hf --top-k 5 --out best.jsonl
+    aesr1-score a.jpg b.png --model gpt-4.1 --backend openai --n 4 --out scores.jsonl
+
+Inputs are files, folders (``--recursive`` for subfolders) and glob patterns. Every input file gets a
+row: ``status`` is ``ok``/``converted``/``downscaled`` when it was scored, ``no_score`` when the model
+gave no parseable answer, or ``missing``/``unreadable``/``too_large`` with the reason in ``detail``.
+``score`` is the mean over ``--n`` samples (``spread`` their std), ``level`` is bad/fair/good
+(Aes-R1 Appendix E.2), ``reasoning`` the critique of the first scored sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from data_prep.prompts import SCORING_PROMPT
+from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_text_atomic
+from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, image_seed
+from recipe.aesr1.evaluation.cli_options import add_backend_args, add_sampling_args, backend_from_args, sampling_from_args
+from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, decode_image
+from recipe.aesr1.evaluation.predictions import sample_record
+from recipe.aesr1.evaluation.reasoning_checks import critique_text, score_level
+
+
+def collect_inputs(inputs: list[str], recursive: bool = False) -> list[Path]:
+    """Files as given (any extension: a wrong one is reported, not hidden), image files in folders, globs."""
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = path.rglob("*") if recursive else path.iterdir()
+            paths += sorted(p for p in found if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        elif any(ch in item for ch in "*?["):
+            paths += sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        else:
+            paths.append(path)  # a missing file gets its own "missing" row
+    return list(dict.fromkeys(paths))
+
+
+def score_files(
+    backend: InferenceBackend,
+    paths: list[Path],
+    sampling: SamplingSettings,
+    batch_size: int = 8,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    prompt: str = SCORING_PROMPT,
+) -> list[dict]:
+    """One result row per path, in input order."""
+    rows: list[dict] = []
+    progress = tqdm(total=len(paths), desc="scoring", unit="img")
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start : start + batch_size]
+        loaded = [decode_image(p, max_pixels) for p in chunk]
+        usable = [i for i, image in enumerate(loaded) if image.usable]
+        outputs = {}
+        if usable:
+            seeds = [image_seed(sampling.seed, str(chunk[i])) for i in usable]
+            generated = backend.generate([loaded[i].image for i in usable], prompt, sampling, seeds)
+            outputs = dict(zip(usable, generated, strict=True))
+        for i, path in enumerate(chunk):
+            rows.append(_row(path, loaded[i].status, loaded[i].detail, [sample_record(s) for s in outputs.get(i, [])]))
+        progress.update(len(chunk))
+    progress.close()
+    return rows
+
+
+def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
+    scores = [s["score"] for s in samples if s["score"] is not None]
+    first = next((s for s in samples if s["score"] is not None), samples[0] if samples else None)
+    if samples and not scores:
+        status, detail = "no_score", f"no parseable answer in {len(samples)} sample(s): " + ", ".join(
+            sorted({s["reason"] for s in samples})
+        )
+    score = float(np.mean(scores)) if scores else None
+    return {
+        "path": str(path),
+        "status": status,
+        "detail": detail,
+        "score": None if score is None else round(score, 4),
+        "spread": None if not scores else round(float(np.std(scores)), 4),
+        "level": score_level(score),
+        "n_scored": len(scores),
+        "n_samples": len(samples),
+        "reasoning": critique_text(first["text"]) if first else "",
+        "response": first["text"] if first else "",
+    }
+
+
+def rank_rows(rows: list[dict]) -> list[dict]:
+    """Scored rows from best to worst (ties keep input order), each with its 1-based ``rank``."""
+    scored = sorted((r for r in rows if r["score"] is not None), key=lambda r: -r["score"])
+    return [{**r, "rank": k} for k, r in enumerate(scored, start=1)]
+
+
+def write_rows(rows: list[dict], out: Path) -> None:
+    """CSV or JSONL by the file extension, written atomically."""
+    if out.suffix.lower() == ".csv":
+        write_csv_atomic(out, rows)
+    elif out.suffix.lower() in (".jsonl", ".json"):
+        write_text_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    else:
+        raise SystemExit(f"--out must end in .csv or .jsonl, got {out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aesr1-score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
+    parser.add_argument("--recursive", action="store_true", help="also look in subfolders of input folders")
+    parser.add_argument("--out", type=Path, help="results file, .csv or .jsonl (default: print only)")
+    parser.add_argument("--top-k", type=int, help="keep the K best images, ranked (best-shot selection)")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per backend call")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="larger images are shrunk first")
+    add_backend_args(parser)
+    add_sampling_args(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    paths = collect_inputs(args.inputs, args.recursive)
+    if not paths:
+        raise SystemExit(f"no image files found in {args.inputs}")
+    rows = score_files(backend_from_args(args), paths, sampling_from_args(args), args.batch_size, args.max_pixels)
+    skipped = [r for r in rows if r["score"] is None]
+    shown = rank_rows(rows)[: args.top_k] if args.top_k else rows
+    for r in shown:
+        score = "  -  " if r["score"] is None else f"{r['score']:.2f}"
+        prefix = f"#{r['rank']:<3d} " if "rank" in r else ""
+        print(f"{prefix}{score} {r['level'] or r['status']:<10s} {r['path']}")
+    if skipped:
+        print(f"\n{len(skipped)} of {len(rows)} file(s) without a score:", file=sys.stderr)
+        for r in skipped:
+            print(f"  {r['path']}: {r['status']} ({r['detail']})", file=sys.stderr)
+    if args.out:
+        write_rows(shown if args.top_k else rows, args.out)
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The OpenAI-compatible backend against a real local HTTP server, and a full evaluation through it."""
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
+from recipe.aesr1.evaluation.metrics import plcc, srcc
+from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate, predict, summarize_run
+from data_prep.prompts import SCORING_PROMPT
+
+# benchmark -> (id, label, prediction the fake judge will read back; None = unparseable answer)
+BENCH = {
+    "ava": [("a1", 0.20, 0.25), ("a2", 0.40, 0.31), ("a3", 0.55, 0.62), ("a4", 0.70, 0.66), ("a5", 0.90, 0.81), ("a6", 0.5, None)],
+    "para": [("p1", 0.10, 0.42), ("p2", 0.30, 0.18), ("p3", 0.60, 0.77), ("p4", 0.80, 0.73)],
+}
+
+
+def _make_tables(tmp_path, h):
+    rows = []
+    for dataset, items in BENCH.items():
+        for image_id, label, pred in items:
+            red = 0 if pred is None else h.red_for(pred)
+            rows.append({"id": image_id, "dataset": dataset, "score": label, "image_bytes": h.png_bytes(red)})
+    rows.append({"id": "t1", "dataset": "ava", "split": "train", "score": 0.5, "image_bytes": h.png_bytes(10)})  # not test
+    # one image on disk referenced by path, one corrupt cell
+    disk = tmp_path / "p5.png"
+    disk.write_bytes(h.png_bytes(h.red_for(0.5)))
+    rows.append({"id": "p5", "dataset": "para", "score": 0.45, "image_path": str(disk)})
+    rows.append({"id": "p6", "dataset": "para", "score": 0.65, "image_bytes": b"not an image"})
+    h.write_table(tmp_path / "eval.parquet", rows)
+    return tmp_path / "eval.parquet"
+
+
+def _backend(url):
+    return make_backend("openai", "fake-judge", base_url=url, api_key="test", image_format="png", concurrency=4)
+
+
+def test_backend_returns_n_samples_and_forwards_settings(fake_judge, helpers):
+    url, judge = fake_judge
+    sampling = SamplingSettings(temperature=0.6, top_p=0.9, max_new_tokens=64, n=3, seed=11)
+    image = Image.open(io.BytesIO(helpers.png_bytes(helpers.red_for(0.42))))
+    (samples,) = _backend(url).generate([image], SCORING_PROMPT, sampling, [123])
+    assert [s.text for s in samples] == ["<think>Balanced composition and pleasing light.</think><answer>0.42</answer>"] * 3
+    body = judge.requests[0]
+    assert (body["n"], body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (3, 0.6, 0.9, 64, 123)
+    text_parts = [p["text"] for p in body["messages"][0]["content"] if p["type"] == "text"]
+    assert "".join(text_parts) == SCORING_PROMPT.replace("<image>", "")  # the training prompt around the image
+
+
+def test_endpoint_ignoring_n_is_topped_up(fake_judge, helpers):
+    url, judge = fake_judge
+    judge.ignore_n = True
+    image = Image.new("RGB", (20, 20), (100, 0, 0))
+    (samples,) = _backend(url).generate([image], SCORING_PROMPT, SamplingSettings(n=3), [5])
+    assert len(samples) == 3 and len(judge.requests) == 3
+    assert [r["seed"] for r in judge.requests] == [5, 6, 7]
+
+
+def test_top_logprobs_give_top_k_entropy(fake_judge, helpers):
+    url, _ = fake_judge
+    image = Image.new("RGB", (20, 20), (100, 0, 0))
+    (samples,) = _backend(url).generate([image], SCORING_PROMPT, SamplingSettings(top_logprobs=4), [0])
+    # 3 tokens, each with 4 equally likely alternatives: entropy log 4 per token
+    assert samples[0].entropy_kind == "top_k" and samples[0].n_tokens == 3
+    assert samples[0].entropy_sum == pytest.approx(3 * math.log(4))
+
+
+def test_evaluation_end_to_end_gives_exact_metrics(fake_judge, tmp_path, helpers):
+    url, judge = fake_judge
+    table = _make_tables(tmp_path, helpers)
+    settings = EvaluationSettings(sampling=SamplingSettings(n=2, max_new_tokens=64), batch_size=3, n_resamples=50)
+    summary = evaluate(_backend(url), "fake-judge", [str(table)], tmp_path / "run", settings)
+
+    ava = summary["benchmarks"]["ava"]
+    pred = np.array([p for _, _, p in BENCH["ava"][:5]])
+    label = np.array([lab for _, lab, _ in BENCH["ava"][:5]])
+    assert ava["values"]["plcc"] == pytest.approx(plcc(pred, label), abs=1e-12)
+    assert ava["values"]["srcc"] == pytest.approx(srcc(pred, label), abs=1e-12)
+    assert (ava["n_images"], ava["n_scored"], ava["failed_images"], ava["failed_samples"]) == (6, 5, 1, 2)
+    assert ava["parse_reasons"] == {"ok": 10, "no_answer_tag": 2}
+
+    para = summary["benchmarks"]["para"]
+    assert para["unreadable_images"] == 1 and para["n_images"] == 6 and para["n_scored"] == 5
+    pred = np.array([0.42, 0.18, 0.77, 0.73, 0.5])
+    label = np.array([0.10, 0.30, 0.60, 0.80, 0.45])
+    assert para["values"]["plcc"] == pytest.approx(plcc(pred, label), abs=1e-12)
+    assert summary["average"]["plcc"] == pytest.approx((ava["values"]["plcc"] + para["values"]["plcc"]) / 2)
+    assert len(judge.requests) == 6 + 5  # the corrupt image and the train row are never sent
+
+    out = tmp_path / "run"
+    table_md = (out / "table.md").read_text()
+    assert "| fake-judge | " in table_md and f"{ava['values']['plcc']:.4f}" in table_md
+    assert "2/12 |" in table_md  # failed images / images
+    assert "Aes-R1 (paper)" in table_md
+    assert json.loads((out / "metrics.json").read_text())["run"]["sampling"]["n"] == 2
+    for plot in ("distribution.png", "scatter.png"):
+        assert Image.open(out / plot).size[0] > 100
+    csv_text = (out / "table.csv").read_text().splitlines()
+    assert csv_text[0].startswith("model,benchmark,n_images") and len(csv_text) == 3
+
+
+class _DiesAfter:
+    """Wraps a backend and raises after ``calls`` generate calls, like a job killed mid-run."""
+
+    def __init__(self, inner, calls):
+        self.inner, self.calls, self.name = inner, calls, inner.name
+
+    def generate(self, *args):
+        if self.calls == 0:
+            raise KeyboardInterrupt("killed")
+        self.calls -= 1
+        return self.inner.generate(*args)
+
+
+def test_interrupted_evaluation_resumes_without_rescoring(fake_judge, tmp_path, helpers):
+    url, judge = fake_judge
+    table = _make_tables(tmp_path, helpers)
+    settings = EvaluationSettings(sampling=SamplingSettings(max_new_tokens=64), batch_size=2, n_resamples=20)
+    with pytest.raises(KeyboardInterrupt):
+        predict(_DiesAfter(_backend(url), calls=2), "fake-judge", [str(table)], tmp_path / "run", settings)
+    done = len(judge.requests)
+    assert done == 4
+    # a kill during a write leaves a partial line: it must be dropped, and that image scored again
+    with (tmp_path / "run" / "predictions" / "ava.jsonl").open("a") as handle:
+        handle.write('{"id": "a5", "datas')
+    predict(_backend(url), "fake-judge", [str(table)], tmp_path / "run", settings)
+    sent = [r["messages"][0]["content"] for r in judge.requests[done:]]
+    assert len(sent) == 11 - done  # every image once over both runs
+    summary = summarize_run(tmp_path / "run", settings)
+    assert summary["benchmarks"]["ava"]["n_images"] == 6 and summary["benchmarks"]["para"]["n_images"] == 6
+
+
+def test_resume_with_other_sampling_settings_is_refused(fake_judge, tmp_path, helpers):
+    url, _ = fake_judge
+    table = _make_tables(tmp_path, helpers)
+    predict(_backend(url), "fake-judge", [str(table)], tmp_path / "run", EvaluationSettings(limit=1))
+    with pytest.raises(ValueError, match="sampling"):
+        predict(_backend(url), "fake-judge", [str(table)], tmp_path / "run", EvaluationSettings(sampling=SamplingSettings(n=4), limit=1))
+
+
+def test_fill_policy_changes_only_the_metric(fake_judge, tmp_path, helpers):
+    url, _ = fake_judge
+    table = _make_tables(tmp_path, helpers)
+    settings = EvaluationSettings(n_resamples=20)
+    predict(_backend(url), "fake-judge", [str(table)], tmp_path / "run", settings)
+    filled = summarize_run(tmp_path / "run", EvaluationSettings(policy=ParseFailurePolicy("fill", 0.5), n_resamples=20))
+    ava = filled["benchmarks"]["ava"]
+    pred = np.array([p if p is not None else 0.5 for _, _, p in BENCH["ava"]])
+    label = np.array([lab for _, lab, _ in BENCH["ava"]])
+    assert ava["n_scored"] == 6 and ava["failed_images"] == 1
+    assert ava["values"]["plcc"] == pytest.approx(plcc(pred, label), abs=1e-12)
+    assert "0.5" in filled["policy"]  # the policy is written into the report
