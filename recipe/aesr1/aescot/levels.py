@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-LEVELS: tuple[str, ...] = ("bad", "fair", "good")
-
-# Lower bounds of the levels: bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1.0] (Sec. 3.2, Appendix E.2).
-FAIR_FROM = 0.4
-GOOD_FROM = 0.7
+# The level bins are shared with data_prep: bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1.0].
+from data_prep.levels import LEVELS, score_level
 
 # Table 6: final composition of the released sets (after filtering), per level.
 AESCOT_SIZES: dict[str, dict[str, int]] = {
@@ -19,11 +16,7 @@ def level_of(score: float) -> str:
     """The level of a normalised score in [0, 1]; raises ValueError outside it (or for NaN)."""
     if not 0.0 <= score <= 1.0:
         raise ValueError(f"score must lie in [0, 1], got {score!r}")
-    if score < FAIR_FROM:
-        return "bad"
-    if score < GOOD_FROM:
-        return "fair"
-    return "good"
+    return score_level(score)
 
 
 def balanced_sizes(total: int) -> dict[str, int]:

@@ -40,7 +40,7 @@ from recipe.aesr1.aescot.requests import (
 from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, order_by_level, read_candidates, read_images
 from recipe.aesr1.aescot.sampling import round_request
 from recipe.aesr1.aescot.sft_export import sft_target
-from reward_fns.parsing import parse_answer
+from reward_fns import parse_answer
 
 REQUEST_LOG_NAME = "requests.jsonl"
 
