@@ -1,0 +1,127 @@
+"""RAPO's group-aware reward hook: verl's synchronous v1 PPO trainer plus the cross-image reward.
+
+verl 0.9.1 scores each output alone in its reward loop (``recipe.aesr1.reward_function`` gives the
+per-sample terms and the parsed score). The rank reward of Aes-R1 (Eqs. 3-5) compares an output with
+the other images of the batch, so it can only be computed once every rollout of the batch is in.
+:class:`RapoTrainer` overrides the one method that runs at that point, ``_compute_advantage``:
+
+1. read ``uid``, ``rm_scores``, ``reward_model`` and ``extra_fields`` of the batch from the TransferQueue;
+2. add the weighted batch terms (Eq. 7: ``r = r_rank + r_abs``) to each output's reward, which verl
+   keeps on the last response token of ``rm_scores``, and write ``rm_scores`` back;
+3. log ``rapo/*`` metrics, then call verl's own ``_compute_advantage`` (GRPO, Eq. 9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import transfer_queue as tq
+from omegaconf import DictConfig
+from tensordict import TensorDict
+from transfer_queue import KVBatchMeta
+
+from recipe.aesr1.rapo_batch_reward import batch_term_rewards
+from recipe.aesr1.rapo_config import check_rapo_config, rank_group_size_from_config
+from recipe.aesr1.rapo_metrics import rapo_step_metrics
+from recipe.aesr1.reward_function import PRED_KEY
+from reward_fns import RewardSpec
+from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
+
+HOOK_FIELDS = ["uid", "rm_scores", "reward_model", "extra_fields"]
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """What the hook needs from one batch of M rows, in the order of ``batch.keys``.
+
+    ``final[i]`` is True for the last output of each rollout session (verl's GRPO reads only those;
+    single-turn rollouts have one output per session, so every row is final).
+    """
+
+    uids: list[str]
+    preds: np.ndarray  # (M,) parsed score, NaN where the answer did not parse
+    gt: np.ndarray  # (M,) label
+    sample_terms: dict[str, np.ndarray]  # term -> (M,) per-sample values from the reward loop
+    rm_scores: list[torch.Tensor]  # M tensors of (response_len,), reward on the last token
+    final: np.ndarray  # (M,) bool
+
+
+def final_outputs(keys: list[str]) -> np.ndarray:
+    """(M,) bool: rows that are the last output of their session (key ``{uid}_{session}_{index}``)."""
+    last: dict[str, tuple[int, int]] = {}
+    for row, key in enumerate(keys):
+        parts = key.rsplit("_", 2)
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise ValueError(f"unexpected TransferQueue key {key!r}; verl writes '{{uid}}_{{session}}_{{index}}'")
+        session, index = f"{parts[0]}_{parts[1]}", int(parts[2])
+        if session not in last or last[session][0] < index:
+            last[session] = (index, row)
+    final = np.zeros(len(keys), dtype=bool)
+    final[[row for _, row in last.values()]] = True
+    return final
+
+
+def read_trajectories(keys: list[str], data: TensorDict, spec: RewardSpec) -> Trajectories:
+    """Unpack the hook's fields as returned by ``tq.kv_batch_get`` (jagged or dense ``rm_scores``)."""
+    infos = []
+    for key, extra in zip(keys, list(data["extra_fields"]), strict=True):
+        info = extra.get("reward_extra_info") if isinstance(extra, dict) else None
+        if not info or PRED_KEY not in info:
+            raise ValueError(
+                f"trajectory {key!r} has no reward_extra_info[{PRED_KEY!r}]: RAPO needs "
+                "reward.custom_reward_function.path=pkg://recipe.aesr1.reward_function"
+            )
+        infos.append(info)
+    rm = data["rm_scores"]
+    rm_rows = [row.clone() for row in (rm.unbind() if rm.is_nested else rm)]
+    return Trajectories(
+        uids=[str(u) for u in list(data["uid"])],
+        preds=np.array([info[PRED_KEY] for info in infos], dtype=np.float64),
+        gt=np.array([float(r["ground_truth"]) for r in list(data["reward_model"])], dtype=np.float64),
+        sample_terms={t: np.array([info[t] for info in infos], dtype=np.float64) for t in spec.sample_terms},
+        rm_scores=rm_rows,
+        final=final_outputs(keys),
+    )
+
+
+class RapoTrainer(PPOTrainerSync):
+    """verl's synchronous PPO trainer with RAPO's batch-level reward added before the advantage."""
+
+    def __init__(self, config: DictConfig):
+        super().__init__(config)
+        self.reward_spec = check_rapo_config(config)
+        self.rank_group_size = rank_group_size_from_config(config)
+
+    def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
+        self._add_batch_terms(batch, metrics)
+        return super()._compute_advantage(batch, metrics)
+
+    def _add_batch_terms(self, batch: KVBatchMeta, metrics: dict) -> None:
+        """Add the weighted batch terms to ``rm_scores`` in the TransferQueue and log ``rapo/*``."""
+        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=HOOK_FIELDS)
+        traj = read_trajectories(list(batch.keys), data, self.reward_spec)
+        rows = np.flatnonzero(traj.final)
+        uids = [traj.uids[i] for i in rows]
+        added = batch_term_rewards(self.reward_spec, uids, traj.preds[rows], traj.gt[rows], self.rank_group_size)
+        for row, value in zip(rows, added.total, strict=True):
+            traj.rm_scores[row][-1] += float(value)
+        if self.reward_spec.batch_terms:
+            nested = torch.nested.as_nested_tensor(traj.rm_scores, layout=torch.jagged)
+            tq.kv_batch_put(
+                keys=batch.keys,
+                partition_id=batch.partition_id,
+                fields=TensorDict({"rm_scores": nested}, batch_size=len(batch.keys)),
+            )
+        terms = {t: v[rows] for t, v in traj.sample_terms.items()} | added.components
+        metrics.update(
+            rapo_step_metrics(
+                uids=uids,
+                preds=traj.preds[rows],
+                gt=traj.gt[rows],
+                term_values=terms,
+                total_reward=[float(traj.rm_scores[i].sum()) for i in rows],
+                response_lengths=[traj.rm_scores[i].numel() for i in rows],
+            )
+        )
