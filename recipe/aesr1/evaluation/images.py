@@ -88,11 +88,13 @@ def decode_image(
         except (OSError, ValueError, SyntaxError) as error:  # truncated or corrupt data
             return LoadedImage(None, "unreadable", str(error) or type(error).__name__)
     image, converted = _to_rgb(image)
-    if image.width * image.height > max_pixels:
-        scale = math.sqrt(max_pixels / (image.width * image.height))
-        size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-        image = image.resize(size, Image.Resampling.LANCZOS)
-        return LoadedImage(image, "downscaled", f"{width}x{height} -> {size[0]}x{size[1]}")
+    if width * height > max_pixels:  # the JPEG draft may already have shrunk part of the way
+        if image.width * image.height > max_pixels:
+            scale = math.sqrt(max_pixels / (image.width * image.height))
+            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+            image = image.resize(size, Image.Resampling.LANCZOS)
+        detail = f"{width}x{height} -> {image.width}x{image.height}" + (f", {converted}" if converted else "")
+        return LoadedImage(image, "downscaled", detail)
     return LoadedImage(image, "converted" if converted else "ok", converted)
 
 

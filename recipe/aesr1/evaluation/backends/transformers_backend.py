@@ -132,8 +132,9 @@ class TransformersBackend:
                 return_dict_in_generate=True,
             )
             generated = out.sequences[:, inputs["input_ids"].shape[1] :]
-            # logits: one (n, V) tensor per step -> (n, steps, V); raw logits, before top-p masking
-            entropy = token_entropy_from_logits(torch.stack(out.logits, dim=1), sampling.temperature)
+            # out.logits: one raw (n, V) tensor per step, before top-p masking; step by step to avoid
+            # a second (n, steps, V) copy. The tuple itself costs steps * n * V floats while it lives.
+            entropy = torch.stack([token_entropy_from_logits(step, sampling.temperature) for step in out.logits], dim=1)
             results.append([self._sample(generated[i], entropy[i]) for i in range(generated.shape[0])])
         return results
 

@@ -1,0 +1,72 @@
+"""Every image file gets a defined outcome: decoded, converted, shrunk, or refused with a reason."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from recipe.aesr1.evaluation.images import decode_image, decode_table_image
+
+
+def _save(image, path, fmt):
+    image.save(path, format=fmt)
+    return path
+
+
+@pytest.mark.parametrize(
+    "image,fmt,status,detail",
+    [
+        (Image.new("RGB", (20, 10), (1, 2, 3)), "PNG", "ok", ""),
+        (Image.new("L", (20, 10), 77), "PNG", "converted", "from L"),  # grayscale
+        (Image.new("CMYK", (20, 10), (0, 50, 100, 0)), "JPEG", "converted", "from CMYK"),
+        (Image.new("RGBA", (20, 10), (255, 0, 0, 0)), "PNG", "converted", "alpha on white"),
+        (Image.new("P", (20, 10)), "GIF", "converted", "from P"),
+        (Image.new("RGB", (20, 10), (9, 9, 9)), "WEBP", "ok", ""),
+        (Image.new("I;16", (20, 10), 40000), "PNG", "converted", "from I"),  # 16-bit grayscale
+    ],
+)
+def test_decodable_images(tmp_path, image, fmt, status, detail):
+    path = _save(image, tmp_path / f"x.{fmt.lower()}", fmt)
+    got = decode_image(path)
+    assert got.status == status and detail in got.detail
+    assert got.image.mode == "RGB" and got.image.size == (20, 10) and got.usable
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    path = _save(Image.new("RGBA", (4, 4), (255, 0, 0, 0)), tmp_path / "t.png", "PNG")
+    assert decode_image(path).image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_large_image_is_downscaled_keeping_aspect(tmp_path):
+    path = _save(Image.new("RGB", (400, 200), (5, 5, 5)), tmp_path / "big.jpg", "JPEG")
+    got = decode_image(path, max_pixels=20_000)
+    assert got.status == "downscaled" and got.usable
+    assert got.image.width * got.image.height <= 20_000
+    assert got.image.width / got.image.height == pytest.approx(2.0, rel=0.05)
+
+
+def test_huge_image_is_refused_before_decoding(tmp_path):
+    path = _save(Image.new("RGB", (300, 300)), tmp_path / "huge.png", "PNG")
+    got = decode_image(path, hard_limit_pixels=50_000)
+    assert got.status == "too_large" and got.image is None and "300x300" in got.detail
+
+
+def test_bad_files_get_a_reason(tmp_path):
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (30, 60, 90)).save(buffer, format="JPEG")
+    (tmp_path / "cut.jpg").write_bytes(buffer.getvalue()[:200])  # truncated download
+    assert decode_image(tmp_path / "missing.png").status == "missing"
+    assert decode_image(tmp_path / "notes.jpg").status == "unreadable"
+    truncated = decode_image(tmp_path / "cut.jpg")
+    assert truncated.status == "unreadable" and truncated.detail
+
+
+def test_table_cells(tmp_path):
+    png = io.BytesIO()
+    Image.new("RGB", (5, 5)).save(png, format="PNG")
+    assert decode_table_image({"bytes": png.getvalue(), "path": None}).status == "ok"
+    _save(Image.new("RGB", (5, 5)), tmp_path / "a.png", "PNG")
+    assert decode_table_image({"bytes": None, "path": str(tmp_path / "a.png")}).status == "ok"
+    assert decode_table_image({"bytes": None, "path": None}).status == "missing"
+    assert decode_table_image(None).status == "unreadable"

@@ -1,0 +1,38 @@
+"""Critique checks: length, dimensions, tone/score consistency, levels."""
+
+import pytest
+
+from recipe.aesr1.evaluation.reasoning_checks import check_critique, critique_text, score_level, summarize_critiques
+
+
+@pytest.mark.parametrize(
+    "response,score,inconsistent",
+    [
+        ("<think>Stunning light, harmonious colors, beautiful mood.</think><answer>0.2</answer>", 0.2, True),  # praise, bad score
+        ("<think>Stunning light, harmonious colors, beautiful mood.</think><answer>0.8</answer>", 0.8, False),  # praise, good score
+        ("<think>Dull, cluttered and blurry.</think><answer>0.9</answer>", 0.9, True),  # criticism, good score
+        ("<think>Dull, cluttered and blurry.</think><answer>0.55</answer>", 0.55, False),  # fair scores never flag
+        ("<think>A photo of a dog.</think><answer>0.1</answer>", 0.1, False),  # no opinion words
+        ("<answer>0.1</answer>", 0.1, False),  # no critique at all
+    ],
+)
+def test_consistency_flags(response, score, inconsistent):
+    assert check_critique(response, score).inconsistent is inconsistent
+
+
+def test_dimensions_and_length():
+    check = check_critique("<think>The lighting is soft; the composition follows thirds; exposure is even.</think>", 0.6)
+    assert check.dimensions == ("light_and_shadow", "composition", "exposure")
+    assert check.n_words == 11
+
+
+def test_summary_rates():
+    summary = summarize_critiques([("<think>Beautiful color.</think>", 0.1), ("<answer>1</answer>", 1.0)])
+    assert summary["n_samples"] == 2 and summary["empty_critique_rate"] == 0.5
+    assert summary["inconsistent_rate"] == 0.5 and summary["dimension_rate"]["color"] == 0.5
+    assert summarize_critiques([]) == {"n_samples": 0}
+
+
+def test_levels_follow_appendix_e2_and_last_think_block_is_used():
+    assert [score_level(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 1.0, None)] == ["bad", "bad", "fair", "fair", "good", "good", ""]
+    assert critique_text("<think>a</think> <think>b</think>") == "b"
