@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from recipe.aesr1.evaluation.backends import BACKENDS, InferenceBackend, SamplingSettings, make_backend
 from recipe.aesr1.evaluation.failure_policy import DEFAULT_FILL_VALUE, POLICIES, ParseFailurePolicy
@@ -16,6 +17,11 @@ def add_backend_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-key", help="openai: key (default: $OPENAI_API_KEY, else 'EMPTY')")
     group.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
     group.add_argument("--image-format", choices=("jpeg", "png"), default="jpeg", help="openai: image encoding")
+    group.add_argument(
+        "--extra-body",
+        type=json.loads,
+        help='openai: extra JSON request fields; for a vLLM server \'{"top_k": -1, "repetition_penalty": 1.0}\'',
+    )
     group.add_argument("--device", default="auto", help="hf: torch device (auto picks cuda when present)")
     group.add_argument("--dtype", default="auto", help="hf: auto, float32, bfloat16, float16")
     group.add_argument("--model-max-pixels", type=int, help="hf: cap on pixels given to the image processor")
@@ -64,6 +70,7 @@ def backend_from_args(args: argparse.Namespace) -> InferenceBackend:
             "api_key": args.api_key,
             "concurrency": args.concurrency,
             "image_format": args.image_format,
+            "extra_body": args.extra_body,
         }
     else:
         options = {"tensor_parallel_size": args.tensor_parallel_size, "gpu_memory_utilization": args.gpu_memory_utilization}

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--limit", type=int, help="first N images per benchmark (quick runs)")
     data.add_argument("--batch-size", type=int, default=16, help="images per backend call")
     run.add_argument("--out", required=True, help="run folder (predictions, metrics, tables, plots)")
+    run.add_argument("--name", help="row name in the table (default: the model folder name)")
     add_sampling_args(run)
     _add_metric_args(run)
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         settings = _settings(args, sampling_from_args(args))
-        summary = evaluate(backend_from_args(args), args.model, args.data, args.out, settings)
+        summary = evaluate(backend_from_args(args), args.model, args.data, args.out, settings, args.name)
         print((Path(args.out) / "table.md").read_text())
         print(json.dumps(summary["average"], indent=2))
     elif args.command == "summarize":

@@ -113,40 +113,42 @@ def predict(
     out_dir: str | Path,
     settings: EvaluationSettings,
 ) -> dict[str, PredictionStore]:
-    """Score every selected image not yet in ``out_dir/predictions``; return the stores by benchmark."""
+    """Score every selected image not yet in ``out_dir/predictions``; return the stores by benchmark.
+
+    One pass over the tables: rows are batched per benchmark and each batch goes to the backend as
+    soon as it is full, so every finished image is on disk before the next batch starts.
+    """
     out_dir = Path(out_dir)
     files = find_parquet_files(data)
     _check_or_write_header(out_dir, _run_header(model, backend.name, settings))
     selected = _select_rows(files, settings)
-    stores = {}
-    for benchmark, rows in selected.items():
-        store = PredictionStore(out_dir / "predictions" / f"{benchmark}.jsonl")
-        stores[benchmark] = store
-        todo = {row.id for row in rows if row.id not in store}
-        if not todo:
-            continue
-        labels = {row.id: row.label for row in rows}
-        progress = tqdm(total=len(todo), desc=f"{benchmark}", unit="img", initial=0)
-        batch: list[BenchmarkRow] = []
+    stores = {b: PredictionStore(out_dir / "predictions" / f"{b}.jsonl") for b in selected}
+    todo = {(row.dataset, row.id) for b, rows in selected.items() for row in rows if row.id not in stores[b]}
+    if not todo:
+        return stores
+    labels = {(row.dataset, row.id): row.label for rows in selected.values() for row in rows}
+    pending: dict[str, list[BenchmarkRow]] = defaultdict(list)
+    with tqdm(total=len(todo), desc="evaluating", unit="img") as progress:
         for row in iter_rows(files, settings.split, with_images=True):
-            if row.dataset != benchmark or row.id not in todo:
+            if (row.dataset, row.id) not in todo:
                 continue
+            batch = pending[row.dataset]
             batch.append(row)
             if len(batch) == settings.batch_size:
-                _score_batch(backend, batch, labels, store, settings, benchmark)
+                _score_batch(backend, batch, labels, stores[row.dataset], settings, row.dataset)
                 progress.update(len(batch))
-                batch = []
-        if batch:
-            _score_batch(backend, batch, labels, store, settings, benchmark)
-            progress.update(len(batch))
-        progress.close()
+                pending[row.dataset] = []
+        for benchmark, batch in pending.items():
+            if batch:
+                _score_batch(backend, batch, labels, stores[benchmark], settings, benchmark)
+                progress.update(len(batch))
     return stores
 
 
 def _score_batch(
     backend: InferenceBackend,
     rows: Sequence[BenchmarkRow],
-    labels: Mapping[str, float],
+    labels: Mapping[tuple[str, str], float],
     store: PredictionStore,
     settings: EvaluationSettings,
     benchmark: str,
@@ -167,7 +169,7 @@ def _score_batch(
             {
                 "id": row.id,
                 "dataset": benchmark,
-                "label": labels[row.id],
+                "label": labels[(benchmark, row.id)],
                 "image_status": loaded[i].status,
                 "image_detail": loaded[i].detail,
                 "seed": seeds[i],
@@ -209,6 +211,8 @@ def benchmark_metrics(records: Sequence[dict], benchmark: str, settings: Evaluat
 def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str | None = None) -> dict:
     """Recompute metrics, tables and plots of a run folder from its predictions; returns metrics.json."""
     out_dir = Path(out_dir)
+    if not (out_dir / "run.json").is_file():
+        raise FileNotFoundError(f"{out_dir}: not a run folder (no run.json); run `aesr1-eval run` first")
     header = json.loads((out_dir / "run.json").read_text())
     name = name or Path(header["model"]).name or header["model"]
     records = read_predictions(out_dir)
@@ -265,8 +269,13 @@ def _rate(flags) -> float | None:
 
 
 def evaluate(
-    backend: InferenceBackend, model: str, data: Sequence[str], out_dir: str | Path, settings: EvaluationSettings
+    backend: InferenceBackend,
+    model: str,
+    data: Sequence[str],
+    out_dir: str | Path,
+    settings: EvaluationSettings,
+    name: str | None = None,
 ) -> dict:
     """``predict`` then ``summarize_run``: the whole evaluation of one checkpoint."""
     predict(backend, model, data, out_dir, settings)
-    return summarize_run(out_dir, settings)
+    return summarize_run(out_dir, settings, name)

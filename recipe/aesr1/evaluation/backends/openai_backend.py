@@ -4,6 +4,12 @@ The image travels inline as a base64 data URL between the prompt's text halves, 
 same text/image/text message as in training. Requests run concurrently (bounded); the ``openai``
 client retries transient errors itself. Endpoints that ignore ``n`` get topped up with single
 requests. ``seed`` is forwarded (honoured by vLLM, best-effort on hosted APIs).
+
+A vLLM server fills parameters the request leaves out from the checkpoint's
+``generation_config.json`` (Qwen2.5-VL-Instruct: ``top_k=1``, ``repetition_penalty=1.05``, i.e. near
+greedy), unlike the settings recorded here. Against vLLM pass
+``extra_body={"top_k": -1, "repetition_penalty": 1.0}`` (CLI ``--extra-body``) or start the server with
+``--generation-config vllm``; hosted APIs reject those keys, so they are not sent by default.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class OpenAIBackend:
         base_url: e.g. ``http://127.0.0.1:8000/v1``; None uses the client default / ``OPENAI_BASE_URL``.
         api_key: None reads ``OPENAI_API_KEY``, else ``"EMPTY"`` (what local vLLM servers accept).
         concurrency: requests in flight at once.
+        extra_body: extra JSON fields for the endpoint (vLLM sampling keys such as ``top_k``).
     """
 
     name = "openai"
@@ -56,12 +63,14 @@ class OpenAIBackend:
         image_format: str = "jpeg",
         timeout_s: float = 600.0,
         max_retries: int = 5,
+        extra_body: dict | None = None,
     ):
         from openai import OpenAI
 
         self.model = model
         self.concurrency = concurrency
         self.image_format = image_format
+        self.extra_body = extra_body or None
         self.client = OpenAI(
             base_url=base_url,
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
@@ -88,6 +97,7 @@ class OpenAIBackend:
             top_p=sampling.top_p,
             max_tokens=sampling.max_new_tokens,
             seed=seed,
+            extra_body=self.extra_body,
             **extra,
         )
         return [_sample_from_choice(choice) for choice in response.choices]

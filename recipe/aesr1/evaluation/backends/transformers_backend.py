@@ -124,7 +124,10 @@ class TransformersBackend:
                 do_sample=do_sample,
                 temperature=sampling.temperature if do_sample else None,
                 top_p=sampling.top_p if do_sample else None,
-                top_k=None,
+                # Explicit, so a checkpoint's generation_config.json (Qwen2.5-VL-Instruct ships top_k=1,
+                # repetition_penalty=1.05) cannot silently change the recorded sampling settings.
+                top_k=0,
+                repetition_penalty=1.0,
                 num_return_sequences=sampling.n,
                 eos_token_id=self.eos_ids,
                 pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0],

@@ -56,6 +56,8 @@ class VLLMBackend:
                     top_p=sampling.top_p,
                     max_tokens=sampling.max_new_tokens,
                     seed=seed,
+                    top_k=-1,  # disabled, whatever the checkpoint's generation_config says
+                    repetition_penalty=1.0,
                     logprobs=sampling.top_logprobs or None,
                 )
             )

@@ -62,6 +62,13 @@ def test_endpoint_ignoring_n_is_topped_up(fake_judge, helpers):
     assert [r["seed"] for r in judge.requests] == [5, 6, 7]
 
 
+def test_extra_body_reaches_the_server(fake_judge, helpers):
+    url, judge = fake_judge
+    backend = make_backend("openai", "m", base_url=url, api_key="k", extra_body={"top_k": -1, "repetition_penalty": 1.0})
+    backend.generate([Image.new("RGB", (20, 20), (100, 0, 0))], SCORING_PROMPT, SamplingSettings(), [0])
+    assert (judge.requests[0]["top_k"], judge.requests[0]["repetition_penalty"]) == (-1, 1.0)
+
+
 def test_top_logprobs_give_top_k_entropy(fake_judge, helpers):
     url, _ = fake_judge
     image = Image.new("RGB", (20, 20), (100, 0, 0))
