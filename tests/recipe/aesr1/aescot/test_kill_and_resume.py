@@ -1,0 +1,111 @@
+"""Killing the pipeline at random points and starting it again gives exactly the set of an
+uninterrupted run, and never requests a key that the log already holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from aescot_fakes import FAILURE_SCRIPT
+
+from recipe.aesr1.aescot.config import config_to_yaml
+from recipe.aesr1.aescot.outputs import write_outputs
+from recipe.aesr1.aescot.pipeline import PipelineRun, run, run_pipeline
+from recipe.aesr1.aescot.request_log import RequestLog
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch):
+    monkeypatch.setenv("AESCOT_TEST_KEY", "sk-test")
+
+
+def logged_keys(out_dir: Path) -> set[str]:
+    """Keys a restart will not request again (opening the log also cuts a torn last line)."""
+    if not (out_dir / "requests.jsonl").exists():
+        return set()
+    with RequestLog(out_dir / "requests.jsonl") as log:
+        return set(log.entries)
+
+
+async def run_until(config, cancel_after_s: float) -> PipelineRun | None:
+    """Run the pipeline, cancelling it after ``cancel_after_s``; None when it was cancelled."""
+    task = asyncio.create_task(run_pipeline(config))
+    done, _ = await asyncio.wait({task}, timeout=cancel_after_s)
+    if done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cancelled_runs_resume_to_the_uninterrupted_set(seed, chat_server, aescot_config):
+    with chat_server(script=FAILURE_SCRIPT) as server:
+        baseline = run(aescot_config(server.url, "baseline"))
+
+    rng = random.Random(seed)
+    with chat_server(script=FAILURE_SCRIPT, delay_s=0.01) as server:
+        config = aescot_config(server.url, "resumed")
+        out_dir = Path(config.output.dir)
+        resumed, interruptions = None, 0
+        for _ in range(12):  # bounded: every restart finishes at least the requests it had time for
+            before, seen = logged_keys(out_dir), len(server.requests)
+            resumed = asyncio.run(run_until(config, rng.uniform(0.05, 0.6)))
+            assert not {r["key"] for r in server.requests[seen:]} & before  # nothing logged is requested again
+            if resumed is not None:
+                break
+            interruptions += 1
+        if resumed is None:
+            resumed = run(config)
+    assert interruptions >= 1
+    assert [r.to_json() for r in resumed.results] == [r.to_json() for r in baseline.results]
+
+
+def test_sigkilled_process_resumes_to_the_uninterrupted_set(chat_server, aescot_config, tmp_path):
+    with chat_server(script=FAILURE_SCRIPT) as server:
+        baseline_config = aescot_config(server.url, "baseline")
+        baseline_paths, _ = write_outputs(baseline_config, run(baseline_config))
+
+    rng = random.Random(7)
+    with chat_server(script=FAILURE_SCRIPT, delay_s=0.02) as server:
+        config = aescot_config(server.url, "killed")
+        out_dir = Path(config.output.dir)
+        config_file = tmp_path / "aescot.yaml"
+        config_file.write_text(config_to_yaml(config))
+        command = [sys.executable, "-m", "recipe.aesr1.aescot", "--config", str(config_file), "--quiet"]
+        env = {**os.environ, "AESCOT_TEST_KEY": "sk-test"}
+        kills = 0
+        for _ in range(1):  # each start pays the interpreter's imports (torch, openai): keep it to one kill
+            before, seen = logged_keys(out_dir), len(server.requests)
+            # Kill once the server has seen a random number of this run's requests: mid-run, never
+            # during interpreter start-up.
+            threshold = seen + rng.randint(5, 40)
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 60
+            while process.poll() is None and len(server.requests) < threshold and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+            process.wait(timeout=30)
+            assert not {r["key"] for r in server.requests[seen:]} & before
+        before, seen = logged_keys(out_dir), len(server.requests)
+        finished = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr[-2000:]
+        assert not {r["key"] for r in server.requests[seen:]} & before
+    assert kills >= 1
+    assert pq.read_table(out_dir / "aescot_sft.parquet").to_pylist() == pq.read_table(baseline_paths.sft).to_pylist()
+    assert (out_dir / "records.jsonl").read_bytes() == baseline_paths.records.read_bytes()
