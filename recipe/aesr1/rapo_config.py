@@ -54,7 +54,10 @@ def check_rapo_config(config: DictConfig) -> RewardSpec:
             f"{REWARD_FUNCTION_NAME!r} (the per-sample half of the reward), got {fn.path!r}/{fn.name!r}"
         )
     kwargs = OmegaConf.to_container(fn.get("reward_kwargs", {}), resolve=True)
-    sample_spec = reward_spec(kwargs.get("reward"), kwargs.get("weights"), kwargs.get("params"))
+    try:
+        sample_spec = reward_spec(kwargs.get("reward"), kwargs.get("weights"), kwargs.get("params"))
+    except ValueError as err:
+        raise ValueError(f"config key reward.custom_reward_function.reward_kwargs: {err}") from err
     if sample_spec != spec:
         raise ValueError(
             "config key reward.custom_reward_function.reward_kwargs describes a different reward "
