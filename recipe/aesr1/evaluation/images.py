@@ -61,8 +61,13 @@ def decode_image(
     source: str | Path | bytes,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     hard_limit_pixels: int = DEFAULT_HARD_LIMIT_PIXELS,
+    apply_exif_orientation: bool = True,
 ) -> LoadedImage:
-    """Open a file path or encoded bytes; never raises for a bad image, returns its outcome instead."""
+    """Open a file path or encoded bytes; never raises for a bad image, returns its outcome instead.
+
+    ``apply_exif_orientation`` rotates a photo as viewers show it (user scoring). Benchmark images
+    keep the stored orientation (False), as data_prep stores them and verl's training loader reads them.
+    """
     if isinstance(source, (str, Path)) and not Path(source).is_file():
         return LoadedImage(None, "missing", f"no such file: {source}")
     try:
@@ -81,7 +86,7 @@ def decode_image(
             try:
                 if width * height > max_pixels:
                     handle.draft("RGB", (width // 2, height // 2))  # JPEG: decode at reduced size
-                image = ImageOps.exif_transpose(handle)
+                image = ImageOps.exif_transpose(handle) if apply_exif_orientation else handle
                 image.load()
             finally:
                 Image.MAX_IMAGE_PIXELS = previous
@@ -103,7 +108,7 @@ def decode_table_image(struct: dict, max_pixels: int = DEFAULT_MAX_PIXELS) -> Lo
     if not isinstance(struct, dict):
         return LoadedImage(None, "unreadable", f"image cell is {type(struct).__name__}, expected {{bytes, path}}")
     if struct.get("bytes"):
-        return decode_image(bytes(struct["bytes"]), max_pixels)
+        return decode_image(bytes(struct["bytes"]), max_pixels, apply_exif_orientation=False)
     if struct.get("path"):
-        return decode_image(struct["path"], max_pixels)
+        return decode_image(struct["path"], max_pixels, apply_exif_orientation=False)
     return LoadedImage(None, "missing", "image cell has neither bytes nor path")

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from data_prep.levels import FAIR_FROM, GOOD_FROM, score_level
+
 _THINK = re.compile(r"<think>(.*?)</think>", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
 
@@ -39,7 +41,6 @@ NEGATIVE_WORDS = frozenset(
     "uninteresting lacking amateurish chaotic washed-out underwhelming grainy".split()
 )
 
-BAD_BELOW, GOOD_FROM = 0.4, 0.7  # Appendix E.2 levels: bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1]
 CLEAR_OPINION = 0.5  # |positive - negative| / (positive + negative) above which a critique has a clear tone
 
 
@@ -68,7 +69,7 @@ def check_critique(response: str, score: float | None) -> CritiqueCheck:
     inconsistent = bool(
         score is not None
         and tone is not None
-        and ((tone >= CLEAR_OPINION and score < BAD_BELOW) or (tone <= -CLEAR_OPINION and score >= GOOD_FROM))
+        and ((tone >= CLEAR_OPINION and score < FAIR_FROM) or (tone <= -CLEAR_OPINION and score >= GOOD_FROM))
     )
     return CritiqueCheck(len(words), dimensions, tone, inconsistent)
 
@@ -89,8 +90,7 @@ def summarize_critiques(samples: Iterable[tuple[str, float | None]]) -> dict:
     }
 
 
-def score_level(score: float | None) -> str:
-    """Appendix E.2 level of a score: ``bad`` [0, 0.4), ``fair`` [0.4, 0.7), ``good`` [0.7, 1]; '' for None."""
-    if score is None:
-        return ""
-    return "bad" if score < BAD_BELOW else "fair" if score < GOOD_FROM else "good"
+
+def level_of(score: float | None) -> str:
+    """Appendix E.2 level (``data_prep.levels``) of a score, or '' when there is no score."""
+    return "" if score is None else score_level(score)

@@ -29,7 +29,7 @@ from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings,
 from recipe.aesr1.evaluation.cli_options import add_backend_args, add_sampling_args, backend_from_args, sampling_from_args
 from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, decode_image
 from recipe.aesr1.evaluation.predictions import sample_record
-from recipe.aesr1.evaluation.reasoning_checks import critique_text, score_level
+from recipe.aesr1.evaluation.reasoning_checks import critique_text, level_of
 
 
 def collect_inputs(inputs: list[str], recursive: bool = False) -> list[Path]:
@@ -88,7 +88,7 @@ def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
         "detail": detail,
         "score": None if score is None else round(score, 4),
         "spread": None if not scores else round(float(np.std(scores)), 4),
-        "level": score_level(score),
+        "level": level_of(score),
         "n_scored": len(scores),
         "n_samples": len(samples),
         "reasoning": critique_text(first["text"]) if first else "",

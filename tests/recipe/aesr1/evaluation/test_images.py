@@ -70,3 +70,13 @@ def test_table_cells(tmp_path):
     assert decode_table_image({"bytes": None, "path": str(tmp_path / "a.png")}).status == "ok"
     assert decode_table_image({"bytes": None, "path": None}).status == "missing"
     assert decode_table_image(None).status == "unreadable"
+
+
+def test_exif_orientation_applied_for_users_not_for_benchmarks():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 0, 0)).save(buffer, format="JPEG", exif=exif)
+    assert decode_image(buffer.getvalue()).image.size == (20, 40)  # as a photo viewer shows it
+    # benchmark tables keep the stored orientation, as data_prep stores it and training reads it
+    assert decode_table_image({"bytes": buffer.getvalue(), "path": None}).image.size == (40, 20)

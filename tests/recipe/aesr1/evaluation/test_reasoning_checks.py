@@ -2,7 +2,7 @@
 
 import pytest
 
-from recipe.aesr1.evaluation.reasoning_checks import check_critique, critique_text, score_level, summarize_critiques
+from recipe.aesr1.evaluation.reasoning_checks import check_critique, critique_text, level_of, summarize_critiques
 
 
 @pytest.mark.parametrize(
@@ -34,5 +34,5 @@ def test_summary_rates():
 
 
 def test_levels_follow_appendix_e2_and_last_think_block_is_used():
-    assert [score_level(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 1.0, None)] == ["bad", "bad", "fair", "fair", "good", "good", ""]
+    assert [level_of(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 1.0, None)] == ["bad", "bad", "fair", "fair", "good", "good", ""]
     assert critique_text("<think>a</think> <think>b</think>") == "b"
