@@ -77,6 +77,8 @@ class FakeChatServer:
         self.delay_s = delay_s
         self.requests: list[dict] = []  # one per HTTP request: key, behaviour
         self.authorizations: set[str] = set()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._attempts: Counter = Counter()
         self._lock = threading.Lock()
         server = self
@@ -89,7 +91,14 @@ class FakeChatServer:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                server.handle(self, json.loads(body))
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    server.handle(self, json.loads(body))
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

@@ -1,0 +1,103 @@
+"""The endpoint client against a real loopback server: retries, timeouts, failures, concurrency, key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError, resolve_api_key
+from recipe.aesr1.aescot.config import EndpointConfig
+from recipe.aesr1.aescot.requests import parse_level
+
+SECRET = "sk-client-secret"
+CRITIQUE = [{"role": "user", "content": "Overall this is a decent photograph."}]
+
+
+def endpoint_config(url: str, **changes) -> EndpointConfig:
+    values = dict(base_url=url, model="judge", api_key_env="AESCOT_TEST_KEY", max_retries=5,
+                  backoff_base_s=0.005, backoff_max_s=0.02, timeout_s=5.0, max_concurrency=4)
+    values.update(changes)
+    return EndpointConfig(**values)
+
+
+def complete(config: EndpointConfig, key: str, validate=lambda text: None):
+    async def go():
+        async with ChatEndpoint(config, "judge") as endpoint:
+            return await endpoint.complete(CRITIQUE, validate, request_key=key)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch):
+    monkeypatch.setenv("AESCOT_TEST_KEY", SECRET)
+
+
+def test_every_transient_failure_is_retried_to_success(chat_server):
+    script = {"a": ["429", "500", "drop", "malformed", "nochoices"]}
+    with chat_server(script=script) as server:
+        result = complete(endpoint_config(server.url), "alignment/ava/a/h")
+    assert (result.ok, result.text, result.attempts) == (True, "fair", 6)
+    assert [r["behaviour"] for r in server.requests] == script["a"] + ["ok"]
+
+
+def test_retries_run_out_into_a_recorded_failure(chat_server):
+    with chat_server(script={"a": ["503"] * 10}) as server:
+        result = complete(endpoint_config(server.url, max_retries=2), "alignment/ava/a/h")
+    assert not result.ok and result.text is None
+    assert result.attempts == 3 and len(server.requests) == 3
+    assert "HTTP 503" in result.error
+
+
+def test_a_timeout_is_retried(chat_server):
+    with chat_server(script={"a": ["delay:1.5"]}) as server:
+        result = complete(endpoint_config(server.url, timeout_s=0.3), "alignment/ava/a/h")
+    assert result.ok and result.attempts == 2
+
+
+def test_a_reply_failing_validation_is_retried(chat_server):
+    with chat_server() as server:
+        result = complete(endpoint_config(server.url, max_retries=1), "alignment/ava/garbage/h", parse_level)
+    assert not result.ok and result.attempts == 2
+    assert "expected exactly one of" in result.error
+
+
+def test_a_bad_request_fails_at_once(chat_server):
+    with chat_server(script={"a": ["400"]}) as server:
+        result = complete(endpoint_config(server.url), "alignment/ava/a/h")
+    assert not result.ok and result.attempts == 1 and "HTTP 400" in result.error
+
+
+def test_an_unauthorised_endpoint_stops_the_run(chat_server):
+    with chat_server(script={"a": ["401"]}) as server:
+        with pytest.raises(FatalEndpointError, match="judge endpoint http://127.0.0.1"):
+            complete(endpoint_config(server.url), "alignment/ava/a/h")
+
+
+def test_concurrency_is_bounded(chat_server):
+    async def many(url: str):
+        async with ChatEndpoint(endpoint_config(url, max_concurrency=2), "judge") as endpoint:
+            return await asyncio.gather(*(endpoint.complete(CRITIQUE, request_key=f"alignment/ava/{i}/h")
+                                          for i in range(8)))
+
+    with chat_server(delay_s=0.05) as server:
+        results = asyncio.run(many(server.url))
+    assert all(r.ok for r in results)
+    assert server.max_in_flight == 2
+
+
+def test_the_key_is_sent_but_never_logged(chat_server, caplog):
+    caplog.set_level(logging.DEBUG)
+    with chat_server(script={"a": ["429", "500"] * 5}) as server:
+        complete(endpoint_config(server.url, max_retries=3), "alignment/ava/a/h")
+    assert server.authorizations == {f"Bearer {SECRET}"}
+    assert "giving up" in caplog.text and SECRET not in caplog.text
+
+
+def test_missing_key_variable_is_named_and_null_means_no_key(monkeypatch):
+    monkeypatch.delenv("AESCOT_TEST_KEY")
+    with pytest.raises(ValueError, match="'AESCOT_TEST_KEY'"):
+        resolve_api_key(endpoint_config("http://127.0.0.1:9/v1"))
+    assert resolve_api_key(endpoint_config("http://127.0.0.1:9/v1", api_key_env=None)) == "EMPTY"
