@@ -1,0 +1,85 @@
+"""The launch scripts pass overrides that compose with configs/, and merge the checkpoint they trained.
+
+The GPU jobs themselves are not run: ``python3`` and ``torchrun`` are replaced on PATH by a recorder
+that writes its arguments, and the recorded hydra overrides are then composed and checked here.
+"""
+
+import os
+import subprocess
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+SCRIPTS = os.path.join(ROOT, "recipe", "aesr1", "scripts")
+RECORDER = '#!/usr/bin/env bash\nn=$(ls "$CALLS" | wc -l)\nprintf "%s\\n" "$(basename "$0")" "$@" > "$CALLS/$(printf %03d "$n")"\n'
+
+
+def run_script(name, tmp_path, **env):
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir(exist_ok=True)
+    calls.mkdir(exist_ok=True)
+    for tool in ("python3", "torchrun"):
+        (bin_dir / tool).write_text(RECORDER)
+        (bin_dir / tool).chmod(0o755)
+    full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env}
+    subprocess.run(["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"], env=full_env, check=True, capture_output=True)
+    return [(calls / f).read_text().splitlines() for f in sorted(os.listdir(calls))]
+
+
+def overrides_after(argv, marker):
+    return argv[argv.index(marker) + 1 :]
+
+
+def compose_rapo(overrides):
+    with initialize_config_dir(config_dir=os.path.join(ROOT, "configs"), version_base=None):
+        return compose("rapo_trainer", overrides=overrides)
+
+
+def test_rapo_script_composes_and_merges_the_actor(tmp_path):
+    from recipe.aesr1.rapo_config import check_rapo_config
+
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "latest_checkpointed_iteration.txt").write_text("42")
+    train, merge = run_script("run_qwen2_5_vl_7b_rapo_fsdp.sh", tmp_path, CKPT_DIR=str(ckpt), RANK_GROUP_SIZE="8")
+    config = compose_rapo(overrides_after(train, "recipe.aesr1.main_rapo"))
+    assert check_rapo_config(config).name == "error+rank"
+    assert config.rapo.rank_group_size == 8 and config.trainer.save_freq == 7  # knobs and "$@" reach hydra
+    assert merge[merge.index("--local_dir") + 1] == f"{ckpt}/global_step_42/actor"
+    assert merge[merge.index("--backend") + 1] == "fsdp"
+
+
+def test_ablation_script_runs_each_reward_from_the_base_model(tmp_path):
+    from recipe.aesr1.rapo_config import check_rapo_config
+
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "latest_checkpointed_iteration.txt").write_text("1")
+    calls = run_script("run_qwen2_5_vl_7b_reward_ablation_fsdp.sh", tmp_path, REWARDS="binary thurstone", CKPT_DIR=str(ckpt))
+    trains = [c for c in calls if "recipe.aesr1.main_rapo" in c]
+    names = [check_rapo_config(compose_rapo(overrides_after(c, "recipe.aesr1.main_rapo"))).name for c in trains]
+    assert names == ["binary", "thurstone"]
+    assert all("actor_rollout_ref.model.path=Qwen/Qwen2.5-VL-7B-Instruct" in c for c in trains)
+
+
+def test_sft_script_composes_with_verls_sft_config(tmp_path):
+    ckpt = tmp_path / "sft"
+    ckpt.mkdir()
+    (ckpt / "latest_checkpointed_iteration.txt").write_text("3")
+    train, merge = run_script("run_qwen2_5_vl_7b_sft_fsdp.sh", tmp_path, CKPT_DIR=str(ckpt))
+    assert train[0] == "torchrun" and "verl.trainer.sft_trainer" in train
+    with initialize_config_dir(config_dir=os.path.join(ROOT, "configs"), version_base=None):
+        config = compose("sft_trainer", overrides=overrides_after(train, "--config-name=sft_trainer"))
+    assert config.trainer.total_epochs == 1 and config.data.train_batch_size == 64
+    assert merge[merge.index("--local_dir") + 1] == f"{ckpt}/global_step_3"
+
+
+def test_merge_without_a_checkpoint_fails_clearly(tmp_path):
+    result = subprocess.run(["bash", os.path.join(SCRIPTS, "merge_to_hf.sh"), str(tmp_path), str(tmp_path / "hf")], capture_output=True, text=True)
+    assert result.returncode != 0 and "latest_checkpointed_iteration.txt" in result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(f for f in os.listdir(SCRIPTS) if f.endswith(".sh")))
+def test_scripts_parse(name):
+    subprocess.run(["bash", "-n", os.path.join(SCRIPTS, name)], check=True)
