@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(sub)
         sub.add_argument("--normalisation", choices=METHODS, default=DEFAULT_METHOD, help="minmax: (x-lo)/(hi-lo); max: x/hi")
         _add_output_arguments(sub)
-    mix = commands.add_parser("mix", help="Aes-R1 Sec. 4.2 training mixture", description=mixture.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mix = commands.add_parser(
+        "mix", help="Aes-R1 Sec. 4.2 training mixture", description=mixture.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     mixture.add_arguments(mix)
     return parser
 

@@ -176,17 +176,23 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
     _remove_stale(out, shards, options.layouts)
     states: list[dict] = []
     offsets: Counter = Counter()
+    prefetched: dict[str, Iterator[ImageResult]] = {}
     executor = ProcessPoolExecutor(max_workers=options.workers) if options.workers > 1 else None
     try:
         with tqdm(total=len(records), desc=f"{labels.dataset} images", unit="img", disable=not options.progress) as bar:
-            for shard in shards:
+            for position, shard in enumerate(shards):
                 fingerprint = shard_fingerprint(shard, offsets[shard.split], options)
                 state = _reusable_state(out, shard, fingerprint, options.layouts)
                 if state is None:
                     results = []
-                    for result in _image_results(executor, shard, options, options.workers):
+                    for result in prefetched.pop(shard.name, None) or _image_results(executor, shard, options, options.workers):
                         results.append(result)
                         bar.update(1)
+                    # Keep the workers busy while this process writes: start the next shard's images now
+                    # when that shard has no state (so it cannot be reused and will be processed anyway).
+                    following = shards[position + 1] if position + 1 < len(shards) else None
+                    if executor is not None and following is not None and not (out / STATE_DIR / f"{following.name}.json").exists():
+                        prefetched[following.name] = _image_results(executor, following, options, options.workers)
                     state = write_shard(out, shard, results, offsets[shard.split], fingerprint, options)
                     if on_shard_written is not None:
                         on_shard_written(state)
@@ -196,7 +202,7 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
                 states.append(state)
     finally:
         if executor is not None:
-            executor.shutdown()
+            executor.shutdown(cancel_futures=True)
     label_issues = sorted((issue.as_dict() for issue in labels.issues), key=lambda item: (item["id"], item["reason"]))
     image_skips = [item for state in states for item in state["skipped"]]
     write_jsonl_atomic(label_issues + image_skips, out / "report.jsonl")

@@ -31,7 +31,10 @@ from data_prep.records import LabelSet
 from data_prep.splits import DEFAULT_SEED, DEFAULT_TEST_FRACTION, describe_seeded, seeded_test_ids
 
 DATASET = "flickr_aes"
-SOURCE = "FLICKR-AES (Ren et al. 2017): FLICKR-AES_image_labeled_by_each_worker.csv, FLICKR-AES_image_score.txt, 40K/ from the authors' release (github.com/alanspike/personalizedImageAesthetics)"
+SOURCE = (
+    "FLICKR-AES (Ren et al. 2017): FLICKR-AES_image_labeled_by_each_worker.csv, FLICKR-AES_image_score.txt, 40K/ "
+    "from the authors' release (github.com/alanspike/personalizedImageAesthetics)"
+)
 WORKER_FILE = "FLICKR-AES_image_labeled_by_each_worker.csv"
 SCORE_FILE = "FLICKR-AES_image_score.txt"
 COLUMNS = {"worker": ["worker", "workerId"], "image": ["imagePair", "image", "imageName"], "score": ["score", "rating"]}
@@ -110,7 +113,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker-csv", type=Path, help=f"per-worker ratings (default: ROOT/{WORKER_FILE})")
     parser.add_argument("--score-txt", type=Path, help=f"image scores to cross-check (default: ROOT/{SCORE_FILE} if present)")
     parser.add_argument("--images", type=Path, help="image folder (default: ROOT/40K)")
-    parser.add_argument("--split", choices=("seeded", "test-workers"), default="seeded", help="seeded 9:1 (Aes-R1, default) or the test workers' images")
+    parser.add_argument(
+        "--split", choices=("seeded", "test-workers"), default="seeded", help="seeded 9:1 (Aes-R1, default) or the test workers' images"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the 9:1 split (Aes-R1's authors: 42)")
     parser.add_argument("--test-fraction", type=float, default=DEFAULT_TEST_FRACTION, help="test share of the seeded split")
     parser.add_argument("--test-workers", type=Path, help="file with one test worker id per line (for --split test-workers)")

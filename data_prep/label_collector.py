@@ -36,7 +36,8 @@ class LabelCollector:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if id in self.records:
             first = self.records[id]
-            agreement = "same score" if abs(first.raw_score - raw_score) <= SCORE_TOLERANCE else f"conflicting score {raw_score} (kept {first.raw_score})"
+            same = abs(first.raw_score - raw_score) <= SCORE_TOLERANCE
+            agreement = "same score" if same else f"conflicting score {raw_score} (kept {first.raw_score})"
             self.report(id, "duplicate_id", f"{agreement}; first seen in split {first.split}", file, line)
             return
         if not self.scale.lo - SCORE_TOLERANCE <= raw_score <= self.scale.hi + SCORE_TOLERANCE:

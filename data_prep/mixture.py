@@ -128,12 +128,18 @@ def build_mixture(
     manifest = {
         "dataset": "mixture", "converter_version": CONVERTER_VERSION, "split": split, "seed": seed, "total_requested": total,
         "ratios": ratios, "balance_levels": balance, "level_bins": "bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1] (Aes-R1 App. E.2)",
-        "sources": {d: source_entry(Path(sources[d]) / "manifest.json") if (Path(sources[d]) / "manifest.json").is_file() else str(Path(sources[d]).resolve()) for d in ratios},
+        "sources": {d: _source_description(Path(sources[d])) for d in ratios},
         "available": available, "drawn": quotas, "shortfall": {cell: requested[cell] - drawn[cell] for cell in requested},
         "rows": stats["rows"], "files": stats["files"],
     }
     write_json_atomic(manifest, out / "manifest.json")
     return manifest
+
+
+def _source_description(folder: Path) -> dict | str:
+    """The source's manifest (path + sha256) when it has one, else its folder."""
+    manifest = folder / "manifest.json"
+    return source_entry(manifest) if manifest.is_file() else str(folder.resolve())
 
 
 def _write_rows(files: dict[str, list[Path]], chosen: dict[str, set[str]], out: Path, layouts: tuple[str, ...], shard_bytes: int) -> dict:

@@ -28,7 +28,10 @@ COLUMNS = {"image": ["image", "imageName", "image_name", "name"], "score": ["sco
 
 def read_labels(labels: Path, images: Path, method: str = DEFAULT_METHOD) -> LabelSet:
     """Read ``labels/test.csv`` then ``labels/train.csv`` (so test wins a duplicate)."""
-    files = {split: require_file(Path(labels) / f"{split}.csv", f"TAD66K merged {split} labels ({split}.csv in the merge/ folder)") for split in ("test", "train")}
+    files = {
+        split: require_file(Path(labels) / f"{split}.csv", f"TAD66K merged {split} labels ({split}.csv in the merge/ folder)")
+        for split in ("test", "train")
+    }
     collector = LabelCollector(DATASET, method)
     for split, path in files.items():
         for line, row in read_csv_rows(path, COLUMNS):

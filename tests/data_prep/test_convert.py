@@ -52,7 +52,8 @@ def test_rerun_reuses_every_shard_and_changes_nothing(labels: LabelSet, tmp_path
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == stamps  # not rewritten
 
 
-def test_resume_after_crash_gives_identical_output(labels: LabelSet, tmp_path: Path):
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the next shard's images are already in flight at the crash
+def test_resume_after_crash_gives_identical_output(labels: LabelSet, tmp_path: Path, workers: int):
     reference = tmp_path / "reference"
     write_dataset(labels, reference, options())
 
@@ -68,14 +69,14 @@ def test_resume_after_crash_gives_identical_output(labels: LabelSet, tmp_path: P
 
     out = tmp_path / "out"
     with pytest.raises(Crash):
-        write_dataset(labels, out, options(), on_shard_written=crash_after_two)
+        write_dataset(labels, out, options(workers=workers), on_shard_written=crash_after_two)
     (out / "table" / ".leftover.parquet.123.tmp").write_bytes(b"half a file")  # what a kill mid-write leaves
     assert not (out / "manifest.json").exists()
     finished = {p: p.stat().st_mtime_ns for p in (out / "table").glob("*.parquet")}
     assert len(finished) == 2
 
     redone = []
-    write_dataset(labels, out, options(), on_shard_written=lambda state: redone.append(state["name"]))
+    write_dataset(labels, out, options(workers=workers), on_shard_written=lambda state: redone.append(state["name"]))
     assert folder_bytes(out) == folder_bytes(reference)
     assert not set(redone) & set(written)  # the two finished shards were reused
     assert all(p.stat().st_mtime_ns == stamp for p, stamp in finished.items())

@@ -1,6 +1,8 @@
 """Image validation and normalisation: every reason code, every mode, the pixel budget."""
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +72,17 @@ def test_bad_images_are_skipped_with_a_reason(tmp_path: Path, draw, make, option
 
 
 def test_decompression_bomb_is_not_decoded(tmp_path: Path):
-    # A 1-bit PNG of 20000 x 20000 = 400 MP is tiny on disk; PIL's own cap (89 MP x 2) stops it at open.
+    # A PNG whose header claims 20000 x 20000 = 400 MP (PIL's own cap is 2 x 89 MP): rejected from
+    # the header alone, before any pixel data is read.
     path = tmp_path / "bomb.png"
-    Image.new("1", (20000, 20000)).save(path)
+    Image.new("L", (4, 4)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = 12  # offset of the IHDR chunk type: after the 8-byte signature and the 4-byte length
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", 20000, 20000)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    path.write_bytes(bytes(data))
     assert load_image(str(path), EMBED).reason == "too_many_pixels"
+    assert load_image(str(path), ImageOptions(pixel_cap=10**10)).reason == "too_many_pixels"
 
 
 def test_resize_fits_the_pixel_budget(tmp_path: Path, draw):

@@ -8,7 +8,8 @@ from data_prep import para
 from data_prep.convert import WriteOptions, write_dataset
 from data_prep.native_files import NativeFormatError
 
-HEADER = "userId,imageName,sessionId,semantic," + ",".join(f"aestheticScore_{v}.0" for v in range(1, 6)) + ",aestheticScore_mean,aestheticScore_std,qualityScore_mean\n"
+VOTE_SHARES = ",".join(f"aestheticScore_{v}.0" for v in range(1, 6))
+HEADER = f"userId,imageName,sessionId,semantic,{VOTE_SHARES},aestheticScore_mean,aestheticScore_std,qualityScore_mean\n"
 
 
 def para_line(name: str, session: str, mean: float, std: float) -> str:
