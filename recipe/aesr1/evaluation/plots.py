@@ -43,12 +43,15 @@ def plot_distributions(data: Mapping[str, tuple[np.ndarray, np.ndarray]], path: 
     """
     fig, axes = _grid(len(data))
     for ax, (benchmark, (pred, label)) in zip(axes, data.items()):
-        ax.hist(label, bins=BINS, density=True, alpha=0.45, color="tab:gray", label="ground truth")
-        ax.hist(pred, bins=BINS, density=True, histtype="step", linewidth=1.8, color="tab:red", label=model or "prediction")
+        if len(pred) == 0:  # every answer failed to parse: nothing to draw, say so
+            ax.text(0.5, 0.5, "no scored images", ha="center", va="center", transform=ax.transAxes)
+        else:
+            ax.hist(label, bins=BINS, density=True, alpha=0.45, color="tab:gray", label="ground truth")
+            ax.hist(pred, bins=BINS, density=True, histtype="step", linewidth=1.8, color="tab:red", label=model or "prediction")
+            ax.legend(fontsize=8)
         ax.set_title(f"{DISPLAY_NAMES.get(benchmark, benchmark)} (n={len(pred)})")
         ax.set_xlabel("score")
         ax.set_ylabel("density")
-        ax.legend(fontsize=8)
     _save(fig, Path(path))
 
 

@@ -39,7 +39,7 @@ from recipe.aesr1.evaluation.benchmark_table import (
 )
 from recipe.aesr1.evaluation.entropy import average_token_entropy
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
-from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, decode_table_image
+from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, USABLE, decode_table_image
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
 from recipe.aesr1.evaluation.plots import plot_distributions, plot_scatter
 from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
@@ -208,6 +208,42 @@ def benchmark_metrics(records: Sequence[dict], benchmark: str, settings: Evaluat
     )
 
 
+def _benchmark_summary(records: Sequence[dict], metrics: BenchmarkMetrics, settings: EvaluationSettings) -> dict:
+    """metrics.json entry of one benchmark: metrics, failure reasons, spread, entropy, critique checks."""
+    kept = apply_policy([[s["score"] for s in r["samples"]] for r in records], settings.policy)
+    entropy, kind, tokens = average_token_entropy(s for r in records for s in _sample_objects(r))
+    reasons: dict[str, int] = defaultdict(int)
+    for r in records:
+        for s in r["samples"]:
+            reasons[s["reason"]] += 1
+    return {
+        **metrics.to_json(),
+        "unreadable_images": sum(r["image_status"] not in USABLE for r in records),
+        "parse_reasons": dict(reasons),
+        "format_ok_rate": _rate(s["format_ok"] for r in records for s in r["samples"]),
+        "mean_prediction_spread": float(np.mean(kept.spread)) if kept.spread.size else None,
+        "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
+        "critiques": summarize_critiques((s["text"], s["score"]) for r in records for s in r["samples"]),
+    }
+
+
+def _report_note(settings: EvaluationSettings, entropy: dict, critiques: dict) -> str:
+    """The lines under table.md's table: how PLCC and failures were treated, entropy, critique checks."""
+    note = (
+        f"\nPLCC: {'raw Pearson' if settings.plcc_mode == 'raw' else 'after 4-parameter logistic fit'}; "
+        f"{settings.policy.describe()}; Fail = images without a parsed score / images.\n"
+        f"\nAverage token entropy (Table 3): {entropy['value']:.3f} nats "
+        f"({entropy['kind'] or 'not available'}, {entropy['n_tokens']} tokens).\n"
+    )
+    if critiques["n_samples"]:
+        note += (
+            f"Critiques: {critiques['mean_words']:.0f} words on average, {critiques['mean_dimensions']:.1f} of 5 "
+            f"AesCoT dimensions mentioned, {100 * critiques['inconsistent_rate']:.1f}% tone/score inconsistent, "
+            f"{100 * critiques['empty_critique_rate']:.1f}% without a critique.\n"
+        )
+    return note
+
+
 def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str | None = None) -> dict:
     """Recompute metrics, tables and plots of a run folder from its predictions; returns metrics.json."""
     out_dir = Path(out_dir)
@@ -216,48 +252,28 @@ def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str |
     header = json.loads((out_dir / "run.json").read_text())
     name = name or Path(header["model"]).name or header["model"]
     records = read_predictions(out_dir)
-    results, plot_data, per_benchmark = [], {}, {}
-    all_samples: list[Sample] = []
-    for benchmark, recs in records.items():
-        metrics = benchmark_metrics(recs, benchmark, settings)
-        results.append(metrics)
-        kept = apply_policy([[s["score"] for s in r["samples"]] for r in recs], settings.policy)
-        labels = np.array([r["label"] for r in recs])[kept.kept]
-        plot_data[benchmark] = (kept.pred, labels)
-        samples = [s for r in recs for s in _sample_objects(r)]
-        all_samples += samples
-        entropy, kind, tokens = average_token_entropy(samples)
-        reasons: dict[str, int] = defaultdict(int)
-        for r in recs:
-            for s in r["samples"]:
-                reasons[s["reason"]] += 1
-        per_benchmark[benchmark] = {
-            **metrics.to_json(),
-            "unreadable_images": sum(r["image_status"] not in ("ok", "converted", "downscaled") for r in recs),
-            "parse_reasons": dict(reasons),
-            "format_ok_rate": _rate(s["format_ok"] for r in recs for s in r["samples"]),
-            "mean_prediction_spread": float(np.mean(kept.spread)) if kept.spread.size else None,
-            "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
-            "critiques": summarize_critiques((s["text"], s["score"]) for r in recs for s in r["samples"]),
-        }
-    entropy, kind, tokens = average_token_entropy(all_samples)
+    results = [benchmark_metrics(recs, benchmark, settings) for benchmark, recs in records.items()]
+    all_records = [r for recs in records.values() for r in recs]
+    entropy, kind, tokens = average_token_entropy(s for r in all_records for s in _sample_objects(r))
     summary = {
         "model": name,
         "run": header,
         "policy": settings.policy.describe(),
         "plcc_mode": settings.plcc_mode,
         "bootstrap": {"n_resamples": settings.n_resamples, "seed": settings.bootstrap_seed, "confidence": 0.95},
-        "benchmarks": per_benchmark,
+        "benchmarks": {r.benchmark: _benchmark_summary(records[r.benchmark], r, settings) for r in results},
         "average": {m: average_over_benchmarks(results, m) for m in ("plcc", "srcc", "krcc", "mae")},
         "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
+        "critiques": summarize_critiques((s["text"], s["score"]) for r in all_records for s in r["samples"]),
     }
     write_json_atomic(out_dir / "metrics.json", summary)
-    note = (
-        f"\nPLCC: {'raw Pearson' if settings.plcc_mode == 'raw' else 'after 4-parameter logistic fit'}; "
-        f"{settings.policy.describe()}; Fail = images without a parsed score / images.\n"
-    )
+    note = _report_note(settings, summary["average_token_entropy"], summary["critiques"])
     write_text_atomic(out_dir / "table.md", markdown_table({name: results}, TABLE1_ROWS) + note)
     write_csv_atomic(out_dir / "table.csv", csv_rows({name: results}))
+    plot_data = {}
+    for benchmark, recs in records.items():
+        kept = apply_policy([[s["score"] for s in r["samples"]] for r in recs], settings.policy)
+        plot_data[benchmark] = (kept.pred, np.array([r["label"] for r in recs])[kept.kept])
     plot_distributions(plot_data, out_dir / "distribution.png", name)
     plot_scatter(plot_data, {r.benchmark: (r.headline_plcc, r.values["srcc"]) for r in results}, out_dir / "scatter.png")
     return summary

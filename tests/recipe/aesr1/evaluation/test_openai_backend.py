@@ -105,6 +105,8 @@ def test_evaluation_end_to_end_gives_exact_metrics(fake_judge, tmp_path, helpers
     assert "| fake-judge | " in table_md and f"{ava['values']['plcc']:.4f}" in table_md
     assert "2/12 |" in table_md  # failed images / images
     assert "Aes-R1 (paper)" in table_md
+    assert "Average token entropy (Table 3): nan nats (not available" in table_md  # no logprobs requested
+    assert "0.0% tone/score inconsistent" in table_md
     assert json.loads((out / "metrics.json").read_text())["run"]["sampling"]["n"] == 2
     for plot in ("distribution.png", "scatter.png"):
         assert Image.open(out / plot).size[0] > 100

@@ -1,4 +1,4 @@
-"""The transformers backend with a tiny random-weight Qwen2-VL: plumbing, seeding, entropy, garbage outputs."""
+"""The transformers backend with tiny random-weight Qwen2-VL and Qwen2.5-VL: plumbing, seeding, entropy, garbage outputs."""
 
 import math
 
@@ -13,8 +13,8 @@ SAMPLING = SamplingSettings(temperature=1.0, max_new_tokens=6, n=2, seed=3)
 
 
 @pytest.fixture(scope="module")
-def backend(tiny_qwen2_vl):
-    return make_backend("hf", str(tiny_qwen2_vl), device="cpu", dtype="float32")
+def backend(tiny_vlm):
+    return make_backend("hf", str(tiny_vlm), device="cpu", dtype="float32")
 
 
 def test_generates_n_samples_with_full_vocab_entropy(backend):
@@ -48,18 +48,20 @@ def test_prompt_without_image_placeholder_is_rejected(backend):
         backend.generate([Image.new("RGB", (30, 30))], "rate this", SAMPLING, [0])
 
 
-def test_evaluation_handles_garbage_outputs(backend, tiny_qwen2_vl, tmp_path, helpers):
+def test_evaluation_handles_garbage_outputs(backend, tiny_vlm, tmp_path, helpers):
     rows = [
         {"id": f"i{k}", "dataset": "tad66k", "score": 0.1 + 0.15 * k, "image_bytes": helpers.png_bytes(40 * k)}
         for k in range(4)
     ]
     helpers.write_table(tmp_path / "t.parquet", rows)
     settings = EvaluationSettings(sampling=SAMPLING, n_resamples=10, batch_size=2)
-    summary = evaluate(backend, str(tiny_qwen2_vl), [str(tmp_path / "t.parquet")], tmp_path / "run", settings)
+    summary = evaluate(backend, str(tiny_vlm), [str(tmp_path / "t.parquet")], tmp_path / "run", settings)
     bench = summary["benchmarks"]["tad66k"]
     # a random model almost never writes a valid answer: whatever it writes is counted, nothing crashes
     assert bench["n_images"] == 4 and bench["total_samples"] == 8
     assert bench["failed_samples"] == sum(n for reason, n in bench["parse_reasons"].items() if reason not in ("ok", "bad_format"))
     assert summary["average_token_entropy"]["kind"] == "full_vocab"
     assert summary["average_token_entropy"]["value"] > 0
+    entropy = summary["average_token_entropy"]["value"]
+    assert f"Average token entropy (Table 3): {entropy:.3f} nats (full_vocab" in (tmp_path / "run" / "table.md").read_text()
     assert (tmp_path / "run" / "table.md").exists() and (tmp_path / "run" / "distribution.png").exists()
