@@ -188,12 +188,13 @@ class _RecordProcessor:
         return result
 
 
-def _endpoint_configs(config: AesCoTConfig) -> dict[str, EndpointConfig]:
-    stages = {"generate": config.expert}
+def _endpoint_configs(config: AesCoTConfig) -> dict[str, tuple[str, EndpointConfig]]:
+    """stage -> (config section naming the endpoint, its config); judges of disabled filters are left out."""
+    stages = {"generate": ("expert", config.expert)}
     if config.filters.alignment:
-        stages["alignment"] = config.alignment_judge
+        stages["alignment"] = ("alignment_judge", config.alignment_judge)
     if config.filters.factual:
-        stages["factual"] = config.factual_judge
+        stages["factual"] = ("factual_judge", config.factual_judge)
     return stages
 
 
@@ -227,8 +228,8 @@ async def run_pipeline(config: AesCoTConfig) -> PipelineRun:
     with exclusive_dir(out_dir), RequestLog(out_dir / REQUEST_LOG_NAME) as log:
         async with AsyncExitStack() as stack:
             endpoints = {
-                stage: await stack.enter_async_context(ChatEndpoint(endpoint_config, stage))
-                for stage, endpoint_config in _endpoint_configs(config).items()
+                stage: await stack.enter_async_context(ChatEndpoint(endpoint_config, role))
+                for stage, (role, endpoint_config) in _endpoint_configs(config).items()
             }
             processor = _RecordProcessor(config, log, endpoints)
             for round_index in range(1, sampling.max_rounds + 1):

@@ -194,11 +194,14 @@ class FakeChatServer:
 
     @staticmethod
     def _send_raw(handler, status: int, data: bytes) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout, cancelled or killed run): nothing to answer
 
 
 # id -> (score, colour). Ids choose the fake expert's defects (see the module docstring).
