@@ -23,6 +23,9 @@ AES_R1_TIE = 1.0
 # VisualQuality-R1 gives a tied pair p_c = 0.5 and adds 1e-6 inside both square roots of Eq. 4.
 THURSTONE_TIE = 0.5
 THURSTONE_FIDELITY_EPS = 1e-6
+# erfc(9) = 4.1e-37, the last float32 value above the denormal range; capping there changes a
+# reward by less than sqrt(erfc(9) / 2) = 5e-19.
+ERFC_CAP = 9.0
 
 
 def rank_reward(
@@ -72,12 +75,14 @@ def rank_reward(
     order.masked_fill_(ties, 1.0 if tie >= 0.5 else -1.0)  # Eq. 5: p_c = 1 (tie = 1, its ">=") or 0 (tie = 0)
 
     # With p_c in {0, 1}, Eq. 4 is sqrt(Phi(+-z) + e) + sqrt(e), and Phi(x) = erfc(-x / sqrt 2) / 2.
+    # Arguments are capped at ERFC_CAP: beyond it erfc underflows to float32 denormals, whose
+    # arithmetic is ~100x slower on x86 (a converged policy's tiny spreads hit this every step).
     eps = float(fidelity_eps)
     scale = inv_scale.mul_(order.mul_(-1.0 / math.sqrt(2.0)))
     if eps == 0.0:  # sqrt(erfc / 2) = sqrt(erfc) / sqrt 2: fold the constant into the weights
-        reward = pairwise_average(batch.preds, stats.mean, scale, hard / math.sqrt(2.0), lambda x: x.erfc_().sqrt_())
+        reward = pairwise_average(batch.preds, stats.mean, scale, hard / math.sqrt(2.0), lambda x: x.clamp_(max=ERFC_CAP).erfc_().sqrt_())
     else:
-        reward = pairwise_average(batch.preds, stats.mean, scale, hard, lambda x: x.erfc_().mul_(0.5).add_(eps).sqrt_())
+        reward = pairwise_average(batch.preds, stats.mean, scale, hard, lambda x: x.clamp_(max=ERFC_CAP).erfc_().mul_(0.5).add_(eps).sqrt_())
         reward += math.sqrt(eps) * hard.sum(dim=1, keepdim=True).double().numpy()
     if bool(soft.any()):
         soft_weights = average.masked_fill(~soft, 0.0).double().numpy()
