@@ -108,3 +108,17 @@ def test_images_are_read_from_the_right_row_groups_and_from_paths(tmp_path):
     assert images["ava/r4"]["bytes"] == draw_image("red")
     assert images["ava/r6"]["bytes"] == draw_image("red")
     assert images["ava/p"] == {"bytes": None, "path": str(image_file)}
+
+
+def test_reads_the_table_layout_that_data_prep_writes(tmp_path):
+    # The contract check: rows built by data_prep's own layout code (Hugging Face image metadata,
+    # extra columns vote_count/vote_std/width/height).
+    from data_prep.layouts import SCHEMAS, image_cell, table_row
+
+    table = [table_row(id=f"i{i}", dataset="tad66k", split="train", score=i / 10, raw_score=i, vote_count=None,
+                       vote_std=None, width=48, height=48, image=image_cell(draw_image("blue"), None))
+             for i in range(10)]
+    pq.write_table(pa.Table.from_pylist(table, schema=SCHEMAS["table"]), tmp_path / "t.parquet")
+    found = read_candidates([str(tmp_path / "t.parquet")], "train", ["tad66k"])
+    assert [c.level for c in found] == ["bad"] * 4 + ["fair"] * 3 + ["good"] * 3
+    assert read_images(found[:1]) == {"tad66k/i0": {"bytes": draw_image("blue"), "path": None}}
