@@ -32,7 +32,9 @@ def add_backend_args(parser: argparse.ArgumentParser) -> None:
 def add_sampling_args(parser: argparse.ArgumentParser) -> None:
     default = SamplingSettings()
     group = parser.add_argument_group("sampling (recorded with the predictions)")
-    group.add_argument("--temperature", type=float, default=default.temperature, help="0 = greedy (default 0.6, Aes-R1 README)")
+    group.add_argument(
+        "--temperature", type=float, default=default.temperature, help="0 = greedy (default 0.6, Aes-R1 README)"
+    )
     group.add_argument("--top-p", type=float, default=default.top_p)
     group.add_argument("--max-new-tokens", type=int, default=default.max_new_tokens, help="Appendix C: 1024")
     group.add_argument("--n", type=int, default=default.n, help="samples per image; the score is their mean")
@@ -43,7 +45,9 @@ def add_sampling_args(parser: argparse.ArgumentParser) -> None:
 def add_policy_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("parse failures")
     group.add_argument("--policy", choices=POLICIES, default="drop", help="drop failed samples/images, or fill them")
-    group.add_argument("--fill-value", type=float, default=DEFAULT_FILL_VALUE, help="score a failure counts as with --policy fill")
+    group.add_argument(
+        "--fill-value", type=float, default=DEFAULT_FILL_VALUE, help="score a failure counts as with --policy fill"
+    )
 
 
 def sampling_from_args(args: argparse.Namespace) -> SamplingSettings:
@@ -73,5 +77,8 @@ def backend_from_args(args: argparse.Namespace) -> InferenceBackend:
             "extra_body": args.extra_body,
         }
     else:
-        options = {"tensor_parallel_size": args.tensor_parallel_size, "gpu_memory_utilization": args.gpu_memory_utilization}
+        options = {
+            "tensor_parallel_size": args.tensor_parallel_size,
+            "gpu_memory_utilization": args.gpu_memory_utilization,
+        }
     return make_backend(args.backend, args.model, **options)

@@ -12,19 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
-from recipe.aesr1.evaluation.bootstrap import paired_bootstrap_test
 from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table
+from recipe.aesr1.evaluation.bootstrap import paired_bootstrap_test
 from recipe.aesr1.evaluation.failure_policy import apply_policy
 from recipe.aesr1.evaluation.metrics import metric_by_name
 from recipe.aesr1.evaluation.paper_reference import TABLE1_ROWS
-from recipe.aesr1.evaluation.runner import EvaluationSettings, read_predictions, benchmark_metrics
+from recipe.aesr1.evaluation.runner import EvaluationSettings, benchmark_metrics, read_predictions
 
 
 def _kept_predictions(records: list[dict], settings: EvaluationSettings) -> dict[str, tuple[float, float]]:
     kept = apply_policy([[s["score"] for s in r["samples"]] for r in records], settings.policy)
-    ids = [r["id"] for r, k in zip(records, kept.kept) if k]
-    labels = [r["label"] for r, k in zip(records, kept.kept) if k]
-    return {i: (p, lab) for i, p, lab in zip(ids, kept.pred, labels)}
+    ids = [r["id"] for r, k in zip(records, kept.kept, strict=True) if k]
+    labels = [r["label"] for r, k in zip(records, kept.kept, strict=True) if k]
+    return {i: (p, lab) for i, p, lab in zip(ids, kept.pred, labels, strict=True)}
 
 
 def compare_runs(

@@ -17,6 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
+from recipe.aesr1.evaluation.backends import SamplingSettings
 from recipe.aesr1.evaluation.benchmark_table import PLCC_MODES
 from recipe.aesr1.evaluation.cli_options import (
     add_backend_args,
@@ -26,7 +27,6 @@ from recipe.aesr1.evaluation.cli_options import (
     policy_from_args,
     sampling_from_args,
 )
-from recipe.aesr1.evaluation.backends import SamplingSettings
 from recipe.aesr1.evaluation.compare import compare_runs
 from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate, summarize_run
 
@@ -34,13 +34,17 @@ from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate, summari
 def _add_metric_args(parser: argparse.ArgumentParser) -> None:
     add_policy_args(parser)
     group = parser.add_argument_group("metrics")
-    group.add_argument("--plcc", choices=PLCC_MODES, default="raw", help="raw Pearson (paper) or after a 4-parameter logistic fit")
+    group.add_argument(
+        "--plcc", choices=PLCC_MODES, default="raw", help="raw Pearson (paper) or after a 4-parameter logistic fit"
+    )
     group.add_argument("--n-resamples", type=int, default=1000, help="bootstrap resamples for 95%% intervals")
     group.add_argument("--bootstrap-seed", type=int, default=0)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aesr1-eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="aesr1-eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="score benchmark images with a model, then report")

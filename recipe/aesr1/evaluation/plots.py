@@ -42,12 +42,20 @@ def plot_distributions(data: Mapping[str, tuple[np.ndarray, np.ndarray]], path: 
     ``data[benchmark] = (pred, label)``, both 1-D in [0, 1], for the images kept by the policy.
     """
     fig, axes = _grid(len(data))
-    for ax, (benchmark, (pred, label)) in zip(axes, data.items()):
+    for ax, (benchmark, (pred, label)) in zip(axes, data.items(), strict=False):
         if len(pred) == 0:  # every answer failed to parse: nothing to draw, say so
             ax.text(0.5, 0.5, "no scored images", ha="center", va="center", transform=ax.transAxes)
         else:
             ax.hist(label, bins=BINS, density=True, alpha=0.45, color="tab:gray", label="ground truth")
-            ax.hist(pred, bins=BINS, density=True, histtype="step", linewidth=1.8, color="tab:red", label=model or "prediction")
+            ax.hist(
+                pred,
+                bins=BINS,
+                density=True,
+                histtype="step",
+                linewidth=1.8,
+                color="tab:red",
+                label=model or "prediction",
+            )
             ax.legend(fontsize=8)
         ax.set_title(f"{DISPLAY_NAMES.get(benchmark, benchmark)} (n={len(pred)})")
         ax.set_xlabel("score")
@@ -60,7 +68,7 @@ def plot_scatter(
 ) -> None:
     """Predicted vs ground-truth score per benchmark, with the y = x line and PLCC/SRCC in the title."""
     fig, axes = _grid(len(data))
-    for ax, (benchmark, (pred, label)) in zip(axes, data.items()):
+    for ax, (benchmark, (pred, label)) in zip(axes, data.items(), strict=False):
         ax.scatter(label, pred, s=8, alpha=0.5)
         ax.plot([0, 1], [0, 1], color="black", linewidth=0.8, linestyle="--")
         ax.set_xlim(0, 1)

@@ -13,10 +13,9 @@ import json
 import os
 from pathlib import Path
 
-from reward_fns import parse_answer
-
 from recipe.aesr1.evaluation.atomic_files import write_text_atomic
 from recipe.aesr1.evaluation.backends.base import Sample
+from reward_fns import parse_answer
 
 
 def sample_record(sample: Sample) -> dict:

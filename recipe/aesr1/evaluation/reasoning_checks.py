@@ -90,7 +90,6 @@ def summarize_critiques(samples: Iterable[tuple[str, float | None]]) -> dict:
     }
 
 
-
 def level_of(score: float | None) -> str:
     """Appendix E.2 level (``data_prep.levels``) of a score, or '' when there is no score."""
     return "" if score is None else score_level(score)

@@ -275,7 +275,9 @@ def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str |
         kept = apply_policy([[s["score"] for s in r["samples"]] for r in recs], settings.policy)
         plot_data[benchmark] = (kept.pred, np.array([r["label"] for r in recs])[kept.kept])
     plot_distributions(plot_data, out_dir / "distribution.png", name)
-    plot_scatter(plot_data, {r.benchmark: (r.headline_plcc, r.values["srcc"]) for r in results}, out_dir / "scatter.png")
+    plot_scatter(
+        plot_data, {r.benchmark: (r.headline_plcc, r.values["srcc"]) for r in results}, out_dir / "scatter.png"
+    )
     return summary
 
 

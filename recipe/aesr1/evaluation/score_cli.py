@@ -26,7 +26,12 @@ from tqdm import tqdm
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_text_atomic
 from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, image_seed
-from recipe.aesr1.evaluation.cli_options import add_backend_args, add_sampling_args, backend_from_args, sampling_from_args
+from recipe.aesr1.evaluation.cli_options import (
+    add_backend_args,
+    add_sampling_args,
+    backend_from_args,
+    sampling_from_args,
+)
 from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, decode_image
 from recipe.aesr1.evaluation.predictions import sample_record
 from recipe.aesr1.evaluation.reasoning_checks import critique_text, level_of
@@ -78,8 +83,9 @@ def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
     scores = [s["score"] for s in samples if s["score"] is not None]
     first = next((s for s in samples if s["score"] is not None), samples[0] if samples else None)
     if samples and not scores:
-        status, detail = "no_score", f"no parseable answer in {len(samples)} sample(s): " + ", ".join(
-            sorted({s["reason"] for s in samples})
+        status, detail = (
+            "no_score",
+            f"no parseable answer in {len(samples)} sample(s): " + ", ".join(sorted({s["reason"] for s in samples})),
         )
     score = float(np.mean(scores)) if scores else None
     return {
@@ -113,7 +119,9 @@ def write_rows(rows: list[dict], out: Path) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aesr1-score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="aesr1-score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
     parser.add_argument("--recursive", action="store_true", help="also look in subfolders of input folders")
     parser.add_argument("--out", type=Path, help="results file, .csv or .jsonl (default: print only)")

@@ -115,7 +115,11 @@ class OpenAIBackend:
         if len(images) != len(seeds):
             raise ValueError(f"{len(images)} images but {len(seeds)} seeds")
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            return list(pool.map(lambda args: self._generate_one(args[0], prompt, sampling, args[1]), zip(images, seeds)))
+            return list(
+                pool.map(
+                    lambda args: self._generate_one(args[0], prompt, sampling, args[1]), zip(images, seeds, strict=True)
+                )
+            )
 
 
 def _sample_from_choice(choice) -> Sample:

@@ -99,7 +99,9 @@ class TransformersBackend:
             tokenize=False,
         )
         if text.count(self.image_token) != 1:
-            raise ValueError(f"chat template produced {text.count(self.image_token)} {self.image_token!r} tokens, expected 1")
+            raise ValueError(
+                f"chat template produced {text.count(self.image_token)} {self.image_token!r} tokens, expected 1"
+            )
         vision = self.image_processor(images=[image.convert("RGB")], return_tensors="pt")
         n_tokens = int(vision["image_grid_thw"][0].prod()) // self.image_processor.merge_size**2
         text = text.replace(self.image_token, self.image_token * n_tokens)
@@ -130,7 +132,9 @@ class TransformersBackend:
                 repetition_penalty=1.0,
                 num_return_sequences=sampling.n,
                 eos_token_id=self.eos_ids,
-                pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0],
+                pad_token_id=self.tokenizer.pad_token_id
+                if self.tokenizer.pad_token_id is not None
+                else self.eos_ids[0],
                 output_logits=True,
                 return_dict_in_generate=True,
             )

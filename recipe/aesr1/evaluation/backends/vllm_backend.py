@@ -30,8 +30,7 @@ class VLLMBackend:
             import vllm
         except ImportError as error:
             raise ImportError(
-                "the vllm backend needs vLLM on a GPU machine: pip install 'aesr1-verl[gpu]'; "
-                "on CPU use --backend hf"
+                "the vllm backend needs vLLM on a GPU machine: pip install 'aesr1-verl[gpu]'; on CPU use --backend hf"
             ) from error
         self._vllm = vllm
         llm_kwargs.setdefault("limit_mm_per_prompt", {"image": 1})

@@ -43,9 +43,7 @@ def write_table(path, rows) -> None:
             "split": pa.array([r.get("split", "test") for r in rows], pa.string()),
             "score": pa.array([r["score"] for r in rows], pa.float64()),
             "raw_score": pa.array([r["score"] * 10 for r in rows], pa.float64()),
-            "image": pa.array(
-                [{"bytes": r.get("image_bytes"), "path": r.get("image_path")} for r in rows], image_type
-            ),
+            "image": pa.array([{"bytes": r.get("image_bytes"), "path": r.get("image_path")} for r in rows], image_type),
             "vote_count": pa.array([100] * len(rows), pa.int64()),  # an extra column consumers ignore
         }
     )
@@ -137,8 +135,28 @@ def build_tiny_vlm(folder, kind: str):
     )
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
-    words = ["<think>", "</think>", "<answer>", "</answer>", "0.42", "0.7", "light", "colour", "user", "assistant", "\n"]
+    special = [
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|vision_start|>",
+        "<|vision_end|>",
+        "<|image_pad|>",
+        "<|video_pad|>",
+    ]
+    words = [
+        "<think>",
+        "</think>",
+        "<answer>",
+        "</answer>",
+        "0.42",
+        "0.7",
+        "light",
+        "colour",
+        "user",
+        "assistant",
+        "\n",
+    ]
     vocab = {token: i for i, token in enumerate(special + words + ["[UNK]"])}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
@@ -181,9 +199,19 @@ def build_tiny_vlm(folder, kind: str):
         vision = dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, **patches)
         model = Qwen2VLForConditionalGeneration(Qwen2VLConfig(text_config=text_config, vision_config=vision, **tokens))
     else:  # qwen2_5_vl: windowed attention in block 0, full attention in block 1
-        vision = dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32,
-                      fullatt_block_indexes=[1], window_size=56, **patches)
-        model = Qwen2_5_VLForConditionalGeneration(Qwen2_5_VLConfig(text_config=text_config, vision_config=vision, **tokens))
+        vision = dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=32,
+            fullatt_block_indexes=[1],
+            window_size=56,
+            **patches,
+        )
+        model = Qwen2_5_VLForConditionalGeneration(
+            Qwen2_5_VLConfig(text_config=text_config, vision_config=vision, **tokens)
+        )
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.bos_token_id = None
     model.generation_config.pad_token_id = tokenizer.pad_token_id

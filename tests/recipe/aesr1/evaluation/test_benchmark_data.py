@@ -20,7 +20,9 @@ def test_split_filter_and_images(tmp_path, helpers):
 
 
 def test_missing_column_is_named(tmp_path):
-    pq.write_table(pa.table({"id": ["1"], "dataset": ["ava"], "split": ["test"], "score": [0.5]}), tmp_path / "x.parquet")
+    pq.write_table(
+        pa.table({"id": ["1"], "dataset": ["ava"], "split": ["test"], "score": [0.5]}), tmp_path / "x.parquet"
+    )
     with pytest.raises(ValueError, match=r"x.parquet: missing column\(s\) \['image'\]"):
         list(iter_rows([tmp_path / "x.parquet"]))
 
@@ -43,10 +45,30 @@ def test_reads_tables_written_by_data_prep(tmp_path, helpers):
     disk = tmp_path / "img.png"
     disk.write_bytes(helpers.png_bytes(9))
     rows = [
-        table_row(id="7", dataset="para", split="test", score=0.25, raw_score=2.0, vote_count=None, vote_std=0.5,
-                  width=40, height=30, image=image_cell(helpers.png_bytes(3), None)),
-        table_row(id="8", dataset="para", split="test", score=0.75, raw_score=4.0, vote_count=None, vote_std=None,
-                  width=40, height=30, image=image_cell(None, str(disk))),
+        table_row(
+            id="7",
+            dataset="para",
+            split="test",
+            score=0.25,
+            raw_score=2.0,
+            vote_count=None,
+            vote_std=0.5,
+            width=40,
+            height=30,
+            image=image_cell(helpers.png_bytes(3), None),
+        ),
+        table_row(
+            id="8",
+            dataset="para",
+            split="test",
+            score=0.75,
+            raw_score=4.0,
+            vote_count=None,
+            vote_std=None,
+            width=40,
+            height=30,
+            image=image_cell(None, str(disk)),
+        ),
     ]
     write_parquet_atomic(rows, SCHEMAS["table"], tmp_path / "table" / "test-00000-of-00001.parquet", 64)
     got = list(iter_rows(find_parquet_files([str(tmp_path / "table")]), "test", with_images=True))

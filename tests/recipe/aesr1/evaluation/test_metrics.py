@@ -68,7 +68,7 @@ def test_bad_inputs_raise():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=3, max_size=30))
 def test_metrics_equal_scipy(pairs):
-    pred, label = (np.array(v) for v in zip(*pairs))
+    pred, label = (np.array(v) for v in zip(*pairs, strict=True))
     if np.ptp(pred) == 0 or np.ptp(label) == 0:
         return
     assert plcc(pred, label) == pytest.approx(scipy.stats.pearsonr(pred, label).statistic, abs=1e-12, nan_ok=True)

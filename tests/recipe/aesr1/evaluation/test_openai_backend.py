@@ -8,15 +8,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
 from recipe.aesr1.evaluation.metrics import plcc, srcc
 from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate, predict, summarize_run
-from data_prep.prompts import SCORING_PROMPT
 
 # benchmark -> (id, label, prediction the fake judge will read back; None = unparseable answer)
 BENCH = {
-    "ava": [("a1", 0.20, 0.25), ("a2", 0.40, 0.31), ("a3", 0.55, 0.62), ("a4", 0.70, 0.66), ("a5", 0.90, 0.81), ("a6", 0.5, None)],
+    "ava": [
+        ("a1", 0.20, 0.25),
+        ("a2", 0.40, 0.31),
+        ("a3", 0.55, 0.62),
+        ("a4", 0.70, 0.66),
+        ("a5", 0.90, 0.81),
+        ("a6", 0.5, None),
+    ],
     "para": [("p1", 0.10, 0.42), ("p2", 0.30, 0.18), ("p3", 0.60, 0.77), ("p4", 0.80, 0.73)],
 }
 
@@ -27,7 +34,9 @@ def _make_tables(tmp_path, h):
         for image_id, label, pred in items:
             red = 0 if pred is None else h.red_for(pred)
             rows.append({"id": image_id, "dataset": dataset, "score": label, "image_bytes": h.png_bytes(red)})
-    rows.append({"id": "t1", "dataset": "ava", "split": "train", "score": 0.5, "image_bytes": h.png_bytes(10)})  # not test
+    rows.append(
+        {"id": "t1", "dataset": "ava", "split": "train", "score": 0.5, "image_bytes": h.png_bytes(10)}
+    )  # not test
     # one image on disk referenced by path, one corrupt cell
     disk = tmp_path / "p5.png"
     disk.write_bytes(h.png_bytes(h.red_for(0.5)))
@@ -46,7 +55,9 @@ def test_backend_returns_n_samples_and_forwards_settings(fake_judge, helpers):
     sampling = SamplingSettings(temperature=0.6, top_p=0.9, max_new_tokens=64, n=3, seed=11)
     image = Image.open(io.BytesIO(helpers.png_bytes(helpers.red_for(0.42))))
     (samples,) = _backend(url).generate([image], SCORING_PROMPT, sampling, [123])
-    assert [s.text for s in samples] == ["<think>Balanced composition and pleasing light.</think><answer>0.42</answer>"] * 3
+    assert [s.text for s in samples] == [
+        "<think>Balanced composition and pleasing light.</think><answer>0.42</answer>"
+    ] * 3
     body = judge.requests[0]
     assert (body["n"], body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (3, 0.6, 0.9, 64, 123)
     text_parts = [p["text"] for p in body["messages"][0]["content"] if p["type"] == "text"]
@@ -64,7 +75,9 @@ def test_endpoint_ignoring_n_is_topped_up(fake_judge, helpers):
 
 def test_extra_body_reaches_the_server(fake_judge, helpers):
     url, judge = fake_judge
-    backend = make_backend("openai", "m", base_url=url, api_key="k", extra_body={"top_k": -1, "repetition_penalty": 1.0})
+    backend = make_backend(
+        "openai", "m", base_url=url, api_key="k", extra_body={"top_k": -1, "repetition_penalty": 1.0}
+    )
     backend.generate([Image.new("RGB", (20, 20), (100, 0, 0))], SCORING_PROMPT, SamplingSettings(), [0])
     assert (judge.requests[0]["top_k"], judge.requests[0]["repetition_penalty"]) == (-1, 1.0)
 
@@ -152,7 +165,13 @@ def test_resume_with_other_sampling_settings_is_refused(fake_judge, tmp_path, he
     table = _make_tables(tmp_path, helpers)
     predict(_backend(url), "fake-judge", [str(table)], tmp_path / "run", EvaluationSettings(limit=1))
     with pytest.raises(ValueError, match="sampling"):
-        predict(_backend(url), "fake-judge", [str(table)], tmp_path / "run", EvaluationSettings(sampling=SamplingSettings(n=4), limit=1))
+        predict(
+            _backend(url),
+            "fake-judge",
+            [str(table)],
+            tmp_path / "run",
+            EvaluationSettings(sampling=SamplingSettings(n=4), limit=1),
+        )
 
 
 def test_fill_policy_changes_only_the_metric(fake_judge, tmp_path, helpers):

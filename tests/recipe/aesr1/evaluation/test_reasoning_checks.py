@@ -8,8 +8,16 @@ from recipe.aesr1.evaluation.reasoning_checks import check_critique, critique_te
 @pytest.mark.parametrize(
     "response,score,inconsistent",
     [
-        ("<think>Stunning light, harmonious colors, beautiful mood.</think><answer>0.2</answer>", 0.2, True),  # praise, bad score
-        ("<think>Stunning light, harmonious colors, beautiful mood.</think><answer>0.8</answer>", 0.8, False),  # praise, good score
+        (
+            "<think>Stunning light, harmonious colors, beautiful mood.</think><answer>0.2</answer>",
+            0.2,
+            True,
+        ),  # praise, bad score
+        (
+            "<think>Stunning light, harmonious colors, beautiful mood.</think><answer>0.8</answer>",
+            0.8,
+            False,
+        ),  # praise, good score
         ("<think>Dull, cluttered and blurry.</think><answer>0.9</answer>", 0.9, True),  # criticism, good score
         ("<think>Dull, cluttered and blurry.</think><answer>0.55</answer>", 0.55, False),  # fair scores never flag
         ("<think>A photo of a dog.</think><answer>0.1</answer>", 0.1, False),  # no opinion words
@@ -21,7 +29,9 @@ def test_consistency_flags(response, score, inconsistent):
 
 
 def test_dimensions_and_length():
-    check = check_critique("<think>The lighting is soft; the composition follows thirds; exposure is even.</think>", 0.6)
+    check = check_critique(
+        "<think>The lighting is soft; the composition follows thirds; exposure is even.</think>", 0.6
+    )
     assert check.dimensions == ("light_and_shadow", "composition", "exposure")
     assert check.n_words == 11
 
@@ -34,5 +44,13 @@ def test_summary_rates():
 
 
 def test_levels_follow_appendix_e2_and_last_think_block_is_used():
-    assert [level_of(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 1.0, None)] == ["bad", "bad", "fair", "fair", "good", "good", ""]
+    assert [level_of(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 1.0, None)] == [
+        "bad",
+        "bad",
+        "fair",
+        "fair",
+        "good",
+        "good",
+        "",
+    ]
     assert critique_text("<think>a</think> <think>b</think>") == "b"

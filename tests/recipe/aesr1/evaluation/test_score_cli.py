@@ -25,7 +25,19 @@ def _folder(tmp_path, helpers):
 
 
 def _args(url, *extra):
-    return ["--backend", "openai", "--model", "judge", "--base-url", url, "--api-key", "k", "--image-format", "png", *extra]
+    return [
+        "--backend",
+        "openai",
+        "--model",
+        "judge",
+        "--base-url",
+        url,
+        "--api-key",
+        "k",
+        "--image-format",
+        "png",
+        *extra,
+    ]
 
 
 def test_scores_a_folder_with_a_clear_outcome_per_file(fake_judge, tmp_path, helpers, capsys):
@@ -34,7 +46,16 @@ def test_scores_a_folder_with_a_clear_outcome_per_file(fake_judge, tmp_path, hel
     out = tmp_path / "scores.csv"
     assert score_cli.main([str(photos), str(tmp_path / "gone.jpg"), "--out", str(out), *_args(url)]) == 0
     rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.open())}
-    assert set(rows) == {"best.png", "dark.jpg", "gray.png", "shot.webp", "cmyk.jpg", "black.png", "broken.jpg", "gone.jpg"}
+    assert set(rows) == {
+        "best.png",
+        "dark.jpg",
+        "gray.png",
+        "shot.webp",
+        "cmyk.jpg",
+        "black.png",
+        "broken.jpg",
+        "gone.jpg",
+    }
     assert (rows["best.png"]["status"], rows["best.png"]["score"], rows["best.png"]["level"]) == ("ok", "0.91", "good")
     assert rows["dark.jpg"]["level"] == "bad"
     assert rows["gray.png"]["status"] == "converted" and rows["gray.png"]["score"] == "0.78"
@@ -54,7 +75,10 @@ def test_top_k_ranks_best_shots_and_recursive_finds_subfolders(fake_judge, tmp_p
     out = tmp_path / "best.jsonl"
     score_cli.main([str(photos), "--recursive", "--top-k", "2", "--n", "2", "--out", str(out), *_args(url)])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["rank"], r["path"].split("/")[-1], r["score"]) for r in rows] == [(1, "cmyk.jpg", 1.0), (2, "best.png", 0.91)]
+    assert [(r["rank"], r["path"].split("/")[-1], r["score"]) for r in rows] == [
+        (1, "cmyk.jpg", 1.0),
+        (2, "best.png", 0.91),
+    ]
     assert rows[0]["n_samples"] == 2 and rows[0]["spread"] == 0.0
     scored = score_cli.collect_inputs([str(photos)], recursive=True)
     assert any(p.name == "deep.png" for p in scored) and not any(p.suffix == ".txt" for p in scored)

@@ -1,4 +1,4 @@
-"""The transformers backend with tiny random-weight Qwen2-VL and Qwen2.5-VL: plumbing, seeding, entropy, garbage outputs."""
+"""The transformers backend on tiny random-weight Qwen2-VL and Qwen2.5-VL: plumbing, seeds, entropy, garbage."""
 
 import math
 
@@ -59,9 +59,14 @@ def test_evaluation_handles_garbage_outputs(backend, tiny_vlm, tmp_path, helpers
     bench = summary["benchmarks"]["tad66k"]
     # a random model almost never writes a valid answer: whatever it writes is counted, nothing crashes
     assert bench["n_images"] == 4 and bench["total_samples"] == 8
-    assert bench["failed_samples"] == sum(n for reason, n in bench["parse_reasons"].items() if reason not in ("ok", "bad_format"))
+    assert bench["failed_samples"] == sum(
+        n for reason, n in bench["parse_reasons"].items() if reason not in ("ok", "bad_format")
+    )
     assert summary["average_token_entropy"]["kind"] == "full_vocab"
     assert summary["average_token_entropy"]["value"] > 0
     entropy = summary["average_token_entropy"]["value"]
-    assert f"Average token entropy (Table 3): {entropy:.3f} nats (full_vocab" in (tmp_path / "run" / "table.md").read_text()
+    assert (
+        f"Average token entropy (Table 3): {entropy:.3f} nats (full_vocab"
+        in (tmp_path / "run" / "table.md").read_text()
+    )
     assert (tmp_path / "run" / "table.md").exists() and (tmp_path / "run" / "distribution.png").exists()
