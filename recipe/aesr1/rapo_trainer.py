@@ -36,8 +36,10 @@ HOOK_FIELDS = ["uid", "rm_scores", "reward_model", "extra_fields"]
 class Trajectories:
     """What the hook needs from one batch of M rows, in the order of ``batch.keys``.
 
-    ``final[i]`` is True for the last output of each rollout session (verl's GRPO reads only those;
-    single-turn rollouts have one output per session, so every row is final).
+    ``scored[i]`` is True for the rows the batch terms are computed on: the last output of each
+    rollout session (verl's GRPO reads only those; single-turn rollouts have one output per session),
+    minus the synthetic rows verl appends to make the batch divisible (``tags[i]["is_padding"]``;
+    they copy a real row's label and prediction under a new uid and must not act as an image).
     """
 
     uids: list[str]
@@ -45,7 +47,7 @@ class Trajectories:
     gt: np.ndarray  # (M,) label
     sample_terms: dict[str, np.ndarray]  # term -> (M,) per-sample values from the reward loop
     rm_scores: list[torch.Tensor]  # M tensors of (response_len,), reward on the last token
-    final: np.ndarray  # (M,) bool
+    scored: np.ndarray  # (M,) bool
 
 
 def final_outputs(keys: list[str]) -> np.ndarray:
@@ -63,8 +65,9 @@ def final_outputs(keys: list[str]) -> np.ndarray:
     return final
 
 
-def read_trajectories(keys: list[str], data: TensorDict, spec: RewardSpec) -> Trajectories:
+def read_trajectories(batch: KVBatchMeta, data: TensorDict, spec: RewardSpec) -> Trajectories:
     """Unpack the hook's fields as returned by ``tq.kv_batch_get`` (jagged or dense ``rm_scores``)."""
+    keys = list(batch.keys)
     infos = []
     for key, extra in zip(keys, list(data["extra_fields"]), strict=True):
         info = extra.get("reward_extra_info") if isinstance(extra, dict) else None
@@ -82,7 +85,7 @@ def read_trajectories(keys: list[str], data: TensorDict, spec: RewardSpec) -> Tr
         gt=np.array([float(r["ground_truth"]) for r in list(data["reward_model"])], dtype=np.float64),
         sample_terms={t: np.array([info[t] for info in infos], dtype=np.float64) for t in spec.sample_terms},
         rm_scores=rm_rows,
-        final=final_outputs(keys),
+        scored=final_outputs(keys) & ~np.array([bool(tag.get("is_padding", False)) for tag in batch.tags]),
     )
 
 
@@ -101,8 +104,8 @@ class RapoTrainer(PPOTrainerSync):
     def _add_batch_terms(self, batch: KVBatchMeta, metrics: dict) -> None:
         """Add the weighted batch terms to ``rm_scores`` in the TransferQueue and log ``rapo/*``."""
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=HOOK_FIELDS)
-        traj = read_trajectories(list(batch.keys), data, self.reward_spec)
-        rows = np.flatnonzero(traj.final)
+        traj = read_trajectories(batch, data, self.reward_spec)
+        rows = np.flatnonzero(traj.scored)
         uids = [traj.uids[i] for i in rows]
         added = batch_term_rewards(self.reward_spec, uids, traj.preds[rows], traj.gt[rows], self.rank_group_size)
         for row, value in zip(rows, added.total, strict=True):

@@ -182,20 +182,26 @@ def read_back(batch, fields):
 
 
 def test_hook_adds_rank_term_and_grpo_normalises_per_image(cluster):
-    from verl.experimental.reward_loop import RewardLoopManager
-
     from recipe.aesr1.rapo_trainer import RapoTrainer
+    from verl.experimental.reward_loop import RewardLoopManager
+    from verl.trainer.ppo.padding_utils import upsample_batch_to_divisible_size
 
     tokenizer, _, config = cluster
     manager = RewardLoopManager(config)  # real Ray actor running our compute_score
     worker = manager.reward_loop_worker_handles[0]
     batch = put_batch(tokenizer, lambda data: ray.get(worker.compute_score.remote(data)), step=0)
+    # verl's _balance_batch pads to a multiple of dp x mini-batch with copies of row 0 under a new uid
+    batch = upsample_batch_to_divisible_size(batch, 16, tokenizer.eos_token_id)
+    assert len(batch.keys) == 16 and sum(tag.get("is_padding", False) for tag in batch.tags) == 4
 
     trainer = RapoTrainer(config)
     metrics = {}
     trainer._compute_advantage(batch, metrics)
 
     back = read_back(batch, ["rm_scores", "advantages", "response_mask"])
+    assert all(float(r.abs().sum()) == 0.0 for r in back["rm_scores"][12:])  # padding is not an image
+    assert all(float(a.abs().sum()) == 0.0 for a in back["advantages"][12:])
+    back = {field: rows[:12] for field, rows in back.items()}
     rewards = np.array([float(r.sum()) for r in back["rm_scores"]]).reshape(3, K)
     expected_rewards = hand_rewards({"error", "rank"})
     np.testing.assert_allclose(rewards, expected_rewards, atol=1e-5)
@@ -244,3 +250,12 @@ def test_every_configured_reward_runs_through_reward_worker_and_hook(cluster, re
     np.testing.assert_allclose(advantages.sum(axis=1), 0.0, atol=1e-4)
     for term in spec.terms:
         assert f"rapo/reward/{term}/mean" in metrics
+
+
+def test_only_the_last_output_of_each_session_is_scored():
+    from recipe.aesr1.rapo_trainer import final_outputs
+
+    keys = ["u1_0_0", "u1_0_1", "u1_1_0", "a_b_0_0"]  # a multi-turn session; a uid holding "_"
+    assert final_outputs(keys).tolist() == [False, True, True, True]
+    with pytest.raises(ValueError, match="unexpected TransferQueue key"):
+        final_outputs(["u1-0"])
