@@ -9,7 +9,8 @@ Record ids choose defects: ``leak*`` (a "7 out of 10"), ``wrongcolor*``, ``misal
 (an ``<answer>`` tag inside the critique), ``long*`` (finish_reason "length"), ``garbage*`` (the
 alignment judge never gives a level). A ``script`` maps "stage/id" or "id" to one behaviour per
 attempt: ok, an HTTP status (429, 500, 401, ...), drop (close without answer), malformed (invalid
-JSON), nochoices (JSON without choices), delay:S (answer after S seconds).
+JSON), nochoices (JSON without choices), delay:S (answer after S seconds), retry-after:S (a 429
+with that header).
 """
 
 from __future__ import annotations
@@ -139,6 +140,10 @@ class FakeChatServer:
         if behaviour == "drop":
             handler.close_connection = True
             return
+        if behaviour.startswith("retry-after:"):  # a 429 that names its wait
+            self._send(handler, 429, {"error": {"message": "slow down"}},
+                       headers={"Retry-After": behaviour.split(":")[1]})
+            return
         if behaviour.isdigit():  # 429, 500, 401, 400 ...
             self._send(handler, int(behaviour), {"error": {"message": f"scripted {behaviour}"}})
             return
@@ -189,13 +194,15 @@ class FakeChatServer:
         raise AssertionError(f"unknown stage {stage!r}")
 
     @staticmethod
-    def _send(handler, status: int, payload: dict) -> None:
-        FakeChatServer._send_raw(handler, status, json.dumps(payload).encode())
+    def _send(handler, status: int, payload: dict, headers: dict | None = None) -> None:
+        FakeChatServer._send_raw(handler, status, json.dumps(payload).encode(), headers)
 
     @staticmethod
-    def _send_raw(handler, status: int, data: bytes) -> None:
+    def _send_raw(handler, status: int, data: bytes, headers: dict | None = None) -> None:
         try:
             handler.send_response(status)
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()

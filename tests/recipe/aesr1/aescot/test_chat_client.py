@@ -51,6 +51,13 @@ def test_retries_run_out_into_a_recorded_failure(chat_server):
     assert "HTTP 503" in result.error
 
 
+def test_retry_after_is_honoured(chat_server):
+    with chat_server(script={"a": ["retry-after:0.3"]}) as server:
+        result = complete(endpoint_config(server.url, backoff_max_s=1.0), "alignment/ava/a/h")
+    assert result.ok and result.attempts == 2
+    assert server.requests[1]["time"] - server.requests[0]["time"] >= 0.3  # the backoff alone is <= 0.005 s
+
+
 def test_a_timeout_is_retried(chat_server):
     with chat_server(script={"a": ["delay:1.5"]}) as server:
         result = complete(endpoint_config(server.url, timeout_s=0.3), "alignment/ava/a/h")
