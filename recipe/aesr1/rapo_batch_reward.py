@@ -72,12 +72,14 @@ def batch_term_rewards(
     components = {term: np.zeros(m) for term in spec.batch_terms}
     if not spec.batch_terms:
         return BatchTermRewards(total, components, len(groups))
-    uid_str = np.array([str(u) for u in uids], dtype=object)
+    uid_str = [str(u) for u in uids]
+    group_of = {uid: g for g, group in enumerate(groups) for uid in group}
+    row_group = np.array([group_of[u] for u in uid_str])
     preds_arr = np.array([np.nan if p is None else float(p) for p in preds], dtype=np.float64)
     gt_arr = np.asarray(gt, dtype=np.float64)
-    for group in groups:
-        rows = np.flatnonzero(np.isin(uid_str, group))
-        grouped = group_by_id(list(uid_str[rows]), list(preds_arr[rows]), gt_arr[rows])
+    for g in range(len(groups)):
+        rows = np.flatnonzero(row_group == g)
+        grouped = group_by_id([uid_str[r] for r in rows], preds_arr[rows], gt_arr[rows])
         breakdown = compute_rewards(spec, grouped.preds, grouped.valid, grouped.gt, scope="batch")
         total[rows] = grouped.to_flat(breakdown.total)
         for term, values in breakdown.components.items():
