@@ -56,3 +56,17 @@ def test_full_run_prints_the_statistics_table(chat_server, aescot_config, tmp_pa
         assert main(["--config", str(config_file), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "rejection reason" in out and "SFT set:" in out
+
+
+def test_repo_config_spells_out_every_schema_key():
+    # The YAML is the readable table of knobs: it must hold every key of the schema, no more.
+    from omegaconf import OmegaConf
+
+    from recipe.aesr1.aescot.config import AesCoTConfig
+
+    def keys(node, prefix=""):
+        return {k for key, value in node.items()
+                for k in (keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}"})}
+
+    schema = OmegaConf.to_container(OmegaConf.structured(AesCoTConfig))
+    assert keys(OmegaConf.to_container(OmegaConf.load(REPO_CONFIG))) == keys(schema)
