@@ -123,12 +123,13 @@ def write_shard(out: Path, shard: Shard, results: list[ImageResult], index_offse
     return state
 
 
-def _image_results(executor: Executor | None, shard: Shard, options: WriteOptions, workers: int) -> Iterator[ImageResult]:
+def _image_results(executor: Executor | None, shard: Shard, options: WriteOptions) -> Iterator[ImageResult]:
+    """Image results in record order: in this process, or submitted at once to the worker pool."""
     paths = [record.image_path for record in shard.records]
     job = partial(load_image, options=options.image)
     if executor is None:
         return map(job, paths)
-    return executor.map(job, paths, chunksize=max(1, min(64, len(paths) // (4 * workers))))
+    return executor.map(job, paths, chunksize=max(1, min(64, len(paths) // (4 * options.workers))))
 
 
 def _remove_stale(out: Path, shards: list[Shard], layouts: tuple[str, ...]) -> None:
@@ -185,14 +186,14 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
                 state = _reusable_state(out, shard, fingerprint, options.layouts)
                 if state is None:
                     results = []
-                    for result in prefetched.pop(shard.name, None) or _image_results(executor, shard, options, options.workers):
+                    for result in prefetched.pop(shard.name, None) or _image_results(executor, shard, options):
                         results.append(result)
                         bar.update(1)
                     # Keep the workers busy while this process writes: start the next shard's images now
                     # when that shard has no state (so it cannot be reused and will be processed anyway).
                     following = shards[position + 1] if position + 1 < len(shards) else None
                     if executor is not None and following is not None and not (out / STATE_DIR / f"{following.name}.json").exists():
-                        prefetched[following.name] = _image_results(executor, following, options, options.workers)
+                        prefetched[following.name] = _image_results(executor, following, options)
                     state = write_shard(out, shard, results, offsets[shard.split], fingerprint, options)
                     if on_shard_written is not None:
                         on_shard_written(state)
