@@ -17,9 +17,23 @@ from recipe.aesr1.evaluation.atomic_files import write_text_atomic
 from recipe.aesr1.evaluation.backends.base import Sample
 from reward_fns import parse_answer
 
+BACKEND_ERROR = "backend_error"
+"""Parse reason of a sample the backend could not produce (``Sample.error`` is set)."""
+
 
 def sample_record(sample: Sample) -> dict:
     """A sample with its parsed answer (``reward_fns.parse_answer``, the reward's own parser)."""
+    if sample.error is not None:
+        return {
+            "text": "",
+            "score": None,
+            "format_ok": False,
+            "reason": BACKEND_ERROR,
+            "error": sample.error,
+            "n_tokens": 0,
+            "entropy_sum": None,
+            "entropy_kind": None,
+        }
     parsed = parse_answer(sample.text)
     return {
         "text": sample.text,

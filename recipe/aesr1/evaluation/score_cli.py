@@ -6,7 +6,8 @@
 
 Inputs are files, folders (``--recursive`` for subfolders) and glob patterns. Every input file gets a
 row: ``status`` is ``ok``/``converted``/``downscaled`` when it was scored, ``no_score`` when the model
-gave no parseable answer, or ``missing``/``unreadable``/``too_large`` with the reason in ``detail``.
+gave no parseable answer (or the endpoint refused the image), or ``missing``/``unreadable``/
+``too_large``; ``detail`` gives the reason.
 ``score`` is the mean over ``--n`` samples (``spread`` their std), ``level`` is bad/fair/good
 (Aes-R1 Appendix E.2), ``reasoning`` the critique of the first scored sample.
 """
@@ -83,10 +84,10 @@ def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
     scores = [s["score"] for s in samples if s["score"] is not None]
     first = next((s for s in samples if s["score"] is not None), samples[0] if samples else None)
     if samples and not scores:
-        status, detail = (
-            "no_score",
-            f"no parseable answer in {len(samples)} sample(s): " + ", ".join(sorted({s["reason"] for s in samples})),
-        )
+        reasons = ", ".join(sorted({s["reason"] for s in samples}))
+        errors = sorted({s["error"] for s in samples if s.get("error")})
+        status = "no_score"
+        detail = f"no parseable answer in {len(samples)} sample(s): {reasons}" + "".join(f"; {e}" for e in errors)
     score = float(np.mean(scores)) if scores else None
     return {
         "path": str(path),

@@ -55,12 +55,16 @@ class Sample:
         n_tokens: number of generated tokens (0 when the backend does not say).
         entropy_sum: sum over generated tokens of the per-token entropy in nats, or None.
         entropy_kind: ``"full_vocab"``, ``"top_k"`` (truncated lower bound) or None.
+        error: why the backend produced no response for this sample (e.g. an endpoint refusing
+            the request), else None; such a sample counts as a parse failure with reason
+            ``backend_error``.
     """
 
     text: str
     n_tokens: int = 0
     entropy_sum: float | None = None
     entropy_kind: str | None = None
+    error: str | None = None
 
 
 class InferenceBackend(Protocol):

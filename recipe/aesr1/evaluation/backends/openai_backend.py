@@ -103,8 +103,16 @@ class OpenAIBackend:
         return [_sample_from_choice(choice) for choice in response.choices]
 
     def _generate_one(self, image: Image.Image, prompt: str, sampling: SamplingSettings, seed: int) -> list[Sample]:
+        from openai import BadRequestError
+
         messages = self._messages(image, prompt)
-        samples = self._request(messages, sampling, sampling.n, seed)
+        try:
+            samples = self._request(messages, sampling, sampling.n, seed)
+        except BadRequestError as error:
+            # A request the endpoint refuses for this image (content filter, image too large) will be
+            # refused again: record it as this image's outcome. Transient errors are retried by the
+            # client and, when retries run out, stop the run (which then resumes).
+            return [Sample("", error=str(error.message))] * sampling.n
         while len(samples) < sampling.n:  # endpoint ignored n: one more request per missing sample
             samples += self._request(messages, sampling, 1, seed + len(samples))
         return samples[: sampling.n]

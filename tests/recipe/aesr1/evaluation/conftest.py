@@ -2,7 +2,8 @@
 
 The server answers like a perfectly formatted judge whose score is the image's red level
 (``round(red / 255, 2)``), so a test can draw an image for any prediction it wants and check the
-metrics exactly. A pure black image (red 0) gets an answer without ``<answer>``: a parse failure.
+metrics exactly. A pure black image (red 0) gets an answer without ``<answer>``: a parse failure;
+red level 1 gets HTTP 400, as a content filter would answer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from PIL import Image
 
 UNPARSEABLE = "I would rather not give a number."
+REFUSED = object()  # red level 1: the server answers HTTP 400, as a content filter would
 
 
 def png_bytes(red: int, size=(40, 30)) -> bytes:
@@ -66,6 +68,8 @@ def _answer(body: dict) -> str:
     red = image.getpixel((0, 0))[0]
     if red == 0:
         return UNPARSEABLE
+    if red == 1:
+        return REFUSED
     return f"<think>Balanced composition and pleasing light.</think><answer>{round(red / 255, 2)}</answer>"
 
 
@@ -79,6 +83,16 @@ def _handler(judge: FakeJudge):
             with judge.lock:
                 judge.requests.append(body)
             text = _answer(body)
+            if text is REFUSED:
+                data = json.dumps(
+                    {"error": {"message": "image refused by content filter", "type": "invalid_request_error"}}
+                ).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             n = 1 if judge.ignore_n else body.get("n", 1)
             logprobs = None
             if body.get("logprobs"):

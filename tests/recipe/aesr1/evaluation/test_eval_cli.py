@@ -24,30 +24,9 @@ def _table(tmp_path, helpers, shift=0.0):
 
 
 def _run(url, table, out, *extra):
-    return eval_cli.main(
-        [
-            "run",
-            "--backend",
-            "openai",
-            "--model",
-            "judge",
-            "--base-url",
-            url,
-            "--api-key",
-            "k",
-            "--image-format",
-            "png",
-            "--data",
-            str(table),
-            "--out",
-            str(out),
-            "--n-resamples",
-            "30",
-            "--max-new-tokens",
-            "32",
-            *extra,
-        ]
-    )
+    backend = f"--backend openai --model judge --base-url {url} --api-key k --image-format png".split()
+    options = "--n-resamples 30 --max-new-tokens 32".split()
+    return eval_cli.main(["run", *backend, "--data", str(table), "--out", str(out), *options, *extra])
 
 
 def test_run_summarize_compare(fake_judge, tmp_path, helpers, capsys):
@@ -58,42 +37,14 @@ def test_run_summarize_compare(fake_judge, tmp_path, helpers, capsys):
     assert good["benchmarks"]["ava"]["values"]["plcc"] == pytest.approx(1.0)  # the judge reads labels back
     assert "| judge |" in capsys.readouterr().out
 
-    assert (
-        eval_cli.main(
-            [
-                "summarize",
-                "--out",
-                str(tmp_path / "noisy"),
-                "--plcc",
-                "logistic",
-                "--name",
-                "noisy",
-                "--n-resamples",
-                "30",
-            ]
-        )
-        == 0
-    )
+    summarize = f"summarize --out {tmp_path / 'noisy'} --plcc logistic --name noisy --n-resamples 30"
+    assert eval_cli.main(summarize.split()) == 0
     summary = json.loads((tmp_path / "noisy" / "metrics.json").read_text())
     assert summary["plcc_mode"] == "logistic" and "plcc_logistic" in summary["benchmarks"]["ava"]["values"]
     assert "4-parameter logistic" in (tmp_path / "noisy" / "table.md").read_text()
 
-    assert (
-        eval_cli.main(
-            [
-                "compare",
-                "--run",
-                f"base={tmp_path / 'noisy'}",
-                "--run",
-                f"ours={tmp_path / 'good'}",
-                "--out",
-                str(tmp_path / "cmp"),
-                "--n-resamples",
-                "30",
-            ]
-        )
-        == 0
-    )
+    compare = f"compare --run base={tmp_path / 'noisy'} --run ours={tmp_path / 'good'} --out {tmp_path / 'cmp'}"
+    assert eval_cli.main([*compare.split(), "--n-resamples", "30"]) == 0
     comparison = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     plcc_test = next(t for t in comparison["paired_tests"] if t["metric"] == "plcc")
     assert plcc_test["model"] == "ours" and plcc_test["delta"] > 0 and plcc_test["n_common_images"] == 5

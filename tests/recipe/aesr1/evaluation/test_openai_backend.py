@@ -82,6 +82,15 @@ def test_extra_body_reaches_the_server(fake_judge, helpers):
     assert (judge.requests[0]["top_k"], judge.requests[0]["repetition_penalty"]) == (-1, 1.0)
 
 
+def test_refused_request_is_recorded_not_fatal(fake_judge):
+    url, judge = fake_judge
+    images = [Image.new("RGB", (20, 20), (1, 0, 0)), Image.new("RGB", (20, 20), (100, 0, 0))]
+    refused, fine = _backend(url).generate(images, SCORING_PROMPT, SamplingSettings(n=2), [0, 1])
+    assert all("400" in s.error and "image refused by content filter" in s.error for s in refused)
+    assert fine[0].error is None and "<answer>0.39</answer>" in fine[0].text
+    assert len(judge.requests) == 2  # a 400 is not retried
+
+
 def test_top_logprobs_give_top_k_entropy(fake_judge, helpers):
     url, _ = fake_judge
     image = Image.new("RGB", (20, 20), (100, 0, 0))

@@ -44,3 +44,5 @@ def test_sample_record_uses_the_reward_parser():
     record = sample_record(Sample("<think>Warm light.</think><answer>0.73</answer>", 9, 4.5, "full_vocab"))
     assert (record["score"], record["format_ok"], record["reason"]) == (0.73, True, "ok")
     assert sample_record(Sample("no tags at all"))["score"] is None
+    refused = sample_record(Sample("", error="HTTP 400: refused"))
+    assert (refused["score"], refused["reason"], refused["error"]) == (None, "backend_error", "HTTP 400: refused")

@@ -18,6 +18,7 @@ def _folder(tmp_path, helpers):
     Image.new("RGB", (30, 30), (helpers.red_for(0.6), 0, 0)).save(photos / "shot.webp", lossless=True)
     Image.new("CMYK", (30, 30), (0, 0, 0, 0)).save(photos / "cmyk.jpg")  # CMYK white -> red 255 -> 1.0
     Image.new("RGB", (30, 30), (0, 0, 0)).save(photos / "black.png")  # the judge gives no answer
+    Image.new("RGB", (30, 30), (1, 0, 0)).save(photos / "refused.png")  # the endpoint answers HTTP 400
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
     (photos / "notes.txt").write_text("not an image, not picked from a folder")
     (photos / "sub" / "deep.png").write_bytes(helpers.png_bytes(helpers.red_for(0.5)))
@@ -25,19 +26,7 @@ def _folder(tmp_path, helpers):
 
 
 def _args(url, *extra):
-    return [
-        "--backend",
-        "openai",
-        "--model",
-        "judge",
-        "--base-url",
-        url,
-        "--api-key",
-        "k",
-        "--image-format",
-        "png",
-        *extra,
-    ]
+    return [*f"--backend openai --model judge --base-url {url} --api-key k --image-format png".split(), *extra]
 
 
 def test_scores_a_folder_with_a_clear_outcome_per_file(fake_judge, tmp_path, helpers, capsys):
@@ -46,27 +35,20 @@ def test_scores_a_folder_with_a_clear_outcome_per_file(fake_judge, tmp_path, hel
     out = tmp_path / "scores.csv"
     assert score_cli.main([str(photos), str(tmp_path / "gone.jpg"), "--out", str(out), *_args(url)]) == 0
     rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.open())}
-    assert set(rows) == {
-        "best.png",
-        "dark.jpg",
-        "gray.png",
-        "shot.webp",
-        "cmyk.jpg",
-        "black.png",
-        "broken.jpg",
-        "gone.jpg",
-    }
+    expected = "best.png dark.jpg gray.png shot.webp cmyk.jpg black.png refused.png broken.jpg gone.jpg".split()
+    assert set(rows) == set(expected)
     assert (rows["best.png"]["status"], rows["best.png"]["score"], rows["best.png"]["level"]) == ("ok", "0.91", "good")
     assert rows["dark.jpg"]["level"] == "bad"
     assert rows["gray.png"]["status"] == "converted" and rows["gray.png"]["score"] == "0.78"
     assert rows["shot.webp"]["score"] == "0.6"
     assert rows["cmyk.jpg"]["status"] == "converted" and "CMYK" in rows["cmyk.jpg"]["detail"]
     assert rows["black.png"]["status"] == "no_score" and "no_answer_tag" in rows["black.png"]["detail"]
+    assert rows["refused.png"]["status"] == "no_score" and "content filter" in rows["refused.png"]["detail"]
     assert rows["broken.jpg"]["status"] == "unreadable"
     assert rows["gone.jpg"]["status"] == "missing"
     assert rows["best.png"]["reasoning"] == "Balanced composition and pleasing light."
     err = capsys.readouterr().err
-    assert "3 of 8 file(s) without a score" in err and "broken.jpg: unreadable" in err
+    assert "4 of 9 file(s) without a score" in err and "broken.jpg: unreadable" in err
 
 
 def test_top_k_ranks_best_shots_and_recursive_finds_subfolders(fake_judge, tmp_path, helpers, capsys):
@@ -87,7 +69,8 @@ def test_top_k_ranks_best_shots_and_recursive_finds_subfolders(fake_judge, tmp_p
 
 def test_glob_inputs(tmp_path, helpers):
     photos = _folder(tmp_path, helpers)
-    assert {p.name for p in score_cli.collect_inputs([str(photos / "*.png")])} == {"best.png", "black.png", "gray.png"}
+    found = {p.name for p in score_cli.collect_inputs([str(photos / "*.png")])}
+    assert found == {"best.png", "black.png", "gray.png", "refused.png"}
 
 
 def test_help_and_bad_output_suffix(tmp_path, fake_judge, helpers):
