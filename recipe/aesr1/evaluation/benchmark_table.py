@@ -111,19 +111,24 @@ def _fmt(value: float) -> str:
 def markdown_table(
     runs: Mapping[str, Sequence[BenchmarkMetrics]],
     reference_rows: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    entropy: Mapping[str, float] | None = None,
 ) -> str:
     """Table 1 layout: one row per checkpoint (and per paper reference row), PLCC/SRCC per benchmark.
 
     The Average column is computed over the benchmarks of the table; a checkpoint missing one of them
     shows ``-`` there and ``-`` as its average. ``Fail`` gives failed images / images over all benchmarks.
+    With ``entropy`` (average token entropy by checkpoint), an ``Avg. entropy`` column follows the
+    model name, as in Table 3.
     """
     benchmarks = _ordered({r.benchmark for results in runs.values() for r in results})
-    head = ["Model"] + [f"{DISPLAY_NAMES.get(b, b)} {m}" for b in benchmarks for m in ("PLCC", "SRCC")]
+    with_entropy = entropy is not None
+    head = ["Model"] + (["Avg. entropy"] if with_entropy else [])
+    head += [f"{DISPLAY_NAMES.get(b, b)} {m}" for b in benchmarks for m in ("PLCC", "SRCC")]
     head += ["Average PLCC", "Average SRCC", "Fail"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, results in runs.items():
         by_name = {r.benchmark: r for r in results}
-        cells = [name]
+        cells = [name] + ([_fmt(entropy.get(name, math.nan))] if with_entropy else [])
         for b in benchmarks:
             r = by_name.get(b)
             cells += [_fmt(r.headline_plcc), _fmt(r.values["srcc"])] if r else ["-", "-"]
@@ -132,7 +137,7 @@ def markdown_table(
         cells.append(f"{sum(r.failed_images for r in results)}/{sum(r.n_images for r in results)}")
         lines.append("| " + " | ".join(cells) + " |")
     for name, row in (reference_rows or {}).items():
-        cells = [name]
+        cells = [name] + (["-"] if with_entropy else [])
         for b in benchmarks:
             cells += [_fmt(row[b][0]), _fmt(row[b][1])] if b in row else ["-", "-"]
         if all(b in row for b in benchmarks):

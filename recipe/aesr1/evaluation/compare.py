@@ -14,10 +14,11 @@ import numpy as np
 from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
 from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table
 from recipe.aesr1.evaluation.bootstrap import paired_bootstrap_test
+from recipe.aesr1.evaluation.entropy import average_token_entropy
 from recipe.aesr1.evaluation.failure_policy import apply_policy
 from recipe.aesr1.evaluation.metrics import metric_by_name
 from recipe.aesr1.evaluation.paper_reference import TABLE1_ROWS
-from recipe.aesr1.evaluation.runner import EvaluationSettings, benchmark_metrics, read_predictions
+from recipe.aesr1.evaluation.runner import EvaluationSettings, benchmark_metrics, read_predictions, sample_objects
 
 
 def _kept_predictions(records: list[dict], settings: EvaluationSettings) -> dict[str, tuple[float, float]]:
@@ -70,7 +71,11 @@ def compare_runs(
                         "p_value": result.p_value,
                     }
                 )
-    text = markdown_table(table, TABLE1_ROWS if with_paper_rows else None)
+    entropy = {}
+    for name, by_benchmark in records.items():
+        samples = [s for recs in by_benchmark.values() for r in recs for s in sample_objects(r)]
+        entropy[name] = average_token_entropy(samples)[0]
+    text = markdown_table(table, TABLE1_ROWS if with_paper_rows else None, entropy)
     text += f"\nPLCC: {settings.plcc_mode}; {settings.policy.describe()}.\n"
     if tests:
         text += f"\nPaired bootstrap vs {baseline} ({settings.n_resamples} resamples, common images):\n\n"

@@ -189,7 +189,8 @@ def read_predictions(out_dir: Path) -> dict[str, list[dict]]:
     return {b: found[b] for b in order}
 
 
-def _sample_objects(record: dict) -> list[Sample]:
+def sample_objects(record: dict) -> list[Sample]:
+    """The backend samples of a prediction record (for entropy)."""
     return [Sample(s["text"], s["n_tokens"], s["entropy_sum"], s["entropy_kind"]) for s in record["samples"]]
 
 
@@ -211,7 +212,7 @@ def benchmark_metrics(records: Sequence[dict], benchmark: str, settings: Evaluat
 def _benchmark_summary(records: Sequence[dict], metrics: BenchmarkMetrics, settings: EvaluationSettings) -> dict:
     """metrics.json entry of one benchmark: metrics, failure reasons, spread, entropy, critique checks."""
     kept = apply_policy([[s["score"] for s in r["samples"]] for r in records], settings.policy)
-    entropy, kind, tokens = average_token_entropy(s for r in records for s in _sample_objects(r))
+    entropy, kind, tokens = average_token_entropy(s for r in records for s in sample_objects(r))
     reasons: dict[str, int] = defaultdict(int)
     for r in records:
         for s in r["samples"]:
@@ -254,7 +255,7 @@ def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str |
     records = read_predictions(out_dir)
     results = [benchmark_metrics(recs, benchmark, settings) for benchmark, recs in records.items()]
     all_records = [r for recs in records.values() for r in recs]
-    entropy, kind, tokens = average_token_entropy(s for r in all_records for s in _sample_objects(r))
+    entropy, kind, tokens = average_token_entropy(s for r in all_records for s in sample_objects(r))
     summary = {
         "model": name,
         "run": header,

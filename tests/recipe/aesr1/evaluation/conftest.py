@@ -20,6 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+
 UNPARSEABLE = "I would rather not give a number."
 REFUSED = object()  # red level 1: the server answers HTTP 400, as a content filter would
 
@@ -136,109 +138,10 @@ def fake_judge():
     server.server_close()
 
 
-def build_tiny_vlm(folder, kind: str):
-    """Save a random-weight Qwen2-VL or Qwen2.5-VL (~80-90K parameters) with an offline tokenizer."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        PreTrainedTokenizerFast,
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2VLConfig,
-        Qwen2VLForConditionalGeneration,
-    )
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-
-    special = [
-        "<|endoftext|>",
-        "<|im_start|>",
-        "<|im_end|>",
-        "<|vision_start|>",
-        "<|vision_end|>",
-        "<|image_pad|>",
-        "<|video_pad|>",
-    ]
-    words = [
-        "<think>",
-        "</think>",
-        "<answer>",
-        "</answer>",
-        "0.42",
-        "0.7",
-        "light",
-        "colour",
-        "user",
-        "assistant",
-        "\n",
-    ]
-    vocab = {token: i for i, token in enumerate(special + words + ["[UNK]"])}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    template = (
-        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% for c in m['content'] %}"
-        "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }}{% endif %}"
-        "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        unk_token="[UNK]",
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=special,
-        chat_template=template,
-    )
-    ids = tokenizer.convert_tokens_to_ids
-    text_config = dict(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=4096,
-        rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
-        bos_token_id=None,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    tokens = dict(
-        image_token_id=ids("<|image_pad|>"),
-        video_token_id=ids("<|video_pad|>"),
-        vision_start_token_id=ids("<|vision_start|>"),
-        vision_end_token_id=ids("<|vision_end|>"),
-    )
-    patches = dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
-    torch.manual_seed(0)
-    if kind == "qwen2_vl":
-        vision = dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, **patches)
-        model = Qwen2VLForConditionalGeneration(Qwen2VLConfig(text_config=text_config, vision_config=vision, **tokens))
-    else:  # qwen2_5_vl: windowed attention in block 0, full attention in block 1
-        vision = dict(
-            depth=2,
-            hidden_size=32,
-            intermediate_size=64,
-            num_heads=2,
-            out_hidden_size=32,
-            fullatt_block_indexes=[1],
-            window_size=56,
-            **patches,
-        )
-        model = Qwen2_5_VLForConditionalGeneration(
-            Qwen2_5_VLConfig(text_config=text_config, vision_config=vision, **tokens)
-        )
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.bos_token_id = None
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16).save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="session", params=["qwen2_vl", "qwen2_5_vl"])
 def tiny_vlm(request, tmp_path_factory):
     """Folder of a tiny random-weight Qwen2-VL, then of a Qwen2.5-VL (the paper's backbone family)."""
-    return build_tiny_vlm(tmp_path_factory.mktemp(request.param), request.param)
+    return save_tiny_vlm(tmp_path_factory.mktemp(request.param), request.param)
 
 
 @pytest.fixture(scope="session")

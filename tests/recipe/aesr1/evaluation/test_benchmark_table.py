@@ -43,6 +43,13 @@ def test_markdown_table_has_table1_layout_and_average():
     assert ref[1] == "0.4513" and ref[5] == f"{(0.4513 + 0.6702) / 2:.4f}"
 
 
+def test_entropy_column_like_table3():
+    a = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), n_resamples=10)
+    lines = markdown_table({"sft-1ep": [a]}, {"ref": {"ava": (0.5, 0.6)}}, entropy={"sft-1ep": 1.609}).splitlines()
+    assert lines[0].startswith("| Model | Avg. entropy | AVA PLCC")
+    assert lines[2].startswith("| sft-1ep | 1.6090 |") and lines[3].startswith("| ref | - | 0.5000")
+
+
 def test_csv_rows_carry_intervals_and_counts():
     a = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("fill"), n_resamples=20)
     (row,) = csv_rows({"ckpt": [a]})

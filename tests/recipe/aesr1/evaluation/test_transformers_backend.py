@@ -70,3 +70,10 @@ def test_evaluation_handles_garbage_outputs(backend, tiny_vlm, tmp_path, helpers
         in (tmp_path / "run" / "table.md").read_text()
     )
     assert (tmp_path / "run" / "table.md").exists() and (tmp_path / "run" / "distribution.png").exists()
+
+
+def test_tiny_vlm_rejects_unknown_kind(tmp_path):
+    from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+
+    with pytest.raises(ValueError, match="qwen2_5_vl"):
+        save_tiny_vlm(tmp_path, "llava")
