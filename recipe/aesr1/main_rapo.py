@@ -15,12 +15,12 @@ from pprint import pprint
 import hydra
 import ray
 from omegaconf import DictConfig, OmegaConf
-
-from recipe.aesr1.rapo_config import check_rapo_config
 from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
+
+from recipe.aesr1.rapo_config import check_rapo_config
 
 
 @ray.remote
@@ -29,9 +29,9 @@ class RapoTaskRunner(TaskRunnerV1.__ray_actor_class__):
 
     def run(self, config: DictConfig) -> None:
         import transfer_queue as tq
+        from verl.utils.logging_utils import configure_verl_logging
 
         from recipe.aesr1.rapo_trainer import RapoTrainer
-        from verl.utils.logging_utils import configure_verl_logging
 
         configure_verl_logging()
         config.transfer_queue.enable = True

@@ -21,13 +21,13 @@ import transfer_queue as tq
 from omegaconf import DictConfig
 from tensordict import TensorDict
 from transfer_queue import KVBatchMeta
+from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
 from recipe.aesr1.rapo_config import check_rapo_config, rank_group_size_from_config
 from recipe.aesr1.rapo_metrics import rapo_step_metrics
 from recipe.aesr1.reward_function import PRED_KEY
 from reward_fns import RewardSpec
-from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 HOOK_FIELDS = ["uid", "rm_scores", "reward_model", "extra_fields"]
 

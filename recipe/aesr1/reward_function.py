@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -40,7 +41,9 @@ def _spec_from_json(key: str) -> RewardSpec:
     return RewardSpec.parse(reward, weights=weights, params=params)
 
 
-def reward_spec(reward: str, weights: Mapping[str, float] | None = None, params: Mapping[str, Mapping] | None = None) -> RewardSpec:
+def reward_spec(
+    reward: str, weights: Mapping[str, float] | None = None, params: Mapping[str, Mapping] | None = None
+) -> RewardSpec:
     """Parse (once per process) the reward named in the config; raises ValueError for an unknown term."""
     key = json.dumps([reward, _plain(weights) or {}, _plain(params) or {}], sort_keys=True)
     return _spec_from_json(key)

@@ -27,7 +27,9 @@ def leaf_paths(node, prefix=""):
         yield prefix[:-1]
 
 
-@pytest.mark.parametrize("ours, verls", [("rapo_trainer.yaml", "ppo_trainer"), ("sft_trainer.yaml", "sft_trainer_engine")])
+@pytest.mark.parametrize(
+    "ours, verls", [("rapo_trainer.yaml", "ppo_trainer"), ("sft_trainer.yaml", "sft_trainer_engine")]
+)
 def test_keys_exist_in_verls_config(ours, verls):
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):
         base = compose(verls)

@@ -84,7 +84,9 @@ def test_every_reward_yaml_reaches_the_reward_function(reward):
 def test_a_reward_of_ones_own_can_be_set_on_the_command_line():
     from recipe.aesr1.rapo_config import check_rapo_config
 
-    config = rapo_config("reward@rapo.reward=error", "rapo.reward.name=error+consistency", "+rapo.reward.weights.consistency=0.5")
+    config = rapo_config(
+        "reward@rapo.reward=error", "rapo.reward.name=error+consistency", "+rapo.reward.weights.consistency=0.5"
+    )
     spec = check_rapo_config(config)
     assert spec.batch_terms == ("consistency",) and spec.weight("consistency") == 0.5
 

@@ -50,7 +50,9 @@ def test_chunks_follow_sorted_uids_and_keep_the_remainder():
 
 
 def test_image_alone_in_its_chunk_earns_no_batch_reward():
-    out = batch_term_rewards(SPEC, ["a", "a", "b", "b", "c", "c"], [0.1, 0.2, 0.5, 0.6, 0.9, 0.8], [0.1] * 2 + [0.5] * 2 + [0.9] * 2, 2)
+    out = batch_term_rewards(
+        SPEC, ["a", "a", "b", "b", "c", "c"], [0.1, 0.2, 0.5, 0.6, 0.9, 0.8], [0.1] * 2 + [0.5] * 2 + [0.9] * 2, 2
+    )
     assert out.total[4:].tolist() == [0.0, 0.0]
 
 

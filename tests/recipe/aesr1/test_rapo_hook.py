@@ -108,7 +108,6 @@ def put_batch(tokenizer, score, step):
     """Score every response with ``score(data)`` and store it like AgentLoopWorkerTQ does; return the batch meta."""
     import transfer_queue as tq
     from transfer_queue import KVBatchMeta
-
     from verl.experimental.agent_loop.agent_loop import AgentLoopMetrics, AgentLoopOutput
     from verl.utils.tensordict_utils import list_of_dict_to_tensordict
 
@@ -182,9 +181,10 @@ def read_back(batch, fields):
 
 
 def test_hook_adds_rank_term_and_grpo_normalises_per_image(cluster):
-    from recipe.aesr1.rapo_trainer import RapoTrainer
     from verl.experimental.reward_loop import RewardLoopManager
     from verl.trainer.ppo.padding_utils import upsample_batch_to_divisible_size
+
+    from recipe.aesr1.rapo_trainer import RapoTrainer
 
     tokenizer, _, config = cluster
     manager = RewardLoopManager(config)  # real Ray actor running our compute_score
@@ -223,10 +223,10 @@ def test_hook_adds_rank_term_and_grpo_normalises_per_image(cluster):
 @pytest.mark.parametrize("reward", REWARDS)
 def test_every_configured_reward_runs_through_reward_worker_and_hook(cluster, reward):
     """Each ablation YAML: verl's RewardLoopWorker (in-process) scores, the hook adds its batch terms."""
-    from reward_fns import RewardSpec, compute_rewards, group_by_id
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
 
     from recipe.aesr1.rapo_trainer import RapoTrainer
-    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+    from reward_fns import RewardSpec, compute_rewards, group_by_id
 
     tokenizer, tokenizer_dir, _ = cluster
     config = compose_config(tokenizer_dir, reward)

@@ -9,17 +9,25 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
-def run_main(*overrides):
+def run_main(run_dir, *overrides):
     env = {**os.environ, "HYDRA_FULL_ERROR": "1", "RAY_ADDRESS": ""}
-    cmd = [sys.executable, "-m", "recipe.aesr1.main_rapo", "data.train_files=x.parquet", "data.val_files=x.parquet", *overrides]
+    cmd = [
+        sys.executable,
+        "-m",
+        "recipe.aesr1.main_rapo",
+        "data.train_files=x.parquet",
+        "data.val_files=x.parquet",
+        f"hydra.run.dir={run_dir}",  # keep hydra's outputs/ out of the work tree
+        *overrides,
+    ]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
 
 
-def test_misspelt_reward_fails_before_ray_starts():
-    result = run_main("rapo.reward.name=error+rnak")
+def test_misspelt_reward_fails_before_ray_starts(tmp_path):
+    result = run_main(tmp_path, "rapo.reward.name=error+rnak")
     output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "config key rapo.reward: unknown reward term(s) ['rnak']" in output
+    assert result.returncode != 0, output
+    assert "config key rapo.reward: unknown reward term(s) ['rnak']" in output, output
     assert "ray init kwargs" not in output and "Started a local Ray instance" not in output
 
 
@@ -33,8 +41,9 @@ def test_missing_reward_file_fails_at_composition():
 
 
 def test_runner_reuses_verls_task_runner():
-    from recipe.aesr1.main_rapo import RapoTaskRunner
     from verl.trainer.main_ppo import TaskRunnerV1
+
+    from recipe.aesr1.main_rapo import RapoTaskRunner
 
     runner_class = RapoTaskRunner.__ray_actor_class__
     assert issubclass(runner_class, TaskRunnerV1.__ray_actor_class__)

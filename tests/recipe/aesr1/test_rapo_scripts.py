@@ -23,7 +23,9 @@ def run_script(name, tmp_path, **env):
         (bin_dir / tool).write_text(RECORDER)
         (bin_dir / tool).chmod(0o755)
     full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env}
-    subprocess.run(["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"], env=full_env, check=True, capture_output=True)
+    subprocess.run(
+        ["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"], env=full_env, check=True, capture_output=True
+    )
     return [(calls / f).read_text().splitlines() for f in sorted(os.listdir(calls))]
 
 
@@ -56,7 +58,9 @@ def test_ablation_script_runs_each_reward_from_the_base_model(tmp_path):
     ckpt = tmp_path / "ckpt"
     ckpt.mkdir()
     (ckpt / "latest_checkpointed_iteration.txt").write_text("1")
-    calls = run_script("run_qwen2_5_vl_7b_reward_ablation_fsdp.sh", tmp_path, REWARDS="binary thurstone", CKPT_DIR=str(ckpt))
+    calls = run_script(
+        "run_qwen2_5_vl_7b_reward_ablation_fsdp.sh", tmp_path, REWARDS="binary thurstone", CKPT_DIR=str(ckpt)
+    )
     trains = [c for c in calls if "recipe.aesr1.main_rapo" in c]
     names = [check_rapo_config(compose_rapo(overrides_after(c, "recipe.aesr1.main_rapo"))).name for c in trains]
     assert names == ["binary", "thurstone"]
@@ -76,7 +80,11 @@ def test_sft_script_composes_with_verls_sft_config(tmp_path):
 
 
 def test_merge_without_a_checkpoint_fails_clearly(tmp_path):
-    result = subprocess.run(["bash", os.path.join(SCRIPTS, "merge_to_hf.sh"), str(tmp_path), str(tmp_path / "hf")], capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", os.path.join(SCRIPTS, "merge_to_hf.sh"), str(tmp_path), str(tmp_path / "hf")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "latest_checkpointed_iteration.txt" in result.stderr
 
 

@@ -18,7 +18,9 @@ WELL_FORMED = "<think>balanced light, clean lines</think><answer>0.62</answer>"
 
 
 def test_error_rank_reward_scores_error_term_and_reports_prediction():
-    out = compute_score("ava", WELL_FORMED, 0.70, {"id": "ava/1"}, reward="error+rank", params={"error": {"sigma": 0.1}})
+    out = compute_score(
+        "ava", WELL_FORMED, 0.70, {"id": "ava/1"}, reward="error+rank", params={"error": {"sigma": 0.1}}
+    )
     expected = math.exp(-0.5 * (0.08 / 0.1) ** 2) + 1e-5  # Eq. 6 with the released code's 1e-5
     assert out["error"] == pytest.approx(expected)
     assert out["score"] == pytest.approx(expected)  # rank is added later by the trainer hook
@@ -65,7 +67,10 @@ def test_reward_loop_worker_runs_compute_score_from_config(tmp_path):
     from verl import DataProto
     from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
 
-    responses = ["<think> sharp subject </think> <answer> 0.8 </answer>", "<think> dull </think> <answer> bad </answer>"]
+    responses = [
+        "<think> sharp subject </think> <answer> 0.8 </answer>",
+        "<think> dull </think> <answer> bad </answer>",
+    ]
     tokenizer = word_tokenizer(" ".join(responses + ["rate this"]).split(), tmp_path)
     with initialize_config_dir(config_dir=os.path.abspath(CONFIGS), version_base=None):
         config = compose(
