@@ -47,10 +47,11 @@ def sample_record(sample: Sample) -> dict:
 
 
 class PredictionStore:
-    """Append-only JSONL of one benchmark's predictions, keyed by image id."""
+    """Append-only JSONL of one benchmark's predictions, keyed by image id (or another ``key`` field)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, key: str = "id"):
         self.path = Path(path)
+        self.key = key
         self.records: dict[str, dict] = {}
         if self.path.exists():
             self._load()
@@ -63,7 +64,7 @@ class PredictionStore:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(f"{self.path}:{number}: damaged prediction line ({error})") from None
-            self.records[str(record["id"])] = record
+            self.records[str(record[self.key])] = record
         if lines[-1]:
             write_text_atomic(self.path, "".join(line + "\n" for line in complete))
 
@@ -75,7 +76,7 @@ class PredictionStore:
 
     def append(self, record: dict) -> None:
         """Add one image's record durably (flush + fsync) before the next image is scored."""
-        image_id = str(record["id"])
+        image_id = str(record[self.key])
         if image_id in self.records:
             raise ValueError(f"{self.path}: image {image_id!r} is already recorded")
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,9 @@ gave no parseable answer (or the endpoint refused the image), or ``missing``/``u
 ``too_large``; ``detail`` gives the reason.
 ``score`` is the mean over ``--n`` samples (``spread`` their std), ``level`` is bad/fair/good
 (Aes-R1 Appendix E.2), ``reasoning`` the critique of the first scored sample.
+
+With ``--out``, rows are logged to ``<out>.partial.jsonl`` as they are produced: rerunning the same
+command after an interruption scores only the files not yet done.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import glob
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +38,7 @@ from recipe.aesr1.evaluation.cli_options import (
     sampling_from_args,
 )
 from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, decode_image
-from recipe.aesr1.evaluation.predictions import sample_record
+from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
 from recipe.aesr1.evaluation.reasoning_checks import critique_text, level_of
 
 
@@ -60,8 +64,9 @@ def score_files(
     batch_size: int = 8,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     prompt: str = SCORING_PROMPT,
+    on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
-    """One result row per path, in input order."""
+    """One result row per path, in input order; ``on_row`` sees each row as soon as it exists."""
     rows: list[dict] = []
     progress = tqdm(total=len(paths), desc="scoring", unit="img")
     for start in range(0, len(paths), batch_size):
@@ -75,6 +80,8 @@ def score_files(
             outputs = dict(zip(usable, generated, strict=True))
         for i, path in enumerate(chunk):
             rows.append(_row(path, loaded[i].status, loaded[i].detail, [sample_record(s) for s in outputs.get(i, [])]))
+            if on_row is not None:
+                on_row(rows[-1])
         progress.update(len(chunk))
     progress.close()
     return rows
@@ -113,10 +120,41 @@ def write_rows(rows: list[dict], out: Path) -> None:
     """CSV or JSONL by the file extension, written atomically."""
     if out.suffix.lower() == ".csv":
         write_csv_atomic(out, rows)
-    elif out.suffix.lower() in (".jsonl", ".json"):
-        write_text_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     else:
+        write_text_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def partial_log_path(out: Path) -> Path:
+    """Where rows are logged while a run is in progress: ``<out>.partial.jsonl``, removed when done."""
+    return out.with_name(out.name + ".partial.jsonl")
+
+
+def score_to_file(
+    backend: InferenceBackend,
+    paths: list[Path],
+    sampling: SamplingSettings,
+    out: Path | None,
+    top_k: int | None = None,
+    batch_size: int = 8,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> list[dict]:
+    """Score ``paths`` and write ``out`` (all rows in input order, or the ``top_k`` best ranked).
+
+    Rows are logged to ``partial_log_path(out)`` as they are produced, so a rerun of an interrupted
+    job scores only the files not yet logged (same options expected); the log is removed once
+    ``out`` is written. Returns every row, in input order.
+    """
+    if out is not None and out.suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise SystemExit(f"--out must end in .csv or .jsonl, got {out}")
+    log = PredictionStore(partial_log_path(out), key="path") if out is not None else None
+    todo = [p for p in paths if log is None or str(p) not in log]
+    fresh = score_files(backend, todo, sampling, batch_size, max_pixels, on_row=log.append if log is not None else None)
+    done = {r["path"]: r for r in fresh} if log is None else log.records
+    rows = [done[str(p)] for p in paths]
+    if out is not None:
+        write_rows(rank_rows(rows)[:top_k] if top_k else rows, out)
+        log.path.unlink()
+    return rows
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = collect_inputs(args.inputs, args.recursive)
     if not paths:
         raise SystemExit(f"no image files found in {args.inputs}")
-    rows = score_files(backend_from_args(args), paths, sampling_from_args(args), args.batch_size, args.max_pixels)
-    skipped = [r for r in rows if r["score"] is None]
+    backend = backend_from_args(args)
+    sampling = sampling_from_args(args)
+    rows = score_to_file(backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels)
     shown = rank_rows(rows)[: args.top_k] if args.top_k else rows
+    skipped = [r for r in rows if r["score"] is None]
     for r in shown:
         score = "  -  " if r["score"] is None else f"{r['score']:.2f}"
         prefix = f"#{r['rank']:<3d} " if "rank" in r else ""
@@ -152,7 +192,6 @@ def main(argv: list[str] | None = None) -> int:
         for r in skipped:
             print(f"  {r['path']}: {r['status']} ({r['detail']})", file=sys.stderr)
     if args.out:
-        write_rows(shown if args.top_k else rows, args.out)
         print(f"\nwrote {args.out}")
     return 0
 
