@@ -27,6 +27,7 @@ def add_backend_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model-max-pixels", type=int, help="hf: cap on pixels given to the image processor")
     group.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     group.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm: share of GPU memory")
+    group.add_argument("--max-model-len", type=int, help="vllm: context length (e.g. 8192 to fit the KV cache)")
 
 
 def add_sampling_args(parser: argparse.ArgumentParser) -> None:
@@ -81,4 +82,6 @@ def backend_from_args(args: argparse.Namespace) -> InferenceBackend:
             "tensor_parallel_size": args.tensor_parallel_size,
             "gpu_memory_utilization": args.gpu_memory_utilization,
         }
+        if args.max_model_len:
+            options["max_model_len"] = args.max_model_len
     return make_backend(args.backend, args.model, **options)

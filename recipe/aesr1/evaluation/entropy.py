@@ -11,7 +11,9 @@ What each backend can give:
 * vLLM / OpenAI-compatible: only the top-k log-probabilities of each step (k <= 20 typically).
   ``token_entropy_from_top_logprobs`` sums -p log p over those k tokens: a lower bound of the full
   entropy (every omitted term is >= 0), tight when the distribution is peaked. Reports label it
-  ``top_k`` and never mix it with ``full_vocab`` numbers.
+  ``top_k`` and never mix it with ``full_vocab`` numbers. vLLM's logprobs are of the raw model
+  distribution (temperature 1) unless the engine is started with ``logprobs_mode`` set to processed
+  logprobs; hosted APIs do not say.
 """
 
 from __future__ import annotations

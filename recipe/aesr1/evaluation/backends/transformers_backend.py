@@ -76,6 +76,8 @@ class TransformersBackend:
         self.image_token_id = self.model.config.image_token_id
         self.image_token = self.tokenizer.convert_ids_to_tokens(self.image_token_id)
         self.eos_ids = self._eos_ids()
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else self.eos_ids[0]
         self.pass_mm_token_types = "mm_token_type_ids" in inspect.signature(self.model.forward).parameters
 
     def _eos_ids(self) -> list[int]:
@@ -132,9 +134,7 @@ class TransformersBackend:
                 repetition_penalty=1.0,
                 num_return_sequences=sampling.n,
                 eos_token_id=self.eos_ids,
-                pad_token_id=self.tokenizer.pad_token_id
-                if self.tokenizer.pad_token_id is not None
-                else self.eos_ids[0],
+                pad_token_id=self.pad_id,
                 output_logits=True,
                 return_dict_in_generate=True,
             )
