@@ -24,6 +24,7 @@ class BenchmarkRow:
     dataset: str
     label: float
     image: dict | None = None  # the {bytes, path} cell; None in the index pass
+    file: str = ""  # the parquet file the row came from
 
 
 def find_parquet_files(sources: Sequence[str]) -> list[Path]:
@@ -69,5 +70,5 @@ def iter_rows(
                 if label is None or not 0.0 <= label <= 1.0:
                     raise ValueError(f"{path}: row {offset + i} (id {data['id'][i]!r}): score {label!r} not in [0, 1]")
                 image = data["image"][i] if with_images else None
-                yield BenchmarkRow(str(data["id"][i]), str(data["dataset"][i]), float(label), image)
+                yield BenchmarkRow(str(data["id"][i]), str(data["dataset"][i]), float(label), image, str(path))
             offset += batch.num_rows

@@ -127,9 +127,11 @@ def predict(
     if not todo:
         return stores
     labels = {(row.dataset, row.id): row.label for rows in selected.values() for row in rows}
+    # Only files holding unscored rows are read again, now with their image bytes (train shards never).
+    needed = {row.file for rows in selected.values() for row in rows if (row.dataset, row.id) in todo}
     pending: dict[str, list[BenchmarkRow]] = defaultdict(list)
     with tqdm(total=len(todo), desc="evaluating", unit="img") as progress:
-        for row in iter_rows(files, settings.split, with_images=True):
+        for row in iter_rows([f for f in files if str(f) in needed], settings.split, with_images=True):
             if (row.dataset, row.id) not in todo:
                 continue
             batch = pending[row.dataset]

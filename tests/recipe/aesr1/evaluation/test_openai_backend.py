@@ -195,3 +195,28 @@ def test_fill_policy_changes_only_the_metric(fake_judge, tmp_path, helpers):
     assert ava["n_scored"] == 6 and ava["failed_images"] == 1
     assert ava["values"]["plcc"] == pytest.approx(plcc(pred, label), abs=1e-12)
     assert "0.5" in filled["policy"]  # the policy is written into the report
+
+
+def test_image_pass_reads_only_files_with_unscored_rows(fake_judge, tmp_path, helpers, monkeypatch):
+    import recipe.aesr1.evaluation.runner as runner
+
+    url, _ = fake_judge
+    data = tmp_path / "ava" / "table"
+    data.mkdir(parents=True)
+    image = helpers.png_bytes(helpers.red_for(0.5))
+    helpers.write_table(data / "test-0.parquet", [{"id": "t", "dataset": "ava", "score": 0.4, "image_bytes": image}])
+    train = [{"id": f"r{i}", "dataset": "ava", "split": "train", "score": 0.4, "image_bytes": image} for i in range(3)]
+    helpers.write_table(data / "train-0.parquet", train)
+    read_with_images = []
+    original = runner.iter_rows
+
+    def spy(files, split="test", with_images=False, batch_size=64):
+        if with_images:
+            read_with_images.extend(p.name for p in files)
+        return original(files, split, with_images, batch_size)
+
+    monkeypatch.setattr(runner, "iter_rows", spy)
+    predict(_backend(url), "fake-judge", [str(tmp_path)], tmp_path / "run", EvaluationSettings())
+    assert read_with_images == ["test-0.parquet"]
+    predict(_backend(url), "fake-judge", [str(tmp_path)], tmp_path / "run", EvaluationSettings())
+    assert read_with_images == ["test-0.parquet"]  # nothing left to score: no image pass at all
