@@ -1,0 +1,321 @@
+"""The RED-Aes data engine (Sec. 3.1, Fig. 2): anchors, instructions, edits, VIEScore, judge consensus.
+
+Per source image of the pool (deterministic seeded order):
+
+* anchor: every anchor expert scores the image (1-10, with an analysis); the voting protocol of
+  Appendix 0.A fuses the scores (or the table's MOS is used, ``sources.anchor=table``);
+* pre-training (Eqs. 1-3): the instruction expert analyses the deficiencies and writes one
+  instruction; every editor applies it; the VIEScore judges rate each edit, which passes at >= 7.5;
+  the source is kept when at least ``min_successful_editors`` edits pass; every pair that passed is
+  judged by all pairwise judges, kept when they unanimously see an improvement, and its difference is
+  their vote; one valid pair is drawn uniformly (seeded) as the source's PT sample;
+* RL (Eq. 4): the expert writes 7 diverse instructions; each goes to one editor drawn at random;
+  pairs are kept when the judges agree on the direction; the group is the source plus its kept variants;
+* calibration (Sec. 3.2.2): a uniform sample of sources with their anchor score and analysis.
+
+Resumable like AesCoT: every finished chat request and every edit is a line of ``requests.jsonl``
+(``recipe.aesr1.aescot.request_log``; an edit's line names its image file, written before the line),
+so a killed run restarted with the same config repeats no finished request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from recipe.aesr1.aescot.atomic_files import write_atomically
+from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
+from recipe.aesr1.aescot.images import data_url, image_bytes, image_digest
+from recipe.aesr1.aescot.pipeline import exclusive_dir
+from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
+from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, read_candidates, read_images
+from recipe.aesr1.red_aes import engine_prompts as prompts
+from recipe.aesr1.red_aes import engine_records as er
+from recipe.aesr1.red_aes.editors import EditFailed, make_editor
+from recipe.aesr1.red_aes.engine_config import RedEngineConfig
+from recipe.aesr1.red_aes.voting import VotingConfig, vote
+
+REQUEST_LOG_NAME = "requests.jsonl"
+EXPERT_LO, EXPERT_HI = er.EXPERT_SCALE.lo, er.EXPERT_SCALE.hi
+EDIT_DIR = "edits"
+
+
+@dataclass
+class EngineRun:
+    """The decisions of one run, sources in their seeded order, and the role of each source."""
+
+    sources: list[er.SourceResult]
+    candidates: dict[str, Candidate]  # record_id -> where its image lies (outputs re-read it)
+    pt_ids: list[str]
+    rl_ids: list[str]
+    calibration_ids: list[str]
+    report: er.EngineReport
+
+
+def seeded_order(candidates: list[Candidate], seed: int, stream: int) -> list[Candidate]:
+    """Sort by record id, then one seeded permutation per purpose (independent of file order)."""
+    members = sorted(candidates, key=lambda c: c.record_id)
+    return [members[i] for i in np.random.default_rng([seed, stream]).permutation(len(members))]
+
+
+def record_rng(seed: int, record_id: str, purpose: int) -> np.random.Generator:
+    digest = int(hashlib.sha256(record_id.encode()).hexdigest()[:12], 16)
+    return np.random.default_rng([seed, purpose, digest])
+
+
+def _image_chat(text: str, urls: list[str]) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": u}} for u in urls]
+    return [{"role": "user", "content": parts + [{"type": "text", "text": text}]}]
+
+
+def _key_payload(model: str, messages: list[dict[str, Any]], digests: dict[str, str], **params: Any) -> dict:
+    """The request as hashed for its key: each image data URL replaced by its digest."""
+    content = []
+    for part in messages[0]["content"]:
+        if part["type"] == "image_url":
+            part = {"type": "image_url", "image_url": {"url": digests[part["image_url"]["url"]]}}
+        content.append(part)
+    return {"model": model, "messages": [{"role": "user", "content": content}], **params}
+
+
+def _image_suffix(data: bytes) -> str:
+    with Image.open(io.BytesIO(data)) as image:
+        return {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}.get(image.format or "", ".img")
+
+
+class _Engine:
+    def __init__(self, config: RedEngineConfig, log: RequestLog, out_dir: Path, stack: AsyncExitStack):
+        self.config = config
+        self.log = log
+        self.out_dir = out_dir
+        self.stack = stack
+        self.voting = VotingConfig(**vars(config.voting))
+        self.requests_made = 0
+        self.endpoints: dict[str, ChatEndpoint] = {}
+        self.editors = {}
+
+    async def open(self) -> None:
+        c = self.config
+        named = [(f"anchor{i}", e) for i, e in enumerate(c.anchor_experts if c.sources.anchor == "experts" else [])]
+        named += [("instruct", c.instruction_expert)] + [(f"viescore{i}", e) for i, e in enumerate(c.viescore_judges)]
+        named += [(f"judge{i}", e) for i, e in enumerate(c.judges)]
+        for name, endpoint in named:
+            self.endpoints[name] = await self.stack.enter_async_context(ChatEndpoint(endpoint, name))
+        for editor_config in c.editors:
+            editor = make_editor(editor_config)
+            self.stack.push_async_callback(editor.close)
+            self.editors[editor.name] = editor
+
+    def _fresh(self, key: str) -> LogEntry | None:
+        logged = self.log.get(key)
+        return logged if logged is not None and (logged.ok or not self.config.retry_failed) else None
+
+    async def chat(self, endpoint: str, record_id: str, text: str, images: list[bytes], validate: Callable) -> Any:
+        """The parsed reply of one logged request, or None when its retries ran out."""
+        client = self.endpoints[endpoint]
+        urls = [data_url(i) for i in images]
+        messages = _image_chat(text, urls)
+        params = {"temperature": client.config.temperature, "max_tokens": client.config.max_tokens}
+        digests = {u: image_digest(i) for u, i in zip(urls, images, strict=True)}
+        key = request_key(endpoint, record_id, _key_payload(client.config.model, messages, digests, **params))
+        entry = self._fresh(key)
+        if entry is None:
+            result = await client.complete(messages, validate, request_key=key)
+            self.requests_made += result.attempts
+            entry = LogEntry(key, endpoint, record_id, OUTCOME_OK if result.ok else OUTCOME_FAILED, result.text,
+                             result.finish_reason, result.attempts, result.error, client.config.model)
+            self.log.append(entry)
+        return validate(entry.text) if entry.ok else None
+
+    async def edit(self, editor_name: str, record_id: str, source: bytes, instruction: str) -> str | None:
+        """Relative path of the edited image (written before its log line), or None when the edit failed."""
+        editor = self.editors[editor_name]
+        payload = {"editor": editor_name, "model": editor.model, "instruction": instruction, "image": image_digest(source)}
+        key = request_key("edit", record_id, payload)
+        entry = self._fresh(key)
+        if entry is not None and (not entry.ok or (self.out_dir / entry.text).is_file()):
+            return entry.text if entry.ok else None
+        try:
+            data = await editor.edit(source, instruction)
+            relative = f"{EDIT_DIR}/{key.replace('/', '__')}{_image_suffix(data)}"
+            write_atomically(self.out_dir / relative, lambda temp: Path(temp).write_bytes(data))
+            entry = LogEntry(key, "edit", record_id, OUTCOME_OK, relative, None, 1, None, editor.model)
+        except EditFailed as error:
+            entry = LogEntry(key, "edit", record_id, OUTCOME_FAILED, None, None, 1, str(error), editor.model)
+        self.requests_made += 1
+        self.log.append(entry)
+        return entry.text if entry.ok else None
+
+    def read_edit(self, relative: str) -> bytes:
+        return (self.out_dir / relative).read_bytes()
+
+    async def anchor(self, source: er.SourceResult, image: bytes, table_score: float) -> er.Anchor | None:
+        if self.config.sources.anchor == "table":
+            return er.Anchor(EXPERT_LO + (EXPERT_HI - EXPERT_LO) * table_score, "", [], "table")
+        names = [n for n in self.endpoints if n.startswith("anchor")]
+        replies = await asyncio.gather(*(self.chat(n, source.record_id, prompts.ANCHOR_PROMPT, [image], prompts.parse_anchor) for n in names))
+        answered = [r for r in replies if r is not None]
+        if not answered:
+            return None
+        result = vote([score for _, score in answered], self.voting)
+        closest = min(answered, key=lambda r: abs(r[1] - result.score))
+        return er.Anchor(result.score, closest[0], [None if r is None else r[1] for r in replies], result.method.value)
+
+    async def judge(self, pair: er.PairResult, record_id: str, source: bytes, edited: bytes, need_improvement: bool) -> None:
+        """Pairwise judges on one pair: unanimous direction (improvement for PT), voted difference."""
+        names = [n for n in self.endpoints if n.startswith("judge")]
+        text = prompts.JUDGE_PROMPT.format(instruction=pair.instruction)
+        replies = await asyncio.gather(*(self.chat(n, record_id, text, [source, edited], prompts.parse_judgement) for n in names))
+        pair.judge_differences = [None if r is None else r[1] for r in replies]
+        if any(r is None for r in replies):
+            pair.reason = er.JUDGE_FAILED
+            return
+        direction = er.unanimous_direction([d for _, d in replies])
+        if direction == 0:
+            pair.reason = er.NOT_UNANIMOUS
+            return
+        if need_improvement and direction < 0:
+            pair.reason = er.NOT_IMPROVED
+            return
+        result = vote([d for _, d in replies], self.voting)
+        pair.difference10, pair.method = result.score, result.method.value
+        pair.reasoning = min(replies, key=lambda r: abs(r[1] - result.score))[0]
+
+    async def viescore(self, pair: er.PairResult, record_id: str, source: bytes, edited: bytes) -> None:
+        names = [n for n in self.endpoints if n.startswith("viescore")]
+        text = prompts.VIESCORE_PROMPT.format(instruction=pair.instruction)
+        scores = [s for s in await asyncio.gather(*(self.chat(n, record_id, text, [source, edited], prompts.parse_viescore) for n in names)) if s is not None]
+        if not scores:
+            pair.reason = er.VIESCORE_FAILED
+            return
+        pair.viescore = float(np.mean(scores) if self.config.filters.viescore_aggregate == "mean" else np.min(scores))
+        if pair.viescore < self.config.filters.viescore_threshold:
+            pair.reason = er.VIESCORE_LOW
+
+    async def pretraining(self, source: er.SourceResult, image: bytes) -> None:
+        """Eqs. 1-3 for one source; sets ``pt_pairs``, ``pt_choice`` or ``reasons['pt']``."""
+        c = self.config
+        text = prompts.INSTRUCTION_PROMPT.format(score=source.anchor.score10)
+        reply = await self.chat("instruct", source.record_id, text, [image], prompts.parse_instruction)
+        if reply is None:
+            source.reasons["pt"] = er.INSTRUCTION_FAILED
+            return
+        source.analysis, instruction = reply
+        source.pt_pairs = [er.PairResult(name, instruction) for name in self.editors]
+
+        async def one(pair: er.PairResult) -> None:
+            pair.edited_path = await self.edit(pair.editor, source.record_id, image, instruction)
+            if pair.edited_path is None:
+                pair.reason = er.EDIT_FAILED
+                return
+            await self.viescore(pair, source.record_id, image, self.read_edit(pair.edited_path))
+
+        await asyncio.gather(*(one(p) for p in source.pt_pairs))
+        passed = [p for p in source.pt_pairs if p.valid]
+        if len(passed) < c.filters.min_successful_editors:  # Eq. 1
+            source.reasons["pt"] = er.TOO_FEW_EDITS
+            return
+        await asyncio.gather(*(self.judge(p, source.record_id, image, self.read_edit(p.edited_path), c.filters.pt_require_improvement) for p in passed))
+        valid = [i for i, p in enumerate(source.pt_pairs) if p.valid]
+        if not valid:
+            source.reasons["pt"] = er.NO_VALID_PAIR
+            return
+        source.pt_choice = valid[int(record_rng(c.sources.seed, source.record_id, 1).integers(len(valid)))]  # Eq. 3
+
+    async def rl_group(self, source: er.SourceResult, image: bytes) -> None:
+        """Eq. 4 for one source; sets ``rl_pairs`` or ``reasons['rl']``."""
+        c = self.config
+        n = c.build.rl_instructions
+        text = prompts.RL_INSTRUCTION_PROMPT.format(score=source.anchor.score10, n=n, categories=", ".join(prompts.RL_EDIT_CATEGORIES))
+        instructions = await self.chat("instruct", source.record_id, text, [image], lambda t: prompts.parse_instruction_list(t, n))
+        if instructions is None:
+            source.reasons["rl"] = er.INSTRUCTION_FAILED
+            return
+        rng = record_rng(c.sources.seed, source.record_id, 2)
+        names = list(self.editors)
+        source.rl_pairs = [er.PairResult(names[int(rng.integers(len(names)))], text) for text in instructions]
+
+        async def one(pair: er.PairResult) -> None:
+            pair.edited_path = await self.edit(pair.editor, source.record_id, image, pair.instruction)
+            if pair.edited_path is None:
+                pair.reason = er.EDIT_FAILED
+                return
+            edited = self.read_edit(pair.edited_path)
+            if c.filters.rl_viescore:
+                await self.viescore(pair, source.record_id, image, edited)
+                if not pair.valid:
+                    return
+            await self.judge(pair, source.record_id, image, edited, need_improvement=False)
+
+        await asyncio.gather(*(one(p) for p in source.rl_pairs))
+        if not any(p.valid for p in source.rl_pairs):
+            source.reasons["rl"] = er.NO_VALID_PAIR
+
+
+async def run_engine(config: RedEngineConfig) -> EngineRun:
+    """Run (or resume) the engine. Writing the datasets is ``engine_outputs.write_outputs``.
+
+    Raises:
+        FatalEndpointError: an endpoint refuses every request.
+        ValueError / FileNotFoundError: bad inputs (the message names the file or key).
+    """
+    c = config
+    candidates = read_candidates(expand_inputs(list(c.sources.inputs)), c.sources.split, list(c.sources.datasets))
+    pool = seeded_order(candidates, c.sources.seed, 0)[: c.sources.limit]
+    pt_ids = [x.record_id for x in pool] if c.build.pt else []
+    rl_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 1)[: c.build.rl_sources]] if c.build.rl else []
+    cal_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 2)[: c.build.calibration_size]] if c.build.calibration else []
+    used = set(pt_ids) | set(rl_ids) | set(cal_ids)
+    chosen = [x for x in pool if x.record_id in used]
+    out_dir = Path(c.output_dir)
+    report = er.EngineReport(sources=len(chosen))
+    results: list[er.SourceResult] = []
+    with exclusive_dir(out_dir), RequestLog(out_dir / REQUEST_LOG_NAME) as log:
+        async with AsyncExitStack() as stack:
+            engine = _Engine(c, log, out_dir, stack)
+            await engine.open()
+            progress = tqdm(total=len(chosen), desc="RED-Aes engine", disable=not c.show_progress)
+
+            async def one(candidate: Candidate, cell: dict[str, Any]) -> er.SourceResult:
+                source = er.SourceResult(candidate.record_id, candidate.dataset, candidate.id, cell.get("path"))
+                image = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                source.anchor = await engine.anchor(source, image, candidate.score)
+                if source.anchor is None:
+                    source.reasons = {part: er.ANCHOR_FAILED for part in ("pt", "rl", "calibration")}
+                else:
+                    work = []
+                    if candidate.record_id in pt_ids:
+                        work.append(engine.pretraining(source, image))
+                    if candidate.record_id in rl_ids:
+                        work.append(engine.rl_group(source, image))
+                    await asyncio.gather(*work)
+                progress.update(1)
+                return source
+
+            try:
+                for start in range(0, len(chosen), 64):  # read images in slices: memory stays bounded
+                    batch = chosen[start : start + 64]
+                    cells = read_images(batch)
+                    async with asyncio.TaskGroup() as group:
+                        tasks = [group.create_task(one(x, cells[x.record_id])) for x in batch]
+                    results += [t.result() for t in tasks]
+            except* FatalEndpointError as errors:
+                raise errors.exceptions[0] from None
+            finally:
+                progress.close()
+        report.requests_made, report.torn_log_bytes = engine.requests_made, log.torn_tail_bytes
+    return EngineRun(results, {x.record_id: x for x in chosen}, pt_ids, rl_ids, cal_ids, report)
+
+
+def run(config: RedEngineConfig) -> EngineRun:
+    """Synchronous entry: ``asyncio.run(run_engine(config))``."""
+    return asyncio.run(run_engine(config))

@@ -1,0 +1,164 @@
+"""The datasets the engine's decisions give, written atomically under ``output_dir``.
+
+* ``pt_o1.parquet`` / ``pt_o2.parquet``: Stage 1 SFT (Sec. 3.2.1), verl ``MultiTurnSFTDataset`` layout
+  (``messages`` + ``images``). PT-O1 shows source and edit and asks for the difference; PT-O2 shows the
+  source and the instruction only. Target: ``<think>{judge reasoning}</think><answer>{+0.12}</answer>``,
+  the consensus difference on the [0, 1] label scale. Both files are trained jointly (list both).
+* ``calibration.parquet``: Stage 2 (Sec. 3.2.2), the shared scoring prompt and
+  ``<think>{expert analysis}</think><answer>{anchor}</answer>``.
+* ``rl.parquet``: Stage 3, verl ``RLHFDataset`` layout, one row per image; ``extra_info.group_id``
+  names its source-edit group (the source's record id); ``reward_model.ground_truth`` is the anchored
+  label of ``engine_records.group_ground_truth`` (only differences within a group matter).
+* ``results.jsonl`` (every decision per source) and ``report.json`` (counts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import datasets
+import pyarrow as pa
+from datasets import Features, List, Value
+
+from data_prep.layouts import ABILITY, image_cell
+from data_prep.parquet_io import write_json_atomic, write_jsonl_atomic, write_parquet_atomic
+from data_prep.prompts import SCORING_PROMPT
+from recipe.aesr1.aescot.images import image_bytes
+from recipe.aesr1.aescot.sampling import read_images
+from recipe.aesr1.aescot.sft_export import sft_target
+from recipe.aesr1.red_aes import engine_prompts as prompts
+from recipe.aesr1.red_aes import engine_records as er
+from recipe.aesr1.red_aes.engine import EngineRun
+from recipe.aesr1.red_aes.engine_config import RedEngineConfig
+
+DATA_SOURCE = "red_aes"
+_MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
+_IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+SFT_SCHEMA = pa.schema(
+    [("messages", pa.list_(_MESSAGE)), ("images", pa.list_(_IMAGE)), ("id", pa.string()),
+     ("objective", pa.string()), ("target", pa.float64())]
+)
+RL_FEATURES = Features(
+    {
+        "data_source": Value("string"),
+        "ability": Value("string"),
+        "prompt": List({"role": Value("string"), "content": Value("string")}),
+        "images": List(datasets.Image()),
+        "reward_model": {"style": Value("string"), "ground_truth": Value("float64")},
+        "extra_info": {
+            "id": Value("string"), "group_id": Value("string"), "index": Value("int64"), "role": Value("string"),
+            "instruction": Value("string"), "editor": Value("string"), "difference": Value("float64"),
+            "anchor": Value("float64"),
+        },
+    }
+)
+
+
+def difference_target(reasoning: str, difference: float) -> str:
+    """Assistant turn of PT-O1/PT-O2: reasoning, then the signed difference with two decimals."""
+    return f"<think>{reasoning}</think><answer>{difference:+.2f}</answer>"
+
+
+def _sft_row(row_id: str, objective: str, prompt: str, answer: str, images: list[dict], target: float) -> dict:
+    return {
+        "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
+        "images": images, "id": row_id, "objective": objective, "target": target,
+    }
+
+
+class _Images:
+    """Image cells for the outputs: sources from the input tables, edits from ``output_dir``."""
+
+    def __init__(self, run: EngineRun, out_dir: Path, embed: bool):
+        self.run, self.out_dir, self.embed = run, out_dir, embed
+        self.cells: dict[str, dict[str, Any]] = {}
+
+    def load_sources(self, record_ids: list[str]) -> None:
+        wanted = [self.run.candidates[r] for r in record_ids if r not in self.cells]
+        self.cells.update(read_images(wanted))
+
+    def source(self, record_id: str) -> dict:
+        cell = self.cells[record_id]
+        if self.embed or not cell.get("path"):
+            return image_cell(image_bytes(cell, where=record_id), None)
+        return image_cell(None, cell["path"])
+
+    def edit(self, relative: str) -> dict:
+        path = self.out_dir / relative
+        return image_cell(path.read_bytes(), None) if self.embed else image_cell(None, str(path.resolve()))
+
+
+def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]:
+    """Rows of every output dataset (``pt_o1``, ``pt_o2``, ``calibration``, ``rl``) and counts in ``run.report``."""
+    out_dir, report = Path(config.output_dir), run.report
+    by_id = {s.record_id: s for s in run.sources}
+    images = _Images(run, out_dir, config.build.embed_images)
+    images.load_sources([s.record_id for s in run.sources])
+    rows: dict[str, list[dict]] = {"pt_o1": [], "pt_o2": [], "calibration": [], "rl": []}
+    for record_id in run.pt_ids:
+        source = by_id[record_id]
+        for pair in source.pt_pairs:
+            if not pair.valid:
+                report.pair_reasons[f"pt/{pair.reason}"] += 1
+        if source.pt_choice is None:
+            report.drops[f"pt/{source.reasons.get('pt', 'unknown')}"] += 1
+            continue
+        pair = source.pt_pairs[source.pt_choice]
+        answer = difference_target(pair.reasoning, pair.difference)
+        src = images.source(record_id)
+        rows["pt_o1"].append(_sft_row(record_id, "pt_o1", prompts.PT_O1_PROMPT, answer, [src, images.edit(pair.edited_path)], pair.difference))
+        rows["pt_o2"].append(_sft_row(record_id, "pt_o2", prompts.PT_O2_PROMPT.format(instruction=pair.instruction), answer, [src], pair.difference))
+    for record_id in run.calibration_ids:
+        source = by_id[record_id]
+        if source.anchor is None:
+            report.drops["calibration/" + er.ANCHOR_FAILED] += 1
+            continue
+        score = round(source.anchor.unit, 2)
+        rows["calibration"].append(_sft_row(record_id, "calibration", SCORING_PROMPT, sft_target(source.anchor.analysis, score), [images.source(record_id)], score))
+    for record_id in run.rl_ids:
+        source = by_id[record_id]
+        for pair in source.rl_pairs:
+            if not pair.valid:
+                report.pair_reasons[f"rl/{pair.reason}"] += 1
+        variants = [p for p in source.rl_pairs if p.valid]
+        if source.anchor is None or not variants:
+            report.drops[f"rl/{source.reasons.get('rl', er.NO_VALID_PAIR)}"] += 1
+            continue
+        labels, shift, scale = er.group_ground_truth(source.anchor.unit, [p.difference for p in variants])
+        report.rl_groups_shifted += shift != 0
+        report.rl_groups_compressed += scale != 1
+        report.rl_group_sizes[len(labels)] += 1
+        members = [(None, images.source(record_id))] + [(p, images.edit(p.edited_path)) for p in variants]
+        for k, ((pair, cell), label) in enumerate(zip(members, labels, strict=True)):
+            rows["rl"].append({
+                "data_source": DATA_SOURCE, "ability": ABILITY,
+                "prompt": [{"role": "user", "content": SCORING_PROMPT}], "images": [cell],
+                "reward_model": {"style": "rule", "ground_truth": label},
+                "extra_info": {
+                    "id": f"{record_id}#{k}", "group_id": record_id, "index": len(rows["rl"]),
+                    "role": "source" if pair is None else "variant", "instruction": "" if pair is None else pair.instruction,
+                    "editor": "" if pair is None else pair.editor, "difference": 0.0 if pair is None else pair.difference,
+                    "anchor": source.anchor.unit,
+                },
+            })
+    report.pt_samples, report.calibration_samples = len(rows["pt_o1"]), len(rows["calibration"])
+    report.rl_groups = sum(report.rl_group_sizes.values())
+    return rows
+
+
+def write_outputs(run: EngineRun, config: RedEngineConfig) -> dict[str, int]:
+    """Write the datasets of the enabled parts, ``results.jsonl`` and ``report.json``; returns rows per file."""
+    out_dir = Path(config.output_dir)
+    rows = build_rows(run, config)
+    written = {}
+    parts = {"pt_o1": config.build.pt, "pt_o2": config.build.pt, "calibration": config.build.calibration, "rl": config.build.rl}
+    for name, enabled in parts.items():
+        if not enabled:
+            continue
+        schema = RL_FEATURES.arrow_schema if name == "rl" else SFT_SCHEMA
+        write_parquet_atomic(rows[name], schema, out_dir / f"{name}.parquet", row_group_size=64)
+        written[name] = len(rows[name])
+    write_jsonl_atomic((s.as_dict() for s in run.sources), out_dir / "results.jsonl")
+    write_json_atomic(run.report.as_dict(), out_dir / "report.json")
+    return written

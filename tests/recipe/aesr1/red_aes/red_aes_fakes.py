@@ -1,0 +1,181 @@
+"""Real HTTP servers on 127.0.0.1 for the data-engine tests, and a tiny source table.
+
+Image world: a source is a flat grey picture; its "aesthetics" is ``10 - 12 |mean luminance - 0.55|``
+(dark images are poor, mid-grey is best), so brightening a dark source improves it.
+
+* chat server (stage from the request-key header ``anchorK/…``, ``instruct/…``, ``viescoreK/…``, ``judgeK/…``):
+  anchor experts score the aesthetics (expert K adds 0.2 K); the instruction expert asks for
+  "Apply exposure with strength +0.50." (PT) or seven canonical exposure/blur instructions (RL);
+  VIEScore judges give 2 to an edit identical to its source, else 9; judge K answers the aesthetic
+  difference (+0.05 K). Record ids choose defects: ``noinstr*`` (the expert never answers usable
+  JSON), ``badrl*`` (six RL instructions instead of seven), ``disagree*`` (judge 1 flips the sign).
+* edit server (``POST /v1/images/edits``, OpenAI images API): model ``good`` applies the canonical
+  instruction with the built-in classical editor, ``identity`` returns the source, ``broken``
+  answers HTTP 500, ``garbage`` returns base64 bytes that are no image.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import io
+import json
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+from PIL import Image
+
+from data_prep.layouts import TABLE_FEATURES, image_cell, table_row
+from data_prep.parquet_io import write_parquet_atomic
+from recipe.aesr1.red_aes.classical_editor import ClassicalEditor
+
+KEY_HEADER = "X-AesCoT-Request-Key"  # the request-key header of recipe.aesr1.aescot.config.EndpointConfig
+RL_INSTRUCTIONS = [f"Apply exposure with strength {s:+.2f}." for s in (0.2, 0.5, -0.3, -0.6, 0.8, -0.1)]
+RL_INSTRUCTIONS.insert(4, "Apply blur with strength +0.50.")  # no luminance change: judges answer 0
+
+
+def grey_png(level: float, size: int = 24) -> bytes:
+    image = Image.new("RGB", (size, size), tuple([round(level * 255)] * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def aesthetics(data: bytes) -> float:
+    with Image.open(io.BytesIO(data)) as image:
+        lum = np.asarray(image.convert("L"), dtype=np.float64).mean() / 255
+    return float(np.clip(10 - 12 * abs(lum - 0.55), 1, 10))
+
+
+def write_sources(path, levels: dict[str, float]) -> None:
+    rows = []
+    for id_, level in levels.items():
+        rows.append(table_row(id=id_, dataset="ava", split="train", score=level, raw_score=1 + 9 * level, vote_count=10,
+                              vote_std=1.0, width=24, height=24, image=image_cell(grey_png(level), None)))
+    write_parquet_atomic(rows, TABLE_FEATURES.arrow_schema, path, row_group_size=2)
+
+
+def _images(messages) -> list[bytes]:
+    out = []
+    for part in messages[0]["content"]:
+        if part["type"] == "image_url":
+            out.append(base64.b64decode(part["image_url"]["url"].split(",", 1)[1]))
+    return out
+
+
+class _Server:
+    def __init__(self, handler_factory):
+        self.requests: Counter = Counter()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(self))
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self):
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict | bytes) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def chat_answer(stage: str, record: str, messages) -> str:
+    images = _images(messages)
+    if stage.startswith("anchor"):
+        score = aesthetics(images[0]) + 0.2 * int(stage[-1])
+        return f"<think>The image is a flat grey field, luminance-driven appeal.</think><answer>{min(score, 10):.2f}</answer>"
+    if stage == "instruct":
+        text = messages[0]["content"][-1]["text"]
+        if record.split("/")[-1].startswith("noinstr"):
+            return "I cannot help with that."
+        if "diverse editing instructions" in text:
+            n = 6 if record.split("/")[-1].startswith("badrl") else 7
+            return "```json\n" + json.dumps({"instructions": RL_INSTRUCTIONS[:n]}) + "\n```"
+        return json.dumps({"analysis": "Underexposed and dull.", "instruction": "Apply exposure with strength +0.50."})
+    if stage.startswith("viescore"):
+        same = images[0] == images[1]
+        value = 2 if same else 9
+        return json.dumps({"editing_success": value, "over_editing": 9, "naturalness": 9, "artifacts": 9, "reasoning": "ok"})
+    if stage.startswith("judge"):
+        k = int(stage[-1])
+        delta = aesthetics(images[1]) - aesthetics(images[0])
+        if abs(delta) > 1e-6:
+            delta += 0.05 * k
+        if record.split("/")[-1].startswith("disagree") and k == 1:
+            delta = -delta
+        return f"<think>Judge {k}: the edit changes the brightness.</think><answer>{delta:+.2f}</answer>"
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+class FakeChatServer(_Server):
+    def __init__(self):
+        def factory(server):
+            class Handler(BaseHTTPRequestHandler):
+                def log_message(self, *args):
+                    pass
+
+                def do_POST(self):
+                    body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                    key = self.headers.get(KEY_HEADER, "")
+                    parts = key.split("/")
+                    stage, record = parts[0], "/".join(parts[1:-1])
+                    server.requests[stage] += 1
+                    text = chat_answer(stage, record, body["messages"])
+                    _reply(self, 200, {
+                        "id": "x", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
+                        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+                    })
+
+            return Handler
+
+        super().__init__(factory)
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
+    message = email.message_from_bytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields = {}
+    for part in message.get_payload():
+        name = re.search(r'name="([^"]+)"', part.get("Content-Disposition", "")).group(1)
+        fields[name] = part.get_payload(decode=True)
+    return fields
+
+
+class FakeEditServer(_Server):
+    def __init__(self):
+        editor = ClassicalEditor()
+
+        def factory(server):
+            class Handler(BaseHTTPRequestHandler):
+                def log_message(self, *args):
+                    pass
+
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    if self.path != "/v1/images/edits":
+                        return _reply(self, 404, {"error": {"message": f"no route {self.path}"}})
+                    fields = _multipart(self.headers["Content-Type"], body)
+                    model = fields["model"].decode()
+                    server.requests[model] += 1
+                    if model == "broken":
+                        return _reply(self, 500, {"error": {"message": "editor crashed"}})
+                    source, prompt = fields["image"], fields["prompt"].decode()
+                    data = {"good": lambda: editor.edit(source, prompt), "identity": lambda: source,
+                            "garbage": lambda: b"not an image"}[model]()
+                    _reply(self, 200, {"created": 0, "data": [{"b64_json": base64.b64encode(data).decode()}]})
+
+            return Handler
+
+        super().__init__(factory)

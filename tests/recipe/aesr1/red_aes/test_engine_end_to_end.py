@@ -1,0 +1,160 @@
+"""The data engine end to end against local chat and image-edit servers, with generated images."""
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from omegaconf import OmegaConf
+from red_aes_fakes import aesthetics, grey_png, write_sources
+
+from recipe.aesr1.red_aes import engine_records as er
+from recipe.aesr1.red_aes.engine import run
+from recipe.aesr1.red_aes.engine_config import load_engine_config
+from recipe.aesr1.red_aes.engine_outputs import write_outputs
+from recipe.aesr1.red_aes.group_batching import group_ids_from_extra_info
+
+SOURCES = {"a1": 0.25, "a2": 0.30, "disagree3": 0.28, "noinstr4": 0.20, "badrl5": 0.32}
+
+
+def _endpoint(url, model, **extra):
+    return {"base_url": url, "model": model, "api_key_env": None, "max_retries": 1, "backoff_base_s": 0.005,
+            "backoff_max_s": 0.01, "timeout_s": 10, "max_concurrency": 8, **extra}
+
+
+def _config(tmp_path, servers, out="out", **overrides):
+    chat, edit = servers
+    table = tmp_path / "sources.parquet"
+    if not table.exists():
+        write_sources(table, SOURCES)
+    http = {"kind": "http", "base_url": edit.url, "max_retries": 0, "timeout_s": 10}
+    data = {
+        "anchor_experts": [_endpoint(chat.url, f"expert-{k}") for k in range(3)],
+        "instruction_expert": _endpoint(chat.url, "instructor", temperature=0.7),
+        "viescore_judges": [_endpoint(chat.url, f"vie-{k}") for k in range(2)],
+        "judges": [_endpoint(chat.url, f"judge-{k}") for k in range(3)],
+        "editors": [{"name": "classical", "kind": "classical"}, {"name": "qwen", "model": "good", **http},
+                    {"name": "flux", "model": "good", **http}, {"name": "longcat", "model": "identity", **http},
+                    {"name": "seedream", "model": "broken", **http}],
+        "sources": {"inputs": [str(table)], "datasets": ["ava"]},
+        "filters": {"min_successful_editors": 3},
+        "build": {"rl_sources": 5, "calibration_size": 3},
+        "output_dir": str(tmp_path / out), "show_progress": False,
+    }
+    path = tmp_path / f"{out}.yaml"
+    OmegaConf.save(OmegaConf.create(data), path)
+    return load_engine_config(str(path), [f"{k}={v}" for k, v in overrides.items()])
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, servers):
+    tmp_path = tmp_path_factory.mktemp("engine")
+    config = _config(tmp_path, servers)
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    return tmp_path, config, engine_run, written
+
+
+def test_pretraining_pairs_pass_viescore_and_unanimous_improvement(first_run):
+    _, config, engine_run, written = first_run
+    by_id = {s.record_id: s for s in engine_run.sources}
+    assert written["pt_o1"] == written["pt_o2"] == 3  # a1, a2, badrl5
+    assert by_id["ava/noinstr4"].reasons["pt"] == er.INSTRUCTION_FAILED
+    assert by_id["ava/disagree3"].reasons["pt"] == er.NO_VALID_PAIR
+    pairs = {p.editor: p for p in by_id["ava/a1"].pt_pairs}
+    assert pairs["seedream"].reason == er.EDIT_FAILED  # HTTP 500
+    assert pairs["longcat"].reason == er.VIESCORE_LOW and pairs["longcat"].viescore == pytest.approx(np.sqrt(2 * 9))
+    for name in ("classical", "qwen", "flux"):
+        assert pairs[name].valid and pairs[name].viescore == pytest.approx(9.0)
+        assert all(d > 0 for d in pairs[name].judge_differences)
+        # judges answer delta, delta + 0.05, delta + 0.1: high consensus, weighted average = delta + 0.05
+        assert pairs[name].difference10 == pytest.approx(np.mean(pairs[name].judge_differences), abs=1e-9)
+    assert by_id["ava/a1"].pt_pairs[by_id["ava/a1"].pt_choice].valid
+    assert {p.reason for p in by_id["ava/disagree3"].pt_pairs} == {er.NOT_UNANIMOUS, er.EDIT_FAILED, er.VIESCORE_LOW}
+
+
+def test_pretraining_parquets_follow_the_sft_layout(first_run):
+    tmp_path, config, _, _ = first_run
+    o1 = pq.read_table(tmp_path / "out" / "pt_o1.parquet").to_pylist()
+    o2 = pq.read_table(tmp_path / "out" / "pt_o2.parquet").to_pylist()
+    for row1, row2 in zip(o1, o2, strict=True):
+        user1, answer1 = row1["messages"][0]["content"], row1["messages"][1]["content"]
+        assert user1.count("<image>") == 2 and len(row1["images"]) == 2
+        assert row2["messages"][0]["content"].count("<image>") == 1 and len(row2["images"]) == 1
+        assert "Apply exposure with strength +0.50." in row2["messages"][0]["content"]
+        assert answer1 == row2["messages"][1]["content"] and answer1.startswith("<think>Judge")
+        assert answer1.endswith(f"<answer>{row1['target']:+.2f}</answer>") and row1["target"] > 0
+        assert row1["images"][0]["bytes"] and row1["images"][1]["bytes"] != row1["images"][0]["bytes"]
+
+
+def test_calibration_rows_carry_the_voted_anchor(first_run):
+    tmp_path, _, engine_run, written = first_run
+    rows = pq.read_table(tmp_path / "out" / "calibration.parquet").to_pylist()
+    assert written["calibration"] == len(rows) == 3
+    a1 = next((s for s in engine_run.sources if s.record_id == "ava/a1"))
+    # experts: s, s + 0.2, s + 0.4 with s = 6.41 (grey 64/255): high consensus, no outlier ->
+    # weighted average s + 0.2; the calibration target is (s + 0.2 - 1) / 9 on [0, 1]
+    s = round(aesthetics(grey_png(SOURCES["a1"])), 2)
+    assert s == pytest.approx(6.41)
+    assert a1.anchor.score10 == pytest.approx(s + 0.2) and a1.anchor.method == "weighted_average"
+    assert a1.anchor.unit == pytest.approx((s + 0.2 - 1) / 9)
+    for row in rows:
+        assert row["messages"][1]["content"].endswith(f"<answer>{row['target']:.2f}</answer>")
+
+
+def test_rl_groups_hold_the_source_and_judged_variants(first_run):
+    tmp_path, _, engine_run, written = first_run
+    by_id = {s.record_id: s for s in engine_run.sources}
+    assert by_id["ava/badrl5"].reasons["rl"] == er.INSTRUCTION_FAILED  # six instructions, never seven
+    rl = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "rl.parquet"), split="train")
+    assert len(rl) == written["rl"] > 0
+    assert rl.features["images"].feature == datasets.Image()
+    groups: dict[str, list[dict]] = {}
+    for row in rl:
+        groups.setdefault(row["extra_info"]["group_id"], []).append(row)
+    assert set(groups) <= {"ava/a1", "ava/a2"} and groups
+    for group_id, rows in groups.items():
+        assert rows[0]["extra_info"]["role"] == "source" and all(r["extra_info"]["role"] == "variant" for r in rows[1:])
+        source_gt = rows[0]["reward_model"]["ground_truth"]
+        for row in rows[1:]:
+            info = row["extra_info"]
+            assert info["instruction"].startswith("Apply exposure")  # blur (no change) never passes the judges
+            assert row["reward_model"]["ground_truth"] - source_gt == pytest.approx(info["difference"])
+            sign = np.sign(float(info["instruction"].split()[-1].rstrip(".")))
+            assert np.sign(info["difference"]) == sign  # darker source: brighter is better
+    assert group_ids_from_extra_info(rl["extra_info"]) == [r["extra_info"]["group_id"] for r in rl]
+
+
+def test_report_counts_every_drop(first_run):
+    _, _, engine_run, _ = first_run
+    report = engine_run.report.as_dict()
+    assert report["drops"]["pt/instruction_failed"] == 1 and report["drops"]["pt/no_valid_pair"] == 1
+    assert report["drops"]["rl/instruction_failed"] == 2  # noinstr4 and badrl5
+    assert report["pair_reasons"]["pt/edit_failed"] == 4  # seedream on the 4 sources with an instruction
+    assert report["pt_samples"] == 3 and report["calibration_samples"] == 3
+
+
+def test_rerun_repeats_no_request_and_writes_the_same_data(first_run, servers):
+    tmp_path, config, engine_run, _ = first_run
+    chat, edit = servers
+    before = sum(chat.requests.values()) + sum(edit.requests.values())
+    again = run(config)
+    write_outputs(again, config)
+    assert again.report.requests_made == 0
+    assert sum(chat.requests.values()) + sum(edit.requests.values()) == before
+    assert [s.as_dict() for s in again.sources] == [s.as_dict() for s in engine_run.sources]
+
+
+def test_four_of_five_rule(tmp_path, servers):
+    config = _config(tmp_path, servers, out="strict", **{"filters.min_successful_editors": 4, "build.rl": False,
+                                                          "build.calibration": False})
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    assert written == {"pt_o1": 0, "pt_o2": 0}
+    assert engine_run.report.drops["pt/too_few_successful_edits"] == 4  # 3 of 5 editors pass, 4 needed
+
+
+def test_config_errors_name_the_key(tmp_path, servers):
+    with pytest.raises(ValueError, match="min_successful_editors=6"):
+        _config(tmp_path, servers, out="bad", **{"filters.min_successful_editors": 6})
+    with pytest.raises(ValueError, match="build.calibration needs sources.anchor=experts"):
+        _config(tmp_path, servers, out="bad2", **{"sources.anchor": "table"})

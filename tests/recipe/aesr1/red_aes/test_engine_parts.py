@@ -1,0 +1,106 @@
+"""Parsers, label arithmetic and the HTTP editor of the data engine, one piece at a time."""
+
+import asyncio
+
+import numpy as np
+import pytest
+from red_aes_fakes import grey_png
+
+from recipe.aesr1.aescot.chat_client import FatalEndpointError
+from recipe.aesr1.red_aes import engine_prompts as prompts
+from recipe.aesr1.red_aes.editors import EditFailed, HttpInstructionEditor
+from recipe.aesr1.red_aes.engine_config import EditorConfig
+from recipe.aesr1.red_aes.engine_records import group_ground_truth, to_unit_difference, unanimous_direction
+
+
+@pytest.mark.parametrize(
+    "differences, expected",
+    [
+        ([1.0, 0.5, 2.0], 1),  # all improved
+        ([-1.0, -0.2, -3.0], -1),  # all worse
+        ([1.0, -0.5, 2.0], 0),  # one judge disagrees
+        ([1.0, 0.0, 2.0], 0),  # "no change" breaks unanimity
+    ],
+)
+def test_unanimous_direction(differences, expected):
+    assert unanimous_direction(differences) == expected
+
+
+def test_group_ground_truth_keeps_differences_and_stays_in_unit_range():
+    labels, shift, scale = group_ground_truth(0.5, [0.1, -0.2])
+    assert labels == pytest.approx([0.5, 0.6, 0.3]) and shift == 0 and scale == 1
+    labels, shift, scale = group_ground_truth(0.9, [0.3, -0.1])  # 1.2 would leave [0, 1]: shift by -0.2
+    assert labels == pytest.approx([0.7, 1.0, 0.6]) and shift == pytest.approx(-0.2) and scale == 1
+    labels, shift, scale = group_ground_truth(0.5, [0.9, -0.6])  # span 1.5: compressed, order kept
+    assert scale == pytest.approx(1 / 1.5) and min(labels) >= 0 and max(labels) <= 1
+    assert np.argsort(labels).tolist() == [2, 0, 1]
+    assert to_unit_difference(1.8) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("<think>dark</think><answer>+1.5</answer>", ("dark", 1.5)),
+        ("<think>worse</think> <answer> -0.80 </answer>", ("worse", -0.8)),
+    ],
+)
+def test_parse_judgement(reply, expected):
+    assert prompts.parse_judgement(reply) == expected
+
+
+@pytest.mark.parametrize(
+    "reply, message",
+    [
+        ("<answer>+1.5</answer>", "no <think>"),  # reasoning missing
+        ("<think>x</think><answer>better</answer>", "no number"),  # not a number
+        ("<think>x</think><answer>12</answer>", "outside"),  # beyond the 10-point scale
+    ],
+)
+def test_parse_judgement_rejects(reply, message):
+    with pytest.raises(ValueError, match=message):
+        prompts.parse_judgement(reply)
+
+
+def test_parse_viescore_is_sqrt_of_min_sc_times_min_pq():
+    reply = '```json\n{"editing_success": 9, "over_editing": 4, "naturalness": 8, "artifacts": 9}\n```'
+    assert prompts.parse_viescore(reply) == pytest.approx(np.sqrt(4 * 8))
+    with pytest.raises(ValueError, match="'artifacts' must be a number"):
+        prompts.parse_viescore('{"editing_success": 9, "over_editing": 4, "naturalness": 8}')
+
+
+def test_parse_instructions():
+    assert prompts.parse_instruction('{"analysis": "dull", "instruction": " Brighten it. "}') == ("dull", "Brighten it.")
+    assert prompts.parse_instruction_list('{"instructions": ["a", "b"]}', 2) == ["a", "b"]
+    with pytest.raises(ValueError, match="expected 3 distinct"):
+        prompts.parse_instruction_list('{"instructions": ["a", "a", "b"]}', 3)
+    with pytest.raises(ValueError, match="no JSON object"):
+        prompts.parse_instruction("Sure! Brighten it.")
+
+
+def _edit(url, model, **extra):
+    editor = HttpInstructionEditor(EditorConfig(name=model, kind="http", base_url=url, model=model, max_retries=0, **extra))
+
+    async def go():
+        try:
+            return await editor.edit(grey_png(0.3), "Apply exposure with strength +0.50.")
+        finally:
+            await editor.close()
+
+    return asyncio.run(go())
+
+
+def test_http_editor_edits_and_reports_failures(servers):
+    _, edit = servers
+    assert _edit(edit.url, "good") != grey_png(0.3)
+    with pytest.raises(EditFailed, match="not an image"):
+        _edit(edit.url, "garbage")
+    with pytest.raises(EditFailed, match="InternalServerError"):
+        _edit(edit.url, "broken")
+    with pytest.raises(FatalEndpointError, match="editor good"):
+        _edit(edit.url.replace("/v1", "/nowhere"), "good")  # 404: every request would fail the same way
+
+
+def test_http_editor_needs_its_key(monkeypatch):
+    monkeypatch.delenv("RED_AES_EDIT_KEY", raising=False)
+    with pytest.raises(ValueError, match="RED_AES_EDIT_KEY"):
+        HttpInstructionEditor(EditorConfig(name="x", kind="http", api_key_env="RED_AES_EDIT_KEY"))
