@@ -33,7 +33,13 @@ setup(
         "gpu": ["vllm>=0.10", "flash-attn>=2.7"],
     },
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "aesr1-prep = data_prep.cli:main",
+            "aesr1-aescot = recipe.aesr1.aescot.cli:main",
+            "aesr1-rapo = recipe.aesr1.main_rapo:main",
+            "aesr1-eval = recipe.aesr1.evaluation.eval_cli:main",
+            "aesr1-score = recipe.aesr1.evaluation.score_cli:main",
+        ],
         # Imported by verl in the driver and in every Ray worker (verl swallows its import errors).
         "verl.plugins": ["aesr1 = recipe.aesr1.plugin"],
     },

@@ -6,8 +6,9 @@ predictions through a 4-parameter logistic fitted to the labels and report PLCC 
 ``plcc_logistic`` offers that as an option and every report names which one it used.
 
 Conventions for all functions: ``pred`` and ``label`` are 1-D float arrays of the same length ``n``.
-A correlation is undefined (NaN is returned, never an exception) when ``n < 2`` or when either side
-is constant, e.g. a model that answers 0.5 for every image. Mismatched lengths or NaN inputs raise.
+A correlation is undefined (NaN is returned, never an exception) when ``n < 3`` (two points always
+correlate at +-1, which says nothing) or when either side is constant, e.g. a model that answers 0.5
+for every image. Mismatched lengths or NaN inputs raise.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import warnings
 import numpy as np
 import scipy.optimize
 import scipy.stats
+
+# Fewest (prediction, label) pairs a correlation is reported for: with two it is always +-1.
+MIN_PAIRS = 3
 
 
 def _checked_pair(pred: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -31,7 +35,7 @@ def _checked_pair(pred: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _undefined(pred: np.ndarray, label: np.ndarray) -> bool:
-    return pred.size < 2 or np.ptp(pred) == 0.0 or np.ptp(label) == 0.0
+    return pred.size < MIN_PAIRS or np.ptp(pred) == 0.0 or np.ptp(label) == 0.0
 
 
 def plcc(pred: np.ndarray, label: np.ndarray) -> float:

@@ -98,3 +98,12 @@ def test_logistic_fit_recovers_known_curve_and_lifts_plcc():
 
 def test_logistic_fit_needs_four_points():
     assert fit_logistic4(np.array([0.1, 0.2, 0.3]), np.array([0.3, 0.1, 0.2])) is None
+
+
+def test_two_pairs_give_no_correlation():
+    # two points always correlate at +-1: reported as undefined, not as a perfect model
+    from recipe.aesr1.evaluation.metrics import krcc, plcc, srcc
+
+    for metric in (plcc, srcc, krcc):
+        assert math.isnan(metric(np.array([0.2, 0.7]), np.array([0.1, 0.9])))
+    assert plcc(np.array([0.2, 0.7, 0.5]), np.array([0.1, 0.9, 0.4])) > 0.9
