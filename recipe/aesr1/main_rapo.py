@@ -10,6 +10,7 @@ registry whose "sync" entry is taken, so this module has its own small runner th
 
 from __future__ import annotations
 
+from pathlib import Path
 from pprint import pprint
 
 import hydra
@@ -62,7 +63,11 @@ def check_config(config: DictConfig) -> None:
     validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
 
 
-@hydra.main(config_path="../../configs", config_name="rapo_trainer", version_base=None)
+# Absolute, so that hydra finds it from `python -m`, from the `aesr1-rapo` console script and from any cwd.
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
+
+
+@hydra.main(config_path=CONFIG_DIR, config_name="rapo_trainer", version_base=None)
 def main(config: DictConfig) -> None:
     check_config(config)
     run_ppo(config, task_runner_class=RapoTaskRunner)
