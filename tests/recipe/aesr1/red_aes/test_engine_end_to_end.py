@@ -158,3 +158,75 @@ def test_config_errors_name_the_key(tmp_path, servers):
         _config(tmp_path, servers, out="bad", **{"filters.min_successful_editors": 6})
     with pytest.raises(ValueError, match="build.calibration needs sources.anchor=experts"):
         _config(tmp_path, servers, out="bad2", **{"sources.anchor": "table"})
+
+
+def _aescot_test_helpers():
+    """The offline Qwen2-VL processor of the AesCoT tests (tests are no package: import by path)."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "aescot"))
+    import test_sft_dataset_loads_in_verl as aescot_verl_test
+
+    return aescot_verl_test.offline_processor, aescot_verl_test.pil_process_image
+
+
+def test_pt_o1_loads_in_verl_multiturn_sft_dataset_with_two_images(first_run, monkeypatch):
+    import verl.utils.dataset.multiturn_sft_dataset as verl_sft
+
+    offline_processor, pil_process_image = _aescot_test_helpers()
+    monkeypatch.setattr(verl_sft, "process_image", pil_process_image)
+    tmp_path = first_run[0]
+    for name, n_images in (("pt_o1", 2), ("pt_o2", 1), ("calibration", 1)):
+        path = tmp_path / "out" / f"{name}.parquet"
+        rows = pq.read_table(path).to_pylist()
+        processor = offline_processor([m["content"] for row in rows for m in row["messages"]])
+        dataset = verl_sft.MultiTurnSFTDataset(
+            str(path), processor.tokenizer, {"max_length": 1024, "pad_mode": "no_padding", "truncation": "error"},
+            processor=processor,
+        )
+        item = dataset[0]
+        grid = item["multi_modal_inputs"]["image_grid_thw"]
+        assert grid.shape == (n_images, 3)
+        image_pad = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+        assert int((item["input_ids"] == image_pad).sum()) == int(grid.prod(dim=1).sum()) // 4
+        trained = processor.tokenizer.decode(item["input_ids"][item["loss_mask"].bool()])
+        assert trained == rows[0]["messages"][1]["content"] + " <|im_end|>"  # the loss covers the answer only
+
+
+def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
+    # verl's multimodal processor path needs torchvision (absent beside the CPU torch, DESIGN.md):
+    # like data_prep's test, hand RLHFDataset transformers' PIL-backend image processor.
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    from data_prep.prompts import SCORING_PROMPT
+    from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
+
+    tmp_path = first_run[0]
+    words = ["<pad>", "<unk>", "<|im_start|>", "<|im_end|>", "<|image_pad|>", "user", "assistant", *SCORING_PROMPT.split()]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(dict.fromkeys(words))}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", eos_token="<|im_end|>")
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }} {% if m['content'] is string %}{{ m['content'] }}"
+        "{% else %}{% for c in m['content'] %}{% if c['type'] == 'image' %}<|image_pad|>{% else %}{{ c['text'] }}"
+        "{% endif %}{% endfor %}{% endif %}<|im_end|>{% endfor %}"
+    )
+    config = OmegaConf.create({"filter_overlong_prompts": False, "cache_dir": str(tmp_path / "cache"), "max_prompt_length": 1024})
+    dataset = RLHFDataset([str(tmp_path / "out" / "rl.parquet")], tokenizer, config, processor=Qwen2VLImageProcessorPil())
+    rows = pq.read_table(tmp_path / "out" / "rl.parquet").to_pylist()
+    assert len(dataset) == len(rows)
+    item = dataset[1]
+    assert item["extra_info"]["group_id"] == rows[1]["extra_info"]["group_id"]
+    assert item["reward_model"]["ground_truth"] == pytest.approx(rows[1]["reward_model"]["ground_truth"])
+    sizes = {}
+    for row in rows:
+        sizes[row["extra_info"]["group_id"]] = sizes.get(row["extra_info"]["group_id"], 0) + 1
+    batch_size = sum(sizes.values())  # the two groups together: one batch per epoch, nothing dropped
+    loader = whole_group_train_dataloader(dataset, {"train_batch_size": batch_size, "shuffle": True, "seed": 0})
+    (batch,) = list(loader)
+    groups = [info["group_id"] for info in batch["extra_info"]]
+    assert {g: groups.count(g) for g in set(groups)} == sizes
