@@ -168,7 +168,10 @@ _KEYWORDS: list[tuple[str, str, float]] = [
     (r"\b(jpeg|compression artifacts?|compress)", "jpeg", +1),
 ]
 _CANONICAL = re.compile(r"^Apply (\w+) with strength ([+-]?\d+(?:\.\d+)?)\.$")
-_AMOUNTS = [(r"\b(slightly|subtly|a little|a bit)\b", 0.25), (r"\b(strongly|significantly|heavily|greatly|much)\b", 0.8)]
+_AMOUNTS = [
+    (r"\b(slightly|subtly|a little|a bit)\b", 0.25),
+    (r"\b(strongly|significantly|heavily|greatly|much)\b", 0.8),
+]
 DEFAULT_AMOUNT = 0.5  # strength of a free-text instruction without an amount word (ours)
 
 

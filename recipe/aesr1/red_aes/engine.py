@@ -23,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -131,15 +132,29 @@ class _Engine:
         if entry is None:
             result = await client.complete(messages, validate, request_key=key)
             self.requests_made += result.attempts
-            entry = LogEntry(key, endpoint, record_id, OUTCOME_OK if result.ok else OUTCOME_FAILED, result.text,
-                             result.finish_reason, result.attempts, result.error, client.config.model)
+            entry = LogEntry(
+                key,
+                endpoint,
+                record_id,
+                OUTCOME_OK if result.ok else OUTCOME_FAILED,
+                result.text,
+                result.finish_reason,
+                result.attempts,
+                result.error,
+                client.config.model,
+            )
             self.log.append(entry)
         return validate(entry.text) if entry.ok else None
 
     async def edit(self, editor_name: str, record_id: str, source: bytes, instruction: str) -> str | None:
         """Relative path of the edited image (written before its log line), or None when the edit failed."""
         editor = self.editors[editor_name]
-        payload = {"editor": editor_name, "model": editor.model, "instruction": instruction, "image": image_digest(source)}
+        payload = {
+            "editor": editor_name,
+            "model": editor.model,
+            "instruction": instruction,
+            "image": image_digest(source),
+        }
         key = request_key("edit", record_id, payload)
         entry = self._fresh(key)
         if entry is not None and (not entry.ok or (self.out_dir / entry.text).is_file()):
@@ -162,7 +177,9 @@ class _Engine:
         if self.config.sources.anchor == "table":
             return er.Anchor(EXPERT_LO + (EXPERT_HI - EXPERT_LO) * table_score, "", [], "table")
         names = [n for n in self.endpoints if n.startswith("anchor")]
-        replies = await asyncio.gather(*(self.chat(n, source.record_id, prompts.ANCHOR_PROMPT, [image], prompts.parse_anchor) for n in names))
+        replies = await asyncio.gather(
+            *(self.chat(n, source.record_id, prompts.ANCHOR_PROMPT, [image], prompts.parse_anchor) for n in names)
+        )
         answered = [r for r in replies if r is not None]
         if not answered:
             return None
@@ -170,11 +187,15 @@ class _Engine:
         closest = min(answered, key=lambda r: abs(r[1] - result.score))
         return er.Anchor(result.score, closest[0], [None if r is None else r[1] for r in replies], result.method.value)
 
-    async def judge(self, pair: er.PairResult, record_id: str, source: bytes, edited: bytes, need_improvement: bool) -> None:
+    async def judge(
+        self, pair: er.PairResult, record_id: str, source: bytes, edited: bytes, need_improvement: bool
+    ) -> None:
         """Pairwise judges on one pair: unanimous direction (improvement for PT), voted difference."""
         names = [n for n in self.endpoints if n.startswith("judge")]
         text = prompts.JUDGE_PROMPT.format(instruction=pair.instruction)
-        replies = await asyncio.gather(*(self.chat(n, record_id, text, [source, edited], prompts.parse_judgement) for n in names))
+        replies = await asyncio.gather(
+            *(self.chat(n, record_id, text, [source, edited], prompts.parse_judgement) for n in names)
+        )
         pair.judge_differences = [None if r is None else r[1] for r in replies]
         if any(r is None for r in replies):
             pair.reason = er.JUDGE_FAILED
@@ -193,7 +214,13 @@ class _Engine:
     async def viescore(self, pair: er.PairResult, record_id: str, source: bytes, edited: bytes) -> None:
         names = [n for n in self.endpoints if n.startswith("viescore")]
         text = prompts.VIESCORE_PROMPT.format(instruction=pair.instruction)
-        scores = [s for s in await asyncio.gather(*(self.chat(n, record_id, text, [source, edited], prompts.parse_viescore) for n in names)) if s is not None]
+        scores = [
+            s
+            for s in await asyncio.gather(
+                *(self.chat(n, record_id, text, [source, edited], prompts.parse_viescore) for n in names)
+            )
+            if s is not None
+        ]
         if not scores:
             pair.reason = er.VIESCORE_FAILED
             return
@@ -224,7 +251,12 @@ class _Engine:
         if len(passed) < c.filters.min_successful_editors:  # Eq. 1
             source.reasons["pt"] = er.TOO_FEW_EDITS
             return
-        await asyncio.gather(*(self.judge(p, source.record_id, image, self.read_edit(p.edited_path), c.filters.pt_require_improvement) for p in passed))
+        await asyncio.gather(
+            *(
+                self.judge(p, source.record_id, image, self.read_edit(p.edited_path), c.filters.pt_require_improvement)
+                for p in passed
+            )
+        )
         valid = [i for i, p in enumerate(source.pt_pairs) if p.valid]
         if not valid:
             source.reasons["pt"] = er.NO_VALID_PAIR
@@ -235,8 +267,12 @@ class _Engine:
         """Eq. 4 for one source; sets ``rl_pairs`` or ``reasons['rl']``."""
         c = self.config
         n = c.build.rl_instructions
-        text = prompts.RL_INSTRUCTION_PROMPT.format(score=source.anchor.score10, n=n, categories=", ".join(prompts.RL_EDIT_CATEGORIES))
-        instructions = await self.chat("instruct", source.record_id, text, [image], lambda t: prompts.parse_instruction_list(t, n))
+        text = prompts.RL_INSTRUCTION_PROMPT.format(
+            score=source.anchor.score10, n=n, categories=", ".join(prompts.RL_EDIT_CATEGORIES)
+        )
+        instructions = await self.chat(
+            "instruct", source.record_id, text, [image], lambda t: prompts.parse_instruction_list(t, n)
+        )
         if instructions is None:
             source.reasons["rl"] = er.INSTRUCTION_FAILED
             return
@@ -273,7 +309,11 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
     pool = seeded_order(candidates, c.sources.seed, 0)[: c.sources.limit]
     pt_ids = [x.record_id for x in pool] if c.build.pt else []
     rl_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 1)[: c.build.rl_sources]] if c.build.rl else []
-    cal_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 2)[: c.build.calibration_size]] if c.build.calibration else []
+    cal_ids = (
+        [x.record_id for x in seeded_order(pool, c.sources.seed, 2)[: c.build.calibration_size]]
+        if c.build.calibration
+        else []
+    )
     used = set(pt_ids) | set(rl_ids) | set(cal_ids)
     chosen = [x for x in pool if x.record_id in used]
     out_dir = Path(c.output_dir)

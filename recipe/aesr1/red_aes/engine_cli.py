@@ -1,4 +1,6 @@
-"""Run the RED-Aes data engine: ``python -m recipe.aesr1.red_aes.engine_cli --config configs/red_aes/data_engine.yaml [key=value ...]``.
+"""Run the RED-Aes data engine.
+
+``python -m recipe.aesr1.red_aes.engine_cli --config configs/red_aes/data_engine.yaml [key=value ...]``
 
 Writes ``pt_o1.parquet``, ``pt_o2.parquet``, ``calibration.parquet``, ``rl.parquet``, ``results.jsonl``,
 ``report.json`` and the edited images under ``output_dir``. Killed and started again with the same
@@ -19,9 +21,13 @@ from recipe.aesr1.red_aes.engine_outputs import write_outputs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", help="YAML file (configs/red_aes/data_engine.yaml); schema defaults without it")
-    parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sources.inputs=[data/ava] sources.limit=100")
+    parser.add_argument(
+        "overrides", nargs="*", help="key=value overrides, e.g. sources.inputs=[data/ava] sources.limit=100"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -9,7 +9,6 @@ Values marked ``ours`` are not given by the paper.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from omegaconf import OmegaConf
 
@@ -29,11 +28,11 @@ class EditorConfig:
     kind: str = "classical"  # classical | http
     base_url: str = "http://127.0.0.1:8100/v1"
     model: str = "Qwen/Qwen-Image-Edit"
-    api_key_env: Optional[str] = None  # environment variable holding the key; null: no key
+    api_key_env: str | None = None  # environment variable holding the key; null: no key
     timeout_s: float = 600.0  # ours: diffusion edits are slow
     max_retries: int = 4  # ours: retries of the openai client (429, 5xx, connection errors)
     max_concurrency: int = 4  # ours: edits in flight to this endpoint
-    size: Optional[str] = None  # e.g. "1024x1024"; null: the endpoint's default
+    size: str | None = None  # e.g. "1024x1024"; null: the endpoint's default
 
 
 @dataclass
@@ -46,7 +45,7 @@ class SourceConfig:
     # experts: anchor score of each source by the voting protocol over `anchor_experts` (Sec. 3.1);
     # table: the table's normalised MOS (cheaper; not what the paper did).
     anchor: str = "experts"
-    limit: Optional[int] = None  # use only the first `limit` sources of the seeded order (ours)
+    limit: int | None = None  # use only the first `limit` sources of the seeded order (ours)
     seed: int = 0
 
 
@@ -85,7 +84,9 @@ class BuildSection:
 @dataclass
 class RedEngineConfig:
     anchor_experts: list[EndpointConfig] = field(
-        default_factory=lambda: [_endpoint(m) for m in ("Qwen/Qwen3-VL-235B-A22B-Instruct", "Qwen/Qwen2.5-VL-72B-Instruct", "gpt-5")]
+        default_factory=lambda: [
+            _endpoint(m) for m in ("Qwen/Qwen3-VL-235B-A22B-Instruct", "Qwen/Qwen2.5-VL-72B-Instruct", "gpt-5")
+        ]
     )
     instruction_expert: EndpointConfig = field(
         default_factory=lambda: _endpoint("Qwen/Qwen3-VL-235B-A22B-Instruct", temperature=0.7)
@@ -95,7 +96,9 @@ class RedEngineConfig:
         default_factory=lambda: [_endpoint(m) for m in ("Qwen/Qwen2.5-VL-72B-Instruct", "gpt-5")]
     )
     judges: list[EndpointConfig] = field(
-        default_factory=lambda: [_endpoint(m) for m in ("Qwen/Qwen3-VL-235B-A22B-Instruct", "Qwen/Qwen2.5-VL-72B-Instruct", "gpt-5")]
+        default_factory=lambda: [
+            _endpoint(m) for m in ("Qwen/Qwen3-VL-235B-A22B-Instruct", "Qwen/Qwen2.5-VL-72B-Instruct", "gpt-5")
+        ]
     )
     sources: SourceConfig = field(default_factory=SourceConfig)
     voting: VotingSection = field(default_factory=VotingSection)
@@ -106,7 +109,7 @@ class RedEngineConfig:
     show_progress: bool = True
 
 
-def load_engine_config(path: Optional[str] = None, overrides: Optional[list[str]] = None) -> RedEngineConfig:
+def load_engine_config(path: str | None = None, overrides: list[str] | None = None) -> RedEngineConfig:
     """Schema defaults, then the YAML at ``path``, then ``key=value`` overrides; unknown keys raise."""
     merged = OmegaConf.structured(RedEngineConfig)
     if path is not None:
@@ -124,7 +127,9 @@ def check_engine_config(config: RedEngineConfig) -> None:
     if config.sources.anchor not in ("experts", "table"):
         raise ValueError(f"sources.anchor must be 'experts' or 'table', got {config.sources.anchor!r}")
     if config.build.calibration and config.sources.anchor != "experts":
-        raise ValueError("build.calibration needs sources.anchor=experts (the calibration CoT is the experts' analysis)")
+        raise ValueError(
+            "build.calibration needs sources.anchor=experts (the calibration CoT is the experts' analysis)"
+        )
     if config.sources.anchor == "experts" and not config.anchor_experts:
         raise ValueError("anchor_experts is empty but sources.anchor=experts")
     if not config.editors:
@@ -141,7 +146,9 @@ def check_engine_config(config: RedEngineConfig) -> None:
             f"[1, {len(config.editors)}] (the number of editors)"
         )
     if config.filters.viescore_aggregate not in ("mean", "min"):
-        raise ValueError(f"filters.viescore_aggregate must be 'mean' or 'min', got {config.filters.viescore_aggregate!r}")
+        raise ValueError(
+            f"filters.viescore_aggregate must be 'mean' or 'min', got {config.filters.viescore_aggregate!r}"
+        )
     if not config.judges:
         raise ValueError("judges: at least one pairwise judge is needed")
     if (config.build.pt or config.filters.rl_viescore) and not config.viescore_judges:

@@ -36,8 +36,13 @@ DATA_SOURCE = "red_aes"
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 _IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 SFT_SCHEMA = pa.schema(
-    [("messages", pa.list_(_MESSAGE)), ("images", pa.list_(_IMAGE)), ("id", pa.string()),
-     ("objective", pa.string()), ("target", pa.float64())]
+    [
+        ("messages", pa.list_(_MESSAGE)),
+        ("images", pa.list_(_IMAGE)),
+        ("id", pa.string()),
+        ("objective", pa.string()),
+        ("target", pa.float64()),
+    ]
 )
 RL_FEATURES = Features(
     {
@@ -47,8 +52,13 @@ RL_FEATURES = Features(
         "images": List(datasets.Image()),
         "reward_model": {"style": Value("string"), "ground_truth": Value("float64")},
         "extra_info": {
-            "id": Value("string"), "group_id": Value("string"), "index": Value("int64"), "role": Value("string"),
-            "instruction": Value("string"), "editor": Value("string"), "difference": Value("float64"),
+            "id": Value("string"),
+            "group_id": Value("string"),
+            "index": Value("int64"),
+            "role": Value("string"),
+            "instruction": Value("string"),
+            "editor": Value("string"),
+            "difference": Value("float64"),
             "anchor": Value("float64"),
         },
     }
@@ -63,7 +73,10 @@ def difference_target(reasoning: str, difference: float) -> str:
 def _sft_row(row_id: str, objective: str, prompt: str, answer: str, images: list[dict], target: float) -> dict:
     return {
         "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
-        "images": images, "id": row_id, "objective": objective, "target": target,
+        "images": images,
+        "id": row_id,
+        "objective": objective,
+        "target": target,
     }
 
 
@@ -107,15 +120,37 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         pair = source.pt_pairs[source.pt_choice]
         answer = difference_target(pair.reasoning, pair.difference)
         src = images.source(record_id)
-        rows["pt_o1"].append(_sft_row(record_id, "pt_o1", prompts.PT_O1_PROMPT, answer, [src, images.edit(pair.edited_path)], pair.difference))
-        rows["pt_o2"].append(_sft_row(record_id, "pt_o2", prompts.PT_O2_PROMPT.format(instruction=pair.instruction), answer, [src], pair.difference))
+        rows["pt_o1"].append(
+            _sft_row(
+                record_id, "pt_o1", prompts.PT_O1_PROMPT, answer, [src, images.edit(pair.edited_path)], pair.difference
+            )
+        )
+        rows["pt_o2"].append(
+            _sft_row(
+                record_id,
+                "pt_o2",
+                prompts.PT_O2_PROMPT.format(instruction=pair.instruction),
+                answer,
+                [src],
+                pair.difference,
+            )
+        )
     for record_id in run.calibration_ids:
         source = by_id[record_id]
         if source.anchor is None:
             report.drops["calibration/" + er.ANCHOR_FAILED] += 1
             continue
         score = round(source.anchor.unit, 2)
-        rows["calibration"].append(_sft_row(record_id, "calibration", SCORING_PROMPT, sft_target(source.anchor.analysis, score), [images.source(record_id)], score))
+        rows["calibration"].append(
+            _sft_row(
+                record_id,
+                "calibration",
+                SCORING_PROMPT,
+                sft_target(source.anchor.analysis, score),
+                [images.source(record_id)],
+                score,
+            )
+        )
     for record_id in run.rl_ids:
         source = by_id[record_id]
         for pair in source.rl_pairs:
@@ -131,17 +166,25 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         report.rl_group_sizes[len(labels)] += 1
         members = [(None, images.source(record_id))] + [(p, images.edit(p.edited_path)) for p in variants]
         for k, ((pair, cell), label) in enumerate(zip(members, labels, strict=True)):
-            rows["rl"].append({
-                "data_source": DATA_SOURCE, "ability": ABILITY,
-                "prompt": [{"role": "user", "content": SCORING_PROMPT}], "images": [cell],
-                "reward_model": {"style": "rule", "ground_truth": label},
-                "extra_info": {
-                    "id": f"{record_id}#{k}", "group_id": record_id, "index": len(rows["rl"]),
-                    "role": "source" if pair is None else "variant", "instruction": "" if pair is None else pair.instruction,
-                    "editor": "" if pair is None else pair.editor, "difference": 0.0 if pair is None else pair.difference,
-                    "anchor": source.anchor.unit,
-                },
-            })
+            rows["rl"].append(
+                {
+                    "data_source": DATA_SOURCE,
+                    "ability": ABILITY,
+                    "prompt": [{"role": "user", "content": SCORING_PROMPT}],
+                    "images": [cell],
+                    "reward_model": {"style": "rule", "ground_truth": label},
+                    "extra_info": {
+                        "id": f"{record_id}#{k}",
+                        "group_id": record_id,
+                        "index": len(rows["rl"]),
+                        "role": "source" if pair is None else "variant",
+                        "instruction": "" if pair is None else pair.instruction,
+                        "editor": "" if pair is None else pair.editor,
+                        "difference": 0.0 if pair is None else pair.difference,
+                        "anchor": source.anchor.unit,
+                    },
+                }
+            )
     report.pt_samples, report.calibration_samples = len(rows["pt_o1"]), len(rows["calibration"])
     report.rl_groups = sum(report.rl_group_sizes.values())
     return rows
@@ -152,7 +195,12 @@ def write_outputs(run: EngineRun, config: RedEngineConfig) -> dict[str, int]:
     out_dir = Path(config.output_dir)
     rows = build_rows(run, config)
     written = {}
-    parts = {"pt_o1": config.build.pt, "pt_o2": config.build.pt, "calibration": config.build.calibration, "rl": config.build.rl}
+    parts = {
+        "pt_o1": config.build.pt,
+        "pt_o2": config.build.pt,
+        "calibration": config.build.calibration,
+        "rl": config.build.rl,
+    }
     for name, enabled in parts.items():
         if not enabled:
             continue

@@ -22,8 +22,14 @@ from typing import Any
 # Categories the RL instruction prompt samples from (Sec. 3.1 names style transfer, object removal,
 # colour grading; Sec. 4.4 content- vs quality-oriented edits). Ours beyond those.
 RL_EDIT_CATEGORIES = (
-    "style transfer", "object removal", "color grading", "lighting adjustment", "recomposition or cropping",
-    "background replacement", "contrast or exposure change", "sharpness, blur or noise",
+    "style transfer",
+    "object removal",
+    "color grading",
+    "lighting adjustment",
+    "recomposition or cropping",
+    "background replacement",
+    "contrast or exposure change",
+    "sharpness, blur or noise",
 )
 
 ANCHOR_PROMPT = (
@@ -49,7 +55,7 @@ RL_INSTRUCTION_PROMPT = (
 
 VIESCORE_PROMPT = (
     "You are a professional digital artist. Two images are shown: the original first, then an AI-edited "
-    "version made with the instruction: \"{instruction}\". Rate from 0 to 10: editing_success (how well the "
+    'version made with the instruction: "{instruction}". Rate from 0 to 10: editing_success (how well the '
     "edit follows the instruction), over_editing (10 = no unnecessary change to the rest of the image, 0 = "
     "the image was changed far beyond the instruction), naturalness (10 = looks like a real photo) and "
     "artifacts (10 = no distortion, blur or watermark artifacts). Reply with JSON only: "
@@ -58,7 +64,7 @@ VIESCORE_PROMPT = (
 
 JUDGE_PROMPT = (
     "You are an expert in image aesthetics. The first image is the original; the second was edited with "
-    "the instruction: \"{instruction}\". Compare their aesthetic quality step by step (composition, "
+    'the instruction: "{instruction}". Compare their aesthetic quality step by step (composition, '
     "lighting, color, sharpness, subject, artifacts) and estimate how much the aesthetic score on a 1-10 "
     "scale changed from the original to the edited image: positive if the edit improved it, negative if "
     "it made it worse. Put your comparison inside <think>...</think> and only the signed number (e.g. "
@@ -75,14 +81,14 @@ PT_O1_PROMPT = (
 
 PT_O2_PROMPT = (
     "You are an aesthetic expert. This is an original photo <image>. It will be edited with the instruction: "
-    "\"{instruction}\". Without seeing the result, reason about how this edit will change the image's "
+    '"{instruction}". Without seeing the result, reason about how this edit will change the image\'s '
     "aesthetics and predict the change of its aesthetic rating, a signed float between -1 and 1 rounded to "
     "two decimal places (ratings lie between 0 and 1). Put your reasoning inside <think>...</think> and only "
     "the signed difference inside <answer>...</answer>."
 )
 
-_THINK = re.compile(r"<think>(.*?)</think>", re.S)
-_ANSWER = re.compile(r"<answer>\s*([+-]?\d+(?:\.\d+)?)\s*</answer>", re.S)
+_THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+_ANSWER = re.compile(r"<answer>\s*([+-]?\d+(?:\.\d+)?)\s*</answer>", re.DOTALL)
 
 
 def _think_and_number(text: str, what: str) -> tuple[str, float]:
@@ -119,8 +125,8 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
         value = json.loads(text[start : end + 1])
     except json.JSONDecodeError as error:
         raise ValueError(f"{what}: invalid JSON ({error})") from error
-    if not isinstance(value, dict):
-        raise ValueError(f"{what}: expected a JSON object")
+    if not isinstance(value, dict):  # ValueError, not TypeError: the chat client retries malformed replies
+        raise ValueError(f"{what}: expected a JSON object")  # noqa: TRY004
     return value
 
 
@@ -140,7 +146,9 @@ def parse_instruction_list(text: str, n: int) -> list[str]:
         raise ValueError("RL instructions: 'instructions' must be a list of non-empty strings")
     cleaned = [v.strip() for v in value]
     if len(cleaned) != n or len(set(cleaned)) != n:
-        raise ValueError(f"RL instructions: expected {n} distinct instructions, got {len(cleaned)} ({len(set(cleaned))} distinct)")
+        raise ValueError(
+            f"RL instructions: expected {n} distinct instructions, got {len(cleaned)} ({len(set(cleaned))} distinct)"
+        )
     return cleaned
 
 

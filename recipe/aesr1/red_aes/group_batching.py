@@ -58,7 +58,9 @@ def _exact_fill(pools: dict[int, deque], need: int) -> dict[int, int] | None:
     return dict(counts)
 
 
-def pack_groups(order: Sequence[Hashable], sizes: dict[Hashable, int], batch_size: int) -> tuple[list[list[Hashable]], list[Hashable]]:
+def pack_groups(
+    order: Sequence[Hashable], sizes: dict[Hashable, int], batch_size: int
+) -> tuple[list[list[Hashable]], list[Hashable]]:
     """Cut groups, taken in ``order``, into batches of exactly ``batch_size`` images.
 
     Each batch starts from the first group not yet placed and is completed by an exact-sum choice of
@@ -225,7 +227,9 @@ def group_batch_term_rewards(
     :func:`comparison_groups_by_key` (rows of other groups never enter a group's reward)."""
     m = len(uids)
     if not len(keys) == len(preds) == len(gt) == m:
-        raise ValueError(f"group_batch_term_rewards: {m} uids, {len(keys)} keys, {len(preds)} predictions, {len(gt)} labels")
+        raise ValueError(
+            f"group_batch_term_rewards: {m} uids, {len(keys)} keys, {len(preds)} predictions, {len(gt)} labels"
+        )
     groups = comparison_groups_by_key(uids, keys, shuffled, seed)
     group_of = {uid: g for g, members in enumerate(groups) for uid in members}
     row_group = np.array([group_of[str(u)] for u in uids])

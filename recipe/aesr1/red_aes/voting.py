@@ -93,7 +93,9 @@ class VotingConfig:
         if not self.outlier_threshold > 0:
             raise ValueError(f"VotingConfig.outlier_threshold must be > 0, got {self.outlier_threshold}")
         if not 0 <= self.sigma_high <= self.sigma_low:
-            raise ValueError(f"VotingConfig needs 0 <= sigma_high <= sigma_low, got {self.sigma_high}, {self.sigma_low}")
+            raise ValueError(
+                f"VotingConfig needs 0 <= sigma_high <= sigma_low, got {self.sigma_high}, {self.sigma_low}"
+            )
         if not 0 <= self.conservative_blend <= 1:
             raise ValueError(f"VotingConfig.conservative_blend must be in [0, 1], got {self.conservative_blend}")
         unknown = set(self.weights) - {level.value for level in Consensus}

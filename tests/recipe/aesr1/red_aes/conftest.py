@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # tests are no package: make red_aes_fakes importable
 
-from red_aes_fakes import FakeChatServer, FakeEditServer  # noqa: E402
+from red_aes_fakes import FakeChatServer, FakeEditServer
 
 
 @pytest.fixture(scope="module")

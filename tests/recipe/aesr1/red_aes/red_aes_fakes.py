@@ -54,8 +54,20 @@ def aesthetics(data: bytes) -> float:
 def write_sources(path, levels: dict[str, float]) -> None:
     rows = []
     for id_, level in levels.items():
-        rows.append(table_row(id=id_, dataset="ava", split="train", score=level, raw_score=1 + 9 * level, vote_count=10,
-                              vote_std=1.0, width=24, height=24, image=image_cell(grey_png(level), None)))
+        rows.append(
+            table_row(
+                id=id_,
+                dataset="ava",
+                split="train",
+                score=level,
+                raw_score=1 + 9 * level,
+                vote_count=10,
+                vote_std=1.0,
+                width=24,
+                height=24,
+                image=image_cell(grey_png(level), None),
+            )
+        )
     write_parquet_atomic(rows, TABLE_FEATURES.arrow_schema, path, row_group_size=2)
 
 
@@ -108,7 +120,9 @@ def chat_answer(stage: str, record: str, messages) -> str:
     if stage.startswith("viescore"):
         same = images[0] == images[1]
         value = 2 if same else 9
-        return json.dumps({"editing_success": value, "over_editing": 9, "naturalness": 9, "artifacts": 9, "reasoning": "ok"})
+        return json.dumps(
+            {"editing_success": value, "over_editing": 9, "naturalness": 9, "artifacts": 9, "reasoning": "ok"}
+        )
     if stage.startswith("judge"):
         k = int(stage[-1])
         delta = aesthetics(images[1]) - aesthetics(images[0])
@@ -134,10 +148,19 @@ class FakeChatServer(_Server):
                     stage, record = parts[0], "/".join(parts[1:-1])
                     server.requests[stage] += 1
                     text = chat_answer(stage, record, body["messages"])
-                    _reply(self, 200, {
-                        "id": "x", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-                    })
+                    _reply(
+                        self,
+                        200,
+                        {
+                            "id": "x",
+                            "object": "chat.completion",
+                            "created": int(time.time()),
+                            "model": body["model"],
+                            "choices": [
+                                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+                            ],
+                        },
+                    )
 
             return Handler
 
@@ -172,8 +195,11 @@ class FakeEditServer(_Server):
                     if model == "broken":
                         return _reply(self, 500, {"error": {"message": "editor crashed"}})
                     source, prompt = fields["image"], fields["prompt"].decode()
-                    data = {"good": lambda: editor.edit(source, prompt), "identity": lambda: source,
-                            "garbage": lambda: b"not an image"}[model]()
+                    data = {
+                        "good": lambda: editor.edit(source, prompt),
+                        "identity": lambda: source,
+                        "garbage": lambda: b"not an image",
+                    }[model]()
                     _reply(self, 200, {"created": 0, "data": [{"b64_json": base64.b64encode(data).decode()}]})
 
             return Handler

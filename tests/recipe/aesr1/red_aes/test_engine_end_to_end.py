@@ -17,8 +17,17 @@ SOURCES = {"a1": 0.25, "a2": 0.30, "disagree3": 0.28, "noinstr4": 0.20, "badrl5"
 
 
 def _endpoint(url, model, **extra):
-    return {"base_url": url, "model": model, "api_key_env": None, "max_retries": 1, "backoff_base_s": 0.005,
-            "backoff_max_s": 0.01, "timeout_s": 10, "max_concurrency": 8, **extra}
+    return {
+        "base_url": url,
+        "model": model,
+        "api_key_env": None,
+        "max_retries": 1,
+        "backoff_base_s": 0.005,
+        "backoff_max_s": 0.01,
+        "timeout_s": 10,
+        "max_concurrency": 8,
+        **extra,
+    }
 
 
 def _config(tmp_path, servers, out="out", **overrides):
@@ -32,13 +41,18 @@ def _config(tmp_path, servers, out="out", **overrides):
         "instruction_expert": _endpoint(chat.url, "instructor", temperature=0.7),
         "viescore_judges": [_endpoint(chat.url, f"vie-{k}") for k in range(2)],
         "judges": [_endpoint(chat.url, f"judge-{k}") for k in range(3)],
-        "editors": [{"name": "classical", "kind": "classical"}, {"name": "qwen", "model": "good", **http},
-                    {"name": "flux", "model": "good", **http}, {"name": "longcat", "model": "identity", **http},
-                    {"name": "seedream", "model": "broken", **http}],
+        "editors": [
+            {"name": "classical", "kind": "classical"},
+            {"name": "qwen", "model": "good", **http},
+            {"name": "flux", "model": "good", **http},
+            {"name": "longcat", "model": "identity", **http},
+            {"name": "seedream", "model": "broken", **http},
+        ],
         "sources": {"inputs": [str(table)], "datasets": ["ava"]},
         "filters": {"min_successful_editors": 3},
         "build": {"rl_sources": 5, "calibration_size": 3},
-        "output_dir": str(tmp_path / out), "show_progress": False,
+        "output_dir": str(tmp_path / out),
+        "show_progress": False,
     }
     path = tmp_path / f"{out}.yaml"
     OmegaConf.save(OmegaConf.create(data), path)
@@ -55,7 +69,7 @@ def first_run(tmp_path_factory, servers):
 
 
 def test_pretraining_pairs_pass_viescore_and_unanimous_improvement(first_run):
-    _, config, engine_run, written = first_run
+    _, _, engine_run, written = first_run
     by_id = {s.record_id: s for s in engine_run.sources}
     assert written["pt_o1"] == written["pt_o2"] == 3  # a1, a2, badrl5
     assert by_id["ava/noinstr4"].reasons["pt"] == er.INSTRUCTION_FAILED
@@ -73,7 +87,7 @@ def test_pretraining_pairs_pass_viescore_and_unanimous_improvement(first_run):
 
 
 def test_pretraining_parquets_follow_the_sft_layout(first_run):
-    tmp_path, config, _, _ = first_run
+    tmp_path, _, _, _ = first_run
     o1 = pq.read_table(tmp_path / "out" / "pt_o1.parquet").to_pylist()
     o2 = pq.read_table(tmp_path / "out" / "pt_o2.parquet").to_pylist()
     for row1, row2 in zip(o1, o2, strict=True):
@@ -90,7 +104,7 @@ def test_calibration_rows_carry_the_voted_anchor(first_run):
     tmp_path, _, engine_run, written = first_run
     rows = pq.read_table(tmp_path / "out" / "calibration.parquet").to_pylist()
     assert written["calibration"] == len(rows) == 3
-    a1 = next((s for s in engine_run.sources if s.record_id == "ava/a1"))
+    a1 = next(s for s in engine_run.sources if s.record_id == "ava/a1")
     # experts: s, s + 0.2, s + 0.4 with s = 6.41 (grey 64/255): high consensus, no outlier ->
     # weighted average s + 0.2; the calibration target is (s + 0.2 - 1) / 9 on [0, 1]
     s = round(aesthetics(grey_png(SOURCES["a1"])), 2)
@@ -112,7 +126,7 @@ def test_rl_groups_hold_the_source_and_judged_variants(first_run):
     for row in rl:
         groups.setdefault(row["extra_info"]["group_id"], []).append(row)
     assert set(groups) <= {"ava/a1", "ava/a2"} and groups
-    for group_id, rows in groups.items():
+    for rows in groups.values():
         assert rows[0]["extra_info"]["role"] == "source" and all(r["extra_info"]["role"] == "variant" for r in rows[1:])
         source_gt = rows[0]["reward_model"]["ground_truth"]
         for row in rows[1:]:
@@ -134,7 +148,7 @@ def test_report_counts_every_drop(first_run):
 
 
 def test_rerun_repeats_no_request_and_writes_the_same_data(first_run, servers):
-    tmp_path, config, engine_run, _ = first_run
+    _, config, engine_run, _ = first_run
     chat, edit = servers
     before = sum(chat.requests.values()) + sum(edit.requests.values())
     again = run(config)
@@ -145,8 +159,12 @@ def test_rerun_repeats_no_request_and_writes_the_same_data(first_run, servers):
 
 
 def test_four_of_five_rule(tmp_path, servers):
-    config = _config(tmp_path, servers, out="strict", **{"filters.min_successful_editors": 4, "build.rl": False,
-                                                          "build.calibration": False})
+    config = _config(
+        tmp_path,
+        servers,
+        out="strict",
+        **{"filters.min_successful_editors": 4, "build.rl": False, "build.calibration": False},
+    )
     engine_run = run(config)
     written = write_outputs(engine_run, config)
     assert written == {"pt_o1": 0, "pt_o2": 0}
@@ -182,7 +200,9 @@ def test_pt_o1_loads_in_verl_multiturn_sft_dataset_with_two_images(first_run, mo
         rows = pq.read_table(path).to_pylist()
         processor = offline_processor([m["content"] for row in rows for m in row["messages"]])
         dataset = verl_sft.MultiTurnSFTDataset(
-            str(path), processor.tokenizer, {"max_length": 1024, "pad_mode": "no_padding", "truncation": "error"},
+            str(path),
+            processor.tokenizer,
+            {"max_length": 1024, "pad_mode": "no_padding", "truncation": "error"},
             processor=processor,
         )
         item = dataset[0]
@@ -206,17 +226,32 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
 
     tmp_path = first_run[0]
-    words = ["<pad>", "<unk>", "<|im_start|>", "<|im_end|>", "<|image_pad|>", "user", "assistant", *SCORING_PROMPT.split()]
+    words = [
+        "<pad>",
+        "<unk>",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|image_pad|>",
+        "user",
+        "assistant",
+        *SCORING_PROMPT.split(),
+    ]
     backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(dict.fromkeys(words))}, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", eos_token="<|im_end|>")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", eos_token="<|im_end|>"
+    )
     tokenizer.chat_template = (
         "{% for m in messages %}<|im_start|>{{ m['role'] }} {% if m['content'] is string %}{{ m['content'] }}"
         "{% else %}{% for c in m['content'] %}{% if c['type'] == 'image' %}<|image_pad|>{% else %}{{ c['text'] }}"
         "{% endif %}{% endfor %}{% endif %}<|im_end|>{% endfor %}"
     )
-    config = OmegaConf.create({"filter_overlong_prompts": False, "cache_dir": str(tmp_path / "cache"), "max_prompt_length": 1024})
-    dataset = RLHFDataset([str(tmp_path / "out" / "rl.parquet")], tokenizer, config, processor=Qwen2VLImageProcessorPil())
+    config = OmegaConf.create(
+        {"filter_overlong_prompts": False, "cache_dir": str(tmp_path / "cache"), "max_prompt_length": 1024}
+    )
+    dataset = RLHFDataset(
+        [str(tmp_path / "out" / "rl.parquet")], tokenizer, config, processor=Qwen2VLImageProcessorPil()
+    )
     rows = pq.read_table(tmp_path / "out" / "rl.parquet").to_pylist()
     assert len(dataset) == len(rows)
     item = dataset[1]

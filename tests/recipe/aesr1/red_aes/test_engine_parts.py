@@ -69,7 +69,10 @@ def test_parse_viescore_is_sqrt_of_min_sc_times_min_pq():
 
 
 def test_parse_instructions():
-    assert prompts.parse_instruction('{"analysis": "dull", "instruction": " Brighten it. "}') == ("dull", "Brighten it.")
+    assert prompts.parse_instruction('{"analysis": "dull", "instruction": " Brighten it. "}') == (
+        "dull",
+        "Brighten it.",
+    )
     assert prompts.parse_instruction_list('{"instructions": ["a", "b"]}', 2) == ["a", "b"]
     with pytest.raises(ValueError, match="expected 3 distinct"):
         prompts.parse_instruction_list('{"instructions": ["a", "a", "b"]}', 3)
@@ -78,7 +81,9 @@ def test_parse_instructions():
 
 
 def _edit(url, model, **extra):
-    editor = HttpInstructionEditor(EditorConfig(name=model, kind="http", base_url=url, model=model, max_retries=0, **extra))
+    editor = HttpInstructionEditor(
+        EditorConfig(name=model, kind="http", base_url=url, model=model, max_retries=0, **extra)
+    )
 
     async def go():
         try:

@@ -177,7 +177,9 @@ class _FakeRLDataset:
     def __init__(self, group_ids):
         import datasets
 
-        self.dataframe = datasets.Dataset.from_dict({"extra_info": [{"group_id": g, "index": i} for i, g in enumerate(group_ids)]})
+        self.dataframe = datasets.Dataset.from_dict(
+            {"extra_info": [{"group_id": g, "index": i} for i, g in enumerate(group_ids)]}
+        )
 
     def __len__(self):
         return len(self.dataframe)

@@ -4,6 +4,7 @@ that compose; the data-engine YAML loads. GPU jobs are not run: ``python3``/``to
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -68,16 +69,20 @@ def test_every_key_exists_in_the_base_config(stage):
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
         base = compose(STAGES[stage])
     raw = OmegaConf.to_container(OmegaConf.load(os.path.join(CONFIGS, "red_aes", f"{stage}.yaml")))
-    unknown = [k for k in _leaf_keys(raw) if k not in NEW_KEYS and OmegaConf.select(base, k, default="<absent>") == "<absent>"]
+    unknown = [
+        k for k in _leaf_keys(raw) if k not in NEW_KEYS and OmegaConf.select(base, k, default="<absent>") == "<absent>"
+    ]
     assert unknown == []
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_each_value_has_a_comment_above(stage):
-    lines = open(os.path.join(CONFIGS, "red_aes", f"{stage}.yaml")).read().splitlines()
+    lines = Path(CONFIGS, "red_aes", f"{stage}.yaml").read_text().splitlines()
     missing = [
-        f"{n}: {line}" for n, line in enumerate(lines, start=1)
-        if re.match(r"^\s*[\w.@/ ]+:\s*\S", line) and not line.lstrip().startswith(("#", "-"))
+        f"{n}: {line}"
+        for n, line in enumerate(lines, start=1)
+        if re.match(r"^\s*[\w.@/ ]+:\s*\S", line)
+        and not line.lstrip().startswith(("#", "-"))
         and not lines[n - 2].lstrip().startswith("#")
     ]
     assert missing == []
@@ -101,8 +106,13 @@ def run_script(name, tmp_path, **env):
         (bin_dir / tool).write_text(RECORDER)
         (bin_dir / tool).chmod(0o755)
     full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env}
-    result = subprocess.run(["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"], env=full_env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return result, [(calls / f).read_text().splitlines() for f in sorted(os.listdir(calls))]
 
 
@@ -113,8 +123,13 @@ def _checkpoint(tmp_path):
     return str(ckpt)
 
 
-@pytest.mark.parametrize("script, stage", [("run_qwen2_5_vl_7b_red_aes_stage1_fsdp.sh", "stage1_pretrain"),
-                                           ("run_qwen2_5_vl_7b_red_aes_stage2_fsdp.sh", "stage2_calibration")])
+@pytest.mark.parametrize(
+    "script, stage",
+    [
+        ("run_qwen2_5_vl_7b_red_aes_stage1_fsdp.sh", "stage1_pretrain"),
+        ("run_qwen2_5_vl_7b_red_aes_stage2_fsdp.sh", "stage2_calibration"),
+    ],
+)
 def test_sft_stage_scripts_compose_and_merge(tmp_path, script, stage):
     result, calls = run_script(script, tmp_path, CKPT_DIR=_checkpoint(tmp_path), DATA_DIR="/data")
     assert result.returncode == 0, result.stderr
@@ -127,13 +142,17 @@ def test_sft_stage_scripts_compose_and_merge(tmp_path, script, stage):
     if stage == "stage1_pretrain":
         assert list(config.data.train_files) == ["/data/pt_o1.parquet", "/data/pt_o2.parquet"]
     else:
-        assert config.data.train_files == "/data/calibration.parquet" and config.model.path.endswith("stage1_qwen2_5_vl_7b/hf")
+        assert config.data.train_files == "/data/calibration.parquet" and config.model.path.endswith(
+            "stage1_qwen2_5_vl_7b/hf"
+        )
     assert merge[merge.index("--local_dir") + 1].endswith("ckpt/global_step_5")
 
 
 def test_stage3_script_needs_the_wired_hook_then_composes(tmp_path):
-    result, calls = run_script("run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", tmp_path, CKPT_DIR=_checkpoint(tmp_path), SHUFFLED="true")
-    wired = "group_key" in open(os.path.join(ROOT, "recipe", "aesr1", "rapo_trainer.py")).read()
+    result, calls = run_script(
+        "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", tmp_path, CKPT_DIR=_checkpoint(tmp_path), SHUFFLED="true"
+    )
+    wired = "group_key" in Path(ROOT, "recipe", "aesr1", "rapo_trainer.py").read_text()
     if not wired:
         assert result.returncode == 1 and "does not read rapo.group_key" in result.stderr and calls == []
         return
@@ -148,7 +167,9 @@ def test_stage3_script_needs_the_wired_hook_then_composes(tmp_path):
 def test_data_engine_script_passes_a_loadable_config(tmp_path):
     from recipe.aesr1.red_aes.engine_config import load_engine_config
 
-    result, calls = run_script("run_red_aes_data_engine.sh", tmp_path, SOURCES="/data/prepared", OUTPUT_DIR=str(tmp_path / "out"))
+    result, calls = run_script(
+        "run_red_aes_data_engine.sh", tmp_path, SOURCES="/data/prepared", OUTPUT_DIR=str(tmp_path / "out")
+    )
     assert result.returncode == 0, result.stderr
     argv = calls[0]
     config_path = argv[argv.index("--config") + 1]

@@ -50,11 +50,20 @@ def test_strategy_matrix_is_table_7():
     assert set(STRATEGY_MATRIX) == {(level, situation) for level in Consensus for situation in Outliers}
     # Row by row as printed in the paper.
     assert [STRATEGY_MATRIX[(Consensus.HIGH, o)] for o in Outliers] == [
-        Fusion.WEIGHTED_AVERAGE, Fusion.NORMAL_AVERAGE, Fusion.WEIGHTED_MEDIAN]
+        Fusion.WEIGHTED_AVERAGE,
+        Fusion.NORMAL_AVERAGE,
+        Fusion.WEIGHTED_MEDIAN,
+    ]
     assert [STRATEGY_MATRIX[(Consensus.MEDIUM, o)] for o in Outliers] == [
-        Fusion.WEIGHTED_AVERAGE, Fusion.NORMAL_AVERAGE, Fusion.MEDIAN]
+        Fusion.WEIGHTED_AVERAGE,
+        Fusion.NORMAL_AVERAGE,
+        Fusion.MEDIAN,
+    ]
     assert [STRATEGY_MATRIX[(Consensus.LOW, o)] for o in Outliers] == [
-        Fusion.CONSERVATIVE_AVERAGE, Fusion.MEDIAN, Fusion.ROBUST_MEDIAN]
+        Fusion.CONSERVATIVE_AVERAGE,
+        Fusion.MEDIAN,
+        Fusion.ROBUST_MEDIAN,
+    ]
 
 
 @pytest.mark.parametrize("scores, level, situation, method, expected", TABLE_7_CASES)
