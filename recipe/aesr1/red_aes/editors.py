@@ -31,6 +31,18 @@ class EditFailed(RuntimeError):
     """This edit produced no usable image (the reason is in the message)."""
 
 
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+def upload_file(data: bytes) -> tuple[str, bytes, str]:
+    """``(file name, bytes, MIME type)`` of a source image for the multipart upload."""
+    with Image.open(io.BytesIO(data)) as image:
+        fmt = image.format or ""
+    if fmt not in _MIME:
+        raise EditFailed(f"source image format {fmt!r} is not one the images API takes (JPEG, PNG, WEBP)")
+    return f"source.{fmt.lower()}", data, _MIME[fmt]
+
+
 def check_image(data: bytes, where: str) -> bytes:
     """``data`` if it decodes as an image, else EditFailed naming ``where``."""
     try:
@@ -82,7 +94,7 @@ class HttpInstructionEditor:
             async with self._semaphore:
                 response = await self._client.images.edit(
                     model=self.config.model,
-                    image=("source.png", image, "image/png"),
+                    image=upload_file(image),
                     prompt=instruction,
                     response_format="b64_json",
                     n=1,

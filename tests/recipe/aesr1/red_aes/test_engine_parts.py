@@ -109,3 +109,20 @@ def test_http_editor_needs_its_key(monkeypatch):
     monkeypatch.delenv("RED_AES_EDIT_KEY", raising=False)
     with pytest.raises(ValueError, match="RED_AES_EDIT_KEY"):
         HttpInstructionEditor(EditorConfig(name="x", kind="http", api_key_env="RED_AES_EDIT_KEY"))
+
+
+def test_upload_names_the_source_format():
+    import io
+
+    from PIL import Image
+
+    from recipe.aesr1.red_aes.editors import upload_file
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="JPEG")
+    assert upload_file(buffer.getvalue())[::2] == ("source.jpeg", "image/jpeg")
+    assert upload_file(grey_png(0.5))[::2] == ("source.png", "image/png")
+    gif = io.BytesIO()
+    Image.new("P", (8, 8)).save(gif, format="GIF")
+    with pytest.raises(EditFailed, match="'GIF' is not one the images API takes"):
+        upload_file(gif.getvalue())
