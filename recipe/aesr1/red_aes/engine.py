@@ -102,6 +102,7 @@ class _Engine:
         self.voting = VotingConfig(**vars(config.voting))
         self.requests_made = 0
         self.endpoints: dict[str, ChatEndpoint] = {}
+        self.in_flight: dict[str, asyncio.Future] = {}
         self.editors = {}
 
     async def open(self) -> None:
@@ -130,21 +131,24 @@ class _Engine:
         key = request_key(endpoint, record_id, _key_payload(client.config.model, messages, digests, **params))
         entry = self._fresh(key)
         if entry is None:
-            result = await client.complete(messages, validate, request_key=key)
-            self.requests_made += result.attempts
-            entry = LogEntry(
-                key,
-                endpoint,
-                record_id,
-                OUTCOME_OK if result.ok else OUTCOME_FAILED,
-                result.text,
-                result.finish_reason,
-                result.attempts,
-                result.error,
-                client.config.model,
-            )
-            self.log.append(entry)
+            entry = await self._once(key, lambda: self._request(client, endpoint, record_id, messages, validate, key))
         return validate(entry.text) if entry.ok else None
+
+    async def _request(self, client, endpoint, record_id, messages, validate, key) -> LogEntry:
+        result = await client.complete(messages, validate, request_key=key)
+        self.requests_made += result.attempts
+        outcome = OUTCOME_OK if result.ok else OUTCOME_FAILED
+        entry = LogEntry(key, endpoint, record_id, outcome, result.text, result.finish_reason, result.attempts,
+                         result.error, client.config.model)  # fmt: skip
+        self.log.append(entry)  # no await between the reply and this durable write
+        return entry
+
+    async def _once(self, key: str, make: Callable[[], Any]) -> LogEntry:
+        """Identical requests in flight at the same time (e.g. two editors returning the same image) share one."""
+        if key not in self.in_flight:
+            self.in_flight[key] = asyncio.ensure_future(make())
+            self.in_flight[key].add_done_callback(lambda _: self.in_flight.pop(key, None))
+        return await self.in_flight[key]
 
     async def edit(self, editor_name: str, record_id: str, source: bytes, instruction: str) -> str | None:
         """Relative path of the edited image (written before its log line), or None when the edit failed."""
@@ -159,6 +163,10 @@ class _Engine:
         entry = self._fresh(key)
         if entry is not None and (not entry.ok or (self.out_dir / entry.text).is_file()):
             return entry.text if entry.ok else None
+        entry = await self._once(key, lambda: self._edit_request(editor, record_id, source, instruction, key))
+        return entry.text if entry.ok else None
+
+    async def _edit_request(self, editor, record_id: str, source: bytes, instruction: str, key: str) -> LogEntry:
         try:
             data = await editor.edit(source, instruction)
             relative = f"{EDIT_DIR}/{key.replace('/', '__')}{_image_suffix(data)}"
@@ -168,7 +176,7 @@ class _Engine:
             entry = LogEntry(key, "edit", record_id, OUTCOME_FAILED, None, None, 1, str(error), editor.model)
         self.requests_made += 1
         self.log.append(entry)
-        return entry.text if entry.ok else None
+        return entry
 
     def read_edit(self, relative: str) -> bytes:
         return (self.out_dir / relative).read_bytes()

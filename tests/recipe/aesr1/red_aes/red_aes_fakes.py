@@ -135,18 +135,25 @@ def chat_answer(stage: str, record: str, messages) -> str:
 
 
 class FakeChatServer(_Server):
-    def __init__(self):
+    def __init__(self, delay_s: float = 0.0):
+        self.keys: Counter = Counter()  # request key -> times served
+
         def factory(server):
             class Handler(BaseHTTPRequestHandler):
                 def log_message(self, *args):
                     pass
 
                 def do_POST(self):
-                    body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                    try:
+                        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                    except json.JSONDecodeError:  # a client killed in mid-request
+                        return
                     key = self.headers.get(KEY_HEADER, "")
                     parts = key.split("/")
                     stage, record = parts[0], "/".join(parts[1:-1])
                     server.requests[stage] += 1
+                    server.keys[key] += 1
+                    time.sleep(delay_s)
                     text = chat_answer(stage, record, body["messages"])
                     _reply(
                         self,
@@ -205,3 +212,50 @@ class FakeEditServer(_Server):
             return Handler
 
         super().__init__(factory)
+
+
+SOURCES = {"a1": 0.25, "a2": 0.30, "disagree3": 0.28, "noinstr4": 0.20, "badrl5": 0.32}
+
+
+def _endpoint(url, model, **extra):
+    return {"base_url": url, "model": model, "api_key_env": None, "max_retries": 1, "backoff_base_s": 0.005,
+            "backoff_max_s": 0.01, "timeout_s": 10, "max_concurrency": 8, **extra}  # fmt: skip
+
+
+def engine_config_yaml(tmp_path, chat_url: str, edit_url: str, out: str = "out") -> str:
+    """A data-engine YAML for the fake servers: 3 experts, 2 VIEScore judges, 3 judges, 5 editors
+    (classical, two good HTTP editors, one returning its input, one broken); 3 of 5 must pass."""
+    from omegaconf import OmegaConf
+
+    table = tmp_path / "sources.parquet"
+    if not table.exists():
+        write_sources(table, SOURCES)
+    http = {"kind": "http", "base_url": edit_url, "max_retries": 0, "timeout_s": 10}
+    data = {
+        "anchor_experts": [_endpoint(chat_url, f"expert-{k}") for k in range(3)],
+        "instruction_expert": _endpoint(chat_url, "instructor", temperature=0.7),
+        "viescore_judges": [_endpoint(chat_url, f"vie-{k}") for k in range(2)],
+        "judges": [_endpoint(chat_url, f"judge-{k}") for k in range(3)],
+        "editors": [
+            {"name": "classical", "kind": "classical"},
+            {"name": "qwen", "model": "good", **http},
+            {"name": "flux", "model": "good", **http},
+            {"name": "longcat", "model": "identity", **http},
+            {"name": "seedream", "model": "broken", **http},
+        ],
+        "sources": {"inputs": [str(table)], "datasets": ["ava"]},
+        "filters": {"min_successful_editors": 3},
+        "build": {"rl_sources": 5, "calibration_size": 3},
+        "output_dir": str(tmp_path / out),
+        "show_progress": False,
+    }
+    path = tmp_path / f"{out}.yaml"
+    OmegaConf.save(OmegaConf.create(data), path)
+    return str(path)
+
+
+def engine_config_for(tmp_path, chat_url: str, edit_url: str, out: str = "out", **overrides):
+    from recipe.aesr1.red_aes.engine_config import load_engine_config
+
+    path = engine_config_yaml(tmp_path, chat_url, edit_url, out)
+    return load_engine_config(path, [f"{k}={v}" for k, v in overrides.items()])

@@ -5,58 +5,17 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from omegaconf import OmegaConf
-from red_aes_fakes import aesthetics, grey_png, write_sources
+from red_aes_fakes import SOURCES, aesthetics, engine_config_for, grey_png
 
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import run
-from recipe.aesr1.red_aes.engine_config import load_engine_config
 from recipe.aesr1.red_aes.engine_outputs import write_outputs
 from recipe.aesr1.red_aes.group_batching import group_ids_from_extra_info
-
-SOURCES = {"a1": 0.25, "a2": 0.30, "disagree3": 0.28, "noinstr4": 0.20, "badrl5": 0.32}
-
-
-def _endpoint(url, model, **extra):
-    return {
-        "base_url": url,
-        "model": model,
-        "api_key_env": None,
-        "max_retries": 1,
-        "backoff_base_s": 0.005,
-        "backoff_max_s": 0.01,
-        "timeout_s": 10,
-        "max_concurrency": 8,
-        **extra,
-    }
 
 
 def _config(tmp_path, servers, out="out", **overrides):
     chat, edit = servers
-    table = tmp_path / "sources.parquet"
-    if not table.exists():
-        write_sources(table, SOURCES)
-    http = {"kind": "http", "base_url": edit.url, "max_retries": 0, "timeout_s": 10}
-    data = {
-        "anchor_experts": [_endpoint(chat.url, f"expert-{k}") for k in range(3)],
-        "instruction_expert": _endpoint(chat.url, "instructor", temperature=0.7),
-        "viescore_judges": [_endpoint(chat.url, f"vie-{k}") for k in range(2)],
-        "judges": [_endpoint(chat.url, f"judge-{k}") for k in range(3)],
-        "editors": [
-            {"name": "classical", "kind": "classical"},
-            {"name": "qwen", "model": "good", **http},
-            {"name": "flux", "model": "good", **http},
-            {"name": "longcat", "model": "identity", **http},
-            {"name": "seedream", "model": "broken", **http},
-        ],
-        "sources": {"inputs": [str(table)], "datasets": ["ava"]},
-        "filters": {"min_successful_editors": 3},
-        "build": {"rl_sources": 5, "calibration_size": 3},
-        "output_dir": str(tmp_path / out),
-        "show_progress": False,
-    }
-    path = tmp_path / f"{out}.yaml"
-    OmegaConf.save(OmegaConf.create(data), path)
-    return load_engine_config(str(path), [f"{k}={v}" for k, v in overrides.items()])
+    return engine_config_for(tmp_path, chat.url, edit.url, out, **overrides)
 
 
 @pytest.fixture(scope="module")
