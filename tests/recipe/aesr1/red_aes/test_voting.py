@@ -173,3 +173,11 @@ def test_vote_many_and_bad_input():
         vote([7.0, 7.1, 7.5], VotingConfig(weights={"high": [1.0, 1.0]}))
     with pytest.raises(ValueError, match="unknown consensus levels"):
         VotingConfig(weights={"top": None})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(1, 10, allow_nan=False).map(lambda v: round(v, 2)), min_size=3, max_size=3))
+def test_three_experts_flag_at_most_one_outlier(scores):
+    # With n = 3 (the paper's setting) MAD is the smaller outer deviation, so the nearer outer score has
+    # |z| = 0.6745 and Table 7's "multiple outliers" column can only be reached with n >= 4 experts.
+    assert np.count_nonzero(outlier_mask(scores)) <= 1
