@@ -322,7 +322,8 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
         if c.build.calibration
         else []
     )
-    used = set(pt_ids) | set(rl_ids) | set(cal_ids)
+    pt_set, rl_set = set(pt_ids), set(rl_ids)
+    used = pt_set | rl_set | set(cal_ids)
     chosen = [x for x in pool if x.record_id in used]
     out_dir = Path(c.output_dir)
     report = er.EngineReport(sources=len(chosen))
@@ -335,15 +336,22 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
 
             async def one(candidate: Candidate, cell: dict[str, Any]) -> er.SourceResult:
                 source = er.SourceResult(candidate.record_id, candidate.dataset, candidate.id, cell.get("path"))
-                image = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                try:
+                    image = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                    data_url(image)  # decodable, in a format the chat API takes
+                except (ValueError, OSError) as error:
+                    source.reasons = {part: er.IMAGE_UNREADABLE for part in ("pt", "rl", "calibration")}
+                    source.error = str(error)
+                    progress.update(1)
+                    return source
                 source.anchor = await engine.anchor(source, image, candidate.score)
                 if source.anchor is None:
                     source.reasons = {part: er.ANCHOR_FAILED for part in ("pt", "rl", "calibration")}
                 else:
                     work = []
-                    if candidate.record_id in pt_ids:
+                    if candidate.record_id in pt_set:
                         work.append(engine.pretraining(source, image))
-                    if candidate.record_id in rl_ids:
+                    if candidate.record_id in rl_set:
                         work.append(engine.rl_group(source, image))
                     await asyncio.gather(*work)
                 progress.update(1)

@@ -138,7 +138,7 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
     for record_id in run.calibration_ids:
         source = by_id[record_id]
         if source.anchor is None:
-            report.drops["calibration/" + er.ANCHOR_FAILED] += 1
+            report.drops["calibration/" + source.reasons.get("calibration", er.ANCHOR_FAILED)] += 1
             continue
         score = round(source.anchor.unit, 2)
         rows["calibration"].append(

@@ -18,6 +18,7 @@ from data_prep.normalisation import Scale, normalise_score
 EXPERT_SCALE = Scale(1.0, 10.0)
 
 # Reasons a source, pair or group is dropped (counted in report.json).
+IMAGE_UNREADABLE = "image_unreadable"  # the source image has no bytes/path or does not decode
 ANCHOR_FAILED = "anchor_failed"  # no anchor expert answered
 INSTRUCTION_FAILED = "instruction_failed"  # the instruction expert gave no usable instruction(s)
 EDIT_FAILED = "edit_failed"
@@ -115,6 +116,7 @@ class SourceResult:
     pt_choice: int | None = None  # index of the pair chosen for pre-training (Eq. 3)
     rl_pairs: list[PairResult] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)  # part (pt/rl/calibration) -> drop reason
+    error: str = ""  # why the source image could not be read
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -51,9 +51,11 @@ def aesthetics(data: bytes) -> float:
     return float(np.clip(10 - 12 * abs(lum - 0.55), 1, 10))
 
 
-def write_sources(path, levels: dict[str, float]) -> None:
+def write_sources(path, levels: dict[str, float], corrupt: tuple[str, ...] = ()) -> None:
+    """The source table (evaluation-table layout); ids in ``corrupt`` get bytes that are no image."""
     rows = []
     for id_, level in levels.items():
+        data = b"not an image" if id_ in corrupt else grey_png(level)
         rows.append(
             table_row(
                 id=id_,
@@ -65,7 +67,7 @@ def write_sources(path, levels: dict[str, float]) -> None:
                 vote_std=1.0,
                 width=24,
                 height=24,
-                image=image_cell(grey_png(level), None),
+                image=image_cell(data, None),
             )
         )
     write_parquet_atomic(rows, TABLE_FEATURES.arrow_schema, path, row_group_size=2)

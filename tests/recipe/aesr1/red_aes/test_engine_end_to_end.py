@@ -224,3 +224,17 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     (batch,) = list(loader)
     groups = [info["group_id"] for info in batch["extra_info"]]
     assert {g: groups.count(g) for g in set(groups)} == sizes
+
+
+def test_unreadable_source_image_is_counted_not_fatal(tmp_path, servers):
+    from red_aes_fakes import write_sources
+
+    write_sources(tmp_path / "sources.parquet", {"a1": 0.25, "broken9": 0.3}, corrupt=("broken9",))
+    config = _config(tmp_path, servers, out="corrupt", **{"build.rl": False, "build.calibration_size": 2})
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    broken = next(s for s in engine_run.sources if s.record_id == "ava/broken9")
+    assert broken.reasons["pt"] == er.IMAGE_UNREADABLE and "not" in broken.error
+    assert written["pt_o1"] == 1 and written["calibration"] == 1
+    assert engine_run.report.drops["pt/image_unreadable"] == 1
+    assert engine_run.report.drops["calibration/image_unreadable"] == 1
