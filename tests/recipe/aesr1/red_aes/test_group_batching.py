@@ -200,3 +200,21 @@ def test_whole_group_train_dataloader_with_verl_collate():
     for batch in batches:
         groups = [info["group_id"] for info in batch["extra_info"]]
         assert len(groups) == 16 and all(groups.count(g) == 8 for g in set(groups))
+
+
+def test_stateful_dataloader_checkpoint_resumes_mid_epoch():
+    # verl saves train_dataloader.state_dict() with each checkpoint and loads it on resume
+    ids = _rows([8] * 8)
+    full = [b.tolist() for b in StatefulDataLoader(list(range(64)), batch_size=16, drop_last=True,
+                                                   sampler=WholeGroupSampler(ids, 16, seed=9))]  # fmt: skip
+    loader = StatefulDataLoader(
+        list(range(64)), batch_size=16, drop_last=True, sampler=WholeGroupSampler(ids, 16, seed=9)
+    )
+    it = iter(loader)
+    head = [next(it).tolist() for _ in range(2)]
+    state = loader.state_dict()
+    resumed = StatefulDataLoader(
+        list(range(64)), batch_size=16, drop_last=True, sampler=WholeGroupSampler(ids, 16, seed=9)
+    )
+    resumed.load_state_dict(state)
+    assert head + [b.tolist() for b in resumed] == full
