@@ -36,6 +36,7 @@ from tqdm import tqdm
 from recipe.aesr1.aescot.atomic_files import write_atomically
 from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.aescot.images import data_url, image_bytes, image_digest
+from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.pipeline import exclusive_dir
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
 from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, read_candidates, read_images
@@ -192,8 +193,14 @@ class _Engine:
         if not answered:
             return None
         result = vote([score for _, score in answered], self.voting)
-        closest = min(answered, key=lambda r: abs(r[1] - result.score))
-        return er.Anchor(result.score, closest[0], [None if r is None else r[1] for r in replies], result.method.value)
+        # The calibration target is the consensus, so its CoT must not state a (different) score:
+        # the closest expert whose analysis passes AesCoT's leakage filter.
+        unit = er.to_unit_score(result.score)
+        clean = [
+            r for r in sorted(answered, key=lambda r: abs(r[1] - result.score)) if not find_leakage(r[0], unit).leaked
+        ]
+        analysis = clean[0][0] if clean else ""
+        return er.Anchor(result.score, analysis, [None if r is None else r[1] for r in replies], result.method.value)
 
     async def judge(
         self, pair: er.PairResult, record_id: str, source: bytes, edited: bytes, need_improvement: bool

@@ -140,6 +140,9 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         if source.anchor is None:
             report.drops["calibration/" + source.reasons.get("calibration", er.ANCHOR_FAILED)] += 1
             continue
+        if not source.anchor.analysis:
+            report.drops["calibration/" + er.ANALYSIS_LEAKS] += 1
+            continue
         score = round(source.anchor.unit, 2)
         rows["calibration"].append(
             _sft_row(

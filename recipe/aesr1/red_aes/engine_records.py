@@ -29,6 +29,7 @@ JUDGE_FAILED = "judge_failed"  # a judge did not answer: unanimity cannot be est
 NOT_UNANIMOUS = "judges_not_unanimous"
 NOT_IMPROVED = "not_improved"  # unanimous, but PT needs improvement
 NO_VALID_PAIR = "no_valid_pair"
+ANALYSIS_LEAKS = "analysis_leaks_score"  # every expert analysis writes a score (AesCoT's e_leak rule)
 
 
 def to_unit_score(score10: float) -> float:
@@ -68,7 +69,7 @@ class Anchor:
     """Consensus score of one source (Appendix 0.A over the anchor experts)."""
 
     score10: float  # on the experts' 1-10 scale (a table MOS in [0, 1] is mapped back to it)
-    analysis: str  # analysis of the expert closest to the consensus (calibration CoT)
+    analysis: str  # calibration CoT: the closest expert's analysis that does not leak a score, or ""
     expert_scores: list[float | None]
     method: str  # Table 7 fusion method, or "table" for the table's MOS
 

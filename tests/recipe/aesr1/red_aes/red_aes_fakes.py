@@ -8,7 +8,8 @@ Image world: a source is a flat grey picture; its "aesthetics" is ``10 - 12 |mea
   "Apply exposure with strength +0.50." (PT) or seven canonical exposure/blur instructions (RL);
   VIEScore judges give 2 to an edit identical to its source, else 9; judge K answers the aesthetic
   difference (+0.05 K). Record ids choose defects: ``noinstr*`` (the expert never answers usable
-  JSON), ``badrl*`` (six RL instructions instead of seven), ``disagree*`` (judge 1 flips the sign).
+  JSON), ``badrl*`` (six RL instructions instead of seven), ``disagree*`` (judge 1 flips the sign),
+  ``leaky*`` (every anchor expert writes "6 out of 10" in its analysis), ``halfleak*`` (expert 1 does).
 * edit server (``POST /v1/images/edits``, OpenAI images API): model ``good`` applies the canonical
   instruction with the built-in classical editor, ``identity`` returns the source, ``broken``
   answers HTTP 500, ``garbage`` returns base64 bytes that are no image.
@@ -109,8 +110,12 @@ def _reply(handler: BaseHTTPRequestHandler, status: int, body: dict | bytes) -> 
 def chat_answer(stage: str, record: str, messages) -> str:
     images = _images(messages)
     if stage.startswith("anchor"):
-        score = aesthetics(images[0]) + 0.2 * int(stage[-1])
-        return f"<think>The image is a flat grey field, luminance-driven appeal.</think><answer>{min(score, 10):.2f}</answer>"
+        k, name = int(stage[-1]), record.split("/")[-1]
+        score = aesthetics(images[0]) + 0.2 * k
+        analysis = f"Expert {k}: a flat grey field, luminance-driven appeal."
+        if name.startswith("leaky") or (name.startswith("halfleak") and k == 1):
+            analysis += " I would rate it 6 out of 10."
+        return f"<think>{analysis}</think><answer>{min(score, 10):.2f}</answer>"
     if stage == "instruct":
         text = messages[0]["content"][-1]["text"]
         if record.split("/")[-1].startswith("noinstr"):

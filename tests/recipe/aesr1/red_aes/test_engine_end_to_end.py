@@ -238,3 +238,18 @@ def test_unreadable_source_image_is_counted_not_fatal(tmp_path, servers):
     assert written["pt_o1"] == 1 and written["calibration"] == 1
     assert engine_run.report.drops["pt/image_unreadable"] == 1
     assert engine_run.report.drops["calibration/image_unreadable"] == 1
+
+
+def test_calibration_cot_never_states_a_score(tmp_path, servers):
+    from red_aes_fakes import write_sources
+
+    write_sources(tmp_path / "sources.parquet", {"leaky1": 0.25, "halfleak2": 0.3})
+    config = _config(
+        tmp_path, servers, out="leak", **{"build.pt": False, "build.rl": False, "build.calibration_size": 2}
+    )
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    assert written == {"calibration": 1} and engine_run.report.drops["calibration/analysis_leaks_score"] == 1
+    half = next(s for s in engine_run.sources if s.record_id == "ava/halfleak2")
+    # expert 1 is closest to the consensus (s + 0.2) but leaks; experts 0 and 2 are the next closest
+    assert half.anchor.analysis.startswith(("Expert 0:", "Expert 2:")) and "out of 10" not in half.anchor.analysis

@@ -16,7 +16,11 @@ SCRIPTS = os.path.join(ROOT, "recipe", "aesr1", "red_aes", "scripts")
 STAGES = {"stage1_pretrain": "sft_trainer", "stage2_calibration": "sft_trainer", "stage3_grpo": "rapo_trainer"}
 # Keys RED-Aes adds to the RAPO section; read by the hook once it is wired (README "Wiring").
 NEW_KEYS = {"rapo.group_key", "rapo.shuffled_groups"}
-RECORDER = '#!/usr/bin/env bash\nn=$(ls "$CALLS" | wc -l)\nprintf "%s\\n" "$(basename "$0")" "$@" > "$CALLS/$(printf %03d "$n")"\n'
+# Stands in for python3/torchrun: writes its own name and arguments, one per line, to $CALLS/<n>.
+RECORDER = (
+    '#!/usr/bin/env bash\nn=$(ls "$CALLS" | wc -l)\n'
+    'printf "%s\\n" "$(basename "$0")" "$@" > "$CALLS/$(printf %03d "$n")"\n'
+)
 
 
 def compose_stage(stage, overrides=()):
