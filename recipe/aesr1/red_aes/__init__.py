@@ -1,7 +1,10 @@
 """RED-Aes (red-aes-paper.md): relative edit-induced difference learning on top of the Aes-R1 recipe.
 
 * ``voting``: the multi-expert voting protocol of Appendix 0.A (Table 7);
-* ``classical_editor``: CPU quality edits with ordered strengths;
-* ``group_batching``: whole source-edit groups per RL batch and comparison groups by key;
-* the data engine (instructions, edits, VIEScore filter, judge consensus) and the dataset builders.
+* ``classical_editor`` / ``editors``: CPU quality edits with ordered strengths, HTTP instruction editors;
+* ``engine`` (+ ``engine_config``, ``engine_prompts``, ``engine_records``, ``engine_outputs``, ``engine_cli``):
+  the data engine of Sec. 3.1 and the PT-O1 / PT-O2 / calibration / RL datasets;
+* ``group_batching`` / ``train_dataloader``: whole source-edit groups per RL batch, comparison groups by key.
+
+See README.md for usage and for the change that wires group batching into the RAPO hook.
 """
