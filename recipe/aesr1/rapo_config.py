@@ -39,6 +39,22 @@ def rank_group_size_from_config(config: DictConfig) -> int | None:
     return size
 
 
+def group_scope_from_config(config: DictConfig) -> tuple[str | None, bool]:
+    """``(rapo.group_key, rapo.shuffled_groups)``: compare images only within the group named by
+    ``extra_info[group_key]`` (RED-Aes source-edit groups), optionally shuffled (its Table 2 ablation)."""
+    key = config.rapo.get("group_key")
+    shuffled = config.rapo.get("shuffled_groups", False)
+    if key is not None and (not isinstance(key, str) or not key):
+        raise ValueError(f"config key rapo.group_key must be null or a non-empty extra_info field name, got {key!r}")
+    if not isinstance(shuffled, bool):
+        raise ValueError(f"config key rapo.shuffled_groups must be true or false, got {shuffled!r}")
+    if shuffled and key is None:
+        raise ValueError("config key rapo.shuffled_groups=true needs rapo.group_key (the groups to shuffle)")
+    if key is not None and config.rapo.get("rank_group_size") is not None:
+        raise ValueError("config keys rapo.group_key and rapo.rank_group_size both set a comparison scope; set one")
+    return key, shuffled
+
+
 def check_rapo_config(config: DictConfig) -> RewardSpec:
     """Validate every key the RAPO recipe relies on; return the parsed reward.
 
@@ -47,6 +63,7 @@ def check_rapo_config(config: DictConfig) -> RewardSpec:
     """
     spec = spec_from_config(config)
     rank_group_size_from_config(config)
+    group_scope_from_config(config)
     fn = config.reward.custom_reward_function
     if fn.path != REWARD_FUNCTION_PATH or fn.name != REWARD_FUNCTION_NAME:
         raise ValueError(

@@ -24,8 +24,10 @@ from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
-from recipe.aesr1.rapo_config import check_rapo_config, rank_group_size_from_config
+from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
 from recipe.aesr1.rapo_metrics import rapo_step_metrics
+from recipe.aesr1.red_aes.group_batching import group_batch_term_rewards, group_ids_from_extra_info
+from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
 from recipe.aesr1.reward_function import PRED_KEY
 from reward_fns import RewardSpec
 
@@ -96,6 +98,13 @@ class RapoTrainer(PPOTrainerSync):
         super().__init__(config)
         self.reward_spec = check_rapo_config(config)
         self.rank_group_size = rank_group_size_from_config(config)
+        # RED-Aes: compare images only within their source-edit group (extra_info.<group_key>).
+        self.group_key, self.shuffled_groups = group_scope_from_config(config)
+
+    def _init_dataloader(self) -> None:
+        super()._init_dataloader()
+        if self.group_key:  # every training batch holds whole groups
+            self.train_dataloader = whole_group_train_dataloader(self.train_dataset, self.config.data, self.group_key)
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         self._add_batch_terms(batch, metrics)
@@ -103,11 +112,20 @@ class RapoTrainer(PPOTrainerSync):
 
     def _add_batch_terms(self, batch: KVBatchMeta, metrics: dict) -> None:
         """Add the weighted batch terms to ``rm_scores`` in the TransferQueue and log ``rapo/*``."""
-        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=HOOK_FIELDS)
+        fields = HOOK_FIELDS + (["extra_info"] if self.group_key else [])
+        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
         traj = read_trajectories(batch, data, self.reward_spec)
         rows = np.flatnonzero(traj.scored)
         uids = [traj.uids[i] for i in rows]
-        added = batch_term_rewards(self.reward_spec, uids, traj.preds[rows], traj.gt[rows], self.rank_group_size)
+        if self.group_key:
+            infos = list(data["extra_info"])
+            keys = group_ids_from_extra_info([infos[i] for i in rows], self.group_key)
+            step = getattr(self, "global_steps", 0)  # a new shuffle each step (Table 2 ablation)
+            added = group_batch_term_rewards(
+                self.reward_spec, uids, keys, traj.preds[rows], traj.gt[rows], self.shuffled_groups, step
+            )
+        else:
+            added = batch_term_rewards(self.reward_spec, uids, traj.preds[rows], traj.gt[rows], self.rank_group_size)
         for row, value in zip(rows, added.total, strict=True):
             traj.rm_scores[row][-1] += float(value)
         if self.reward_spec.batch_terms:

@@ -29,6 +29,7 @@ ANSWERS = {  # K = 4 outputs per image; "x" is an answer that does not parse
     "img-c": ["0.9", "0.65", "0.8", "0.2"],
 }
 K = 4
+GROUPS = {"img-a": "g1", "img-b": "g1", "img-c": "g2"}  # RED-Aes source-edit groups (extra_info.group_id)
 REWARDS = sorted(f[: -len(".yaml")] for f in os.listdir(os.path.join(CONFIGS, "reward")) if f.endswith(".yaml"))
 
 
@@ -47,7 +48,7 @@ def word_tokenizer(path) -> PreTrainedTokenizerFast:
     return fast
 
 
-def compose_config(tokenizer_dir, reward="error_rank"):
+def compose_config(tokenizer_dir, reward="error_rank", extra=()):
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
         config = compose(
             "rapo_trainer",
@@ -60,6 +61,7 @@ def compose_config(tokenizer_dir, reward="error_rank"):
                 "trainer.logger=[console]",
                 "transfer_queue.backend.SimpleStorage.num_data_storage_units=1",
                 "transfer_queue.backend.SimpleStorage.total_storage_size=1000",
+                *extra,
             ],
         )
     OmegaConf.resolve(config)  # what TaskRunnerV1.run does before building the trainer
@@ -125,7 +127,12 @@ def put_batch(tokenizer, score, step):
                 extra_fields={"reward_extra_info": result["reward_extra_info"]},
             )
             field = output.as_dict()
-            field.update(uid=f"{uid}-{step}", data_source="ava", reward_model={"ground_truth": LABELS[uid]})
+            field.update(
+                uid=f"{uid}-{step}",
+                data_source="ava",
+                reward_model={"ground_truth": LABELS[uid]},
+                extra_info={"id": uid, "group_id": GROUPS[uid]},
+            )
             key = f"{uid}-{step}_{session}_0"
             tq.kv_batch_put(keys=[key], partition_id="train", fields=list_of_dict_to_tensordict([field]), tags=[{}])
             keys.append(key)
@@ -259,3 +266,44 @@ def test_only_the_last_output_of_each_session_is_scored():
     assert final_outputs(keys).tolist() == [False, True, True, True]
     with pytest.raises(ValueError, match="unexpected TransferQueue key"):
         final_outputs(["u1-0"])
+
+
+def test_group_key_scopes_the_batch_terms_to_each_group(cluster):
+    """RED-Aes: with rapo.group_key, images are compared only within their extra_info group."""
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+
+    from recipe.aesr1.rapo_trainer import RapoTrainer
+    from reward_fns import consistency_reward, group_by_id
+
+    tokenizer, tokenizer_dir, _ = cluster
+    config = compose_config(tokenizer_dir, "consistency", extra=["rapo.group_key=group_id"])
+    worker = RewardLoopWorker(config)
+    batch = put_batch(tokenizer, lambda data: worker.loop.run_until_complete(worker.compute_score(data)), step=100)
+    trainer = RapoTrainer(config)
+    trainer._compute_advantage(batch, {})
+
+    rewards = np.array([float(r.sum()) for r in read_back(batch, ["rm_scores"])["rm_scores"]]).reshape(3, K)
+    g1 = ("img-a", "img-b")
+    preds = [None if a == "x" else float(a) for u in g1 for a in ANSWERS[u]]
+    pair = group_by_id([u for u in g1 for _ in range(K)], preds, [LABELS[u] for u in g1 for _ in range(K)])
+    expected = consistency_reward(pair.preds, pair.valid, pair.gt)  # group g1 alone
+    np.testing.assert_allclose(rewards[:2], expected, atol=1e-5)
+    assert np.all(rewards[2] == 0.0)  # img-c is alone in g2: nobody to compare with
+    whole_batch = compose_config(tokenizer_dir, "consistency")
+    assert RapoTrainer(whole_batch).group_key is None
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["rapo.group_key=group_id", "rapo.rank_group_size=8"], "set one"),
+        (["rapo.shuffled_groups=true"], "needs rapo.group_key"),
+        (["rapo.group_key=''"], "non-empty"),
+    ],
+)
+def test_group_scope_conflicts_fail_at_start_up(tmp_path, overrides, message):
+    from recipe.aesr1.rapo_config import check_rapo_config
+
+    word_tokenizer(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        check_rapo_config(compose_config(tmp_path, "consistency", extra=overrides))

@@ -20,12 +20,6 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 NNODES=${NNODES:-1}
 ROLLOUT_TP=${ROLLOUT_TP:-2}
 
-# Whole-group batches and per-group rewards need the RAPO hook to read rapo.group_key
-# (recipe/aesr1/red_aes/README.md, "Wiring"); without it the reward would compare across groups.
-if ! grep -q "group_key" "${REPO}/recipe/aesr1/rapo_trainer.py"; then
-    echo "recipe/aesr1/rapo_trainer.py does not read rapo.group_key yet: see recipe/aesr1/red_aes/README.md" >&2
-    exit 1
-fi
 if [[ "${NNODES}" -gt 1 && -z "${RAY_ADDRESS:-}" ]]; then
     echo "NNODES=${NNODES}: start a Ray cluster (start_ray_node.sh) and export RAY_ADDRESS=<head>:6379" >&2
     exit 1

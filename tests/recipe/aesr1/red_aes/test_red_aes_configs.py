@@ -14,8 +14,6 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..",
 CONFIGS = os.path.join(ROOT, "configs")
 SCRIPTS = os.path.join(ROOT, "recipe", "aesr1", "red_aes", "scripts")
 STAGES = {"stage1_pretrain": "sft_trainer", "stage2_calibration": "sft_trainer", "stage3_grpo": "rapo_trainer"}
-# Keys RED-Aes adds to the RAPO section; read by the hook once it is wired (README "Wiring").
-NEW_KEYS = {"rapo.group_key", "rapo.shuffled_groups"}
 # Stands in for python3/torchrun: writes its own name and arguments, one per line, to $CALLS/<n>.
 RECORDER = (
     '#!/usr/bin/env bash\nn=$(ls "$CALLS" | wc -l)\n'
@@ -73,9 +71,7 @@ def test_every_key_exists_in_the_base_config(stage):
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
         base = compose(STAGES[stage])
     raw = OmegaConf.to_container(OmegaConf.load(os.path.join(CONFIGS, "red_aes", f"{stage}.yaml")))
-    unknown = [
-        k for k in _leaf_keys(raw) if k not in NEW_KEYS and OmegaConf.select(base, k, default="<absent>") == "<absent>"
-    ]
+    unknown = [k for k in _leaf_keys(raw) if OmegaConf.select(base, k, default="<absent>") == "<absent>"]
     assert unknown == []
 
 
@@ -152,20 +148,18 @@ def test_sft_stage_scripts_compose_and_merge(tmp_path, script, stage):
     assert merge[merge.index("--local_dir") + 1].endswith("ckpt/global_step_5")
 
 
-def test_stage3_script_needs_the_wired_hook_then_composes(tmp_path):
+def test_stage3_script_composes_a_grouped_rapo_config(tmp_path):
     result, calls = run_script(
         "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", tmp_path, CKPT_DIR=_checkpoint(tmp_path), SHUFFLED="true"
     )
-    wired = "group_key" in Path(ROOT, "recipe", "aesr1", "rapo_trainer.py").read_text()
-    if not wired:
-        assert result.returncode == 1 and "does not read rapo.group_key" in result.stderr and calls == []
-        return
-    from recipe.aesr1.rapo_config import check_rapo_config
+    assert result.returncode == 0, result.stderr
+    from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config
 
     train = calls[0]
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
         config = compose("rapo_trainer", overrides=train[train.index("recipe.aesr1.main_rapo") + 1 :])
-    assert check_rapo_config(config).name == "consistency" and config.rapo.shuffled_groups is True
+    assert check_rapo_config(config).name == "consistency"
+    assert group_scope_from_config(config) == ("group_id", True)
 
 
 def test_data_engine_script_passes_a_loadable_config(tmp_path):
