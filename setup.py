@@ -39,6 +39,7 @@ setup(
             "aesr1-rapo = recipe.aesr1.main_rapo:main",
             "aesr1-eval = recipe.aesr1.evaluation.eval_cli:main",
             "aesr1-score = recipe.aesr1.evaluation.score_cli:main",
+            "red-aes-engine = recipe.aesr1.red_aes.engine_cli:main",
         ],
         # Imported by verl in the driver and in every Ray worker (verl swallows its import errors).
         "verl.plugins": ["aesr1 = recipe.aesr1.plugin"],

@@ -7,12 +7,29 @@ Public API (names and argument orders are stable; other parts of the project cal
 ``group_by_id`` (flat trajectories to the (N, K) batch interface).
 """
 
-from reward_fns.combine import TERMS, RewardBreakdown, RewardSpec, compute_rewards, format_reward, sample_rewards
-from reward_fns.consistency import consistency_reward
-from reward_fns.grouping import GroupedBatch, group_by_id
-from reward_fns.parsing import ParsedAnswer, parse_answer
-from reward_fns.pointwise import binary_reward, error_reward
-from reward_fns.rank import rank_reward, thurstone_reward
+from importlib import import_module
+
+# Imported on first use: parse_answer alone needs neither numpy nor torch, and CLIs that only parse
+# answers should not pay torch's import time.
+_WHERE = {
+    "TERMS": "combine", "RewardBreakdown": "combine", "RewardSpec": "combine", "compute_rewards": "combine",
+    "format_reward": "combine", "sample_rewards": "combine", "consistency_reward": "consistency",
+    "GroupedBatch": "grouping", "group_by_id": "grouping", "ParsedAnswer": "parsing", "parse_answer": "parsing",
+    "binary_reward": "pointwise", "error_reward": "pointwise", "rank_reward": "rank", "thurstone_reward": "rank",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'reward_fns' has no attribute {name!r}")
+    value = getattr(import_module(f"reward_fns.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "TERMS",
