@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from recipe.aesr1.aescot.atomic_files import write_text_atomically
+from recipe.aesr1.atomic_files import write_text_atomic
 from recipe.aesr1.aescot.audit_page import audit_html
 from recipe.aesr1.aescot.config import AesCoTConfig, config_to_yaml
 from recipe.aesr1.aescot.pipeline import PipelineRun
@@ -34,14 +34,14 @@ def write_outputs(config: AesCoTConfig, run: PipelineRun) -> tuple[OutputPaths, 
     out = Path(config.output.dir)
     paths = OutputPaths(out / SFT_NAME, out / RECORDS_NAME, out / STATS_NAME, out / AUDIT_NAME, out / CONFIG_NAME)
     write_sft_parquet(paths.sft, run.kept, run.images, config.output.embed_images)
-    write_text_atomically(
+    write_text_atomic(
         paths.records, "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in run.results)
     )
     stats = run_statistics(run.results, run.target, run.available, run.rounds)
     stats["torn_log_bytes_cut"] = run.torn_log_bytes
-    write_text_atomically(paths.stats, json.dumps(stats, indent=2) + "\n")
-    write_text_atomically(
+    write_text_atomic(paths.stats, json.dumps(stats, indent=2) + "\n")
+    write_text_atomic(
         paths.audit, audit_html(run.results, run.images, config.output.audit_per_group, config.output.audit_seed)
     )
-    write_text_atomically(paths.config, config_to_yaml(config))
+    write_text_atomic(paths.config, config_to_yaml(config))
     return paths, stats

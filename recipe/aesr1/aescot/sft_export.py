@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.aescot.atomic_files import write_atomically
+from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.aescot.images import image_bytes
 from recipe.aesr1.aescot.record_result import RecordResult
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
+from recipe.aesr1.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
 from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table
 from recipe.aesr1.evaluation.bootstrap import paired_bootstrap_test
 from recipe.aesr1.evaluation.entropy import average_token_entropy

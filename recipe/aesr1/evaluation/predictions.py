@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from recipe.aesr1.evaluation.atomic_files import write_text_atomic
+from recipe.aesr1.atomic_files import write_text_atomic
 from recipe.aesr1.evaluation.backends.base import Sample
 from reward_fns import parse_answer
 

@@ -27,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
+from recipe.aesr1.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
 from recipe.aesr1.evaluation.backends.base import InferenceBackend, Sample, SamplingSettings, image_seed
 from recipe.aesr1.evaluation.benchmark_data import BenchmarkRow, find_parquet_files, iter_rows
 from recipe.aesr1.evaluation.benchmark_table import (

@@ -29,7 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.evaluation.atomic_files import write_csv_atomic, write_text_atomic
+from recipe.aesr1.atomic_files import write_csv_atomic, write_text_atomic
 from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, image_seed
 from recipe.aesr1.evaluation.cli_options import (
     add_backend_args,

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from recipe.aesr1.aescot.atomic_files import write_atomically
+from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.aescot.images import data_url, image_bytes, image_digest
 from recipe.aesr1.aescot.leakage import find_leakage

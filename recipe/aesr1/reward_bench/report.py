@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recipe.aesr1.atomic_files import write_json_atomic, write_text_atomic
 from recipe.aesr1.reward_bench.simulate import RunResult
 
 # Aes-R1 Table 2, average over the five benchmarks (PLCC, SRCC), RL from the base model.
@@ -165,14 +165,8 @@ def write_outputs(results: list[RunResult], table, findings: list[Finding], sett
         "findings": [{"claim": f.claim, "holds": f.holds, "evidence": f.evidence} for f in findings],
     }
     paths = [out_dir / "results.json", out_dir / "report.md", out_dir / "pred_distribution.png", out_dir / "training_curves.png"]
-    _atomic_write(paths[0], json.dumps(payload, indent=2, allow_nan=True))
-    _atomic_write(paths[1], "# Reward bench\n\n" + format_table(table) + "\n\n## Against Aes-R1 Table 2\n\n" + format_findings(findings) + "\n")
+    write_json_atomic(paths[0], payload)  # NaN (undefined correlations) as null
+    write_text_atomic(paths[1], "# Reward bench\n\n" + format_table(table) + "\n\n## Against Aes-R1 Table 2\n\n" + format_findings(findings) + "\n")
     plot_distributions(results, paths[2])
     plot_curves(results, paths[3])
     return paths
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

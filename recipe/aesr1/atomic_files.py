@@ -1,4 +1,7 @@
-"""Whole-file writes that never leave a half-written report behind (temp file + rename)."""
+"""Whole-file writes that never leave a half-written file behind: a temporary file beside the
+target, fsync, then a rename over it, so readers see the old file or the new one. Shared by every
+pipeline of the recipe (AesCoT, evaluation, RED-Aes, reward bench); ``data_prep`` has its own for
+parquet shards, since it imports nothing from ``recipe``."""
 
 from __future__ import annotations
 
@@ -7,23 +10,28 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temp file in the same folder, fsync it, then rename over ``path``."""
+def write_atomically(path: str | Path, write: Callable[[str], None]) -> None:
+    """Call ``write(temp_path)`` (e.g. ``pq.write_table(table, temp_path)``), fsync, rename to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write(tmp)
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
