@@ -25,7 +25,7 @@ from tqdm import tqdm
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.aescot.config import AesCoTConfig, EndpointConfig
-from recipe.aesr1.aescot.images import data_url, image_bytes, image_digest
+from recipe.aesr1.aescot.images import data_url, image_bytes
 from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.levels import LEVELS, target_sizes
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
@@ -95,11 +95,11 @@ class _RecordProcessor:
         self.requests_made = 0
 
     async def _request(
-        self, stage: str, record_id: str, messages: list, digest: str | None, validate: Callable[[str], object]
+        self, stage: str, record_id: str, messages: list, validate: Callable[[str], object]
     ) -> LogEntry:
         endpoint = self.endpoints[stage]
         params = {"temperature": endpoint.config.temperature, "max_tokens": endpoint.config.max_tokens}
-        key = request_key(stage, record_id, payload_for_key(endpoint.config.model, messages, digest, **params))
+        key = request_key(stage, record_id, payload_for_key(endpoint.config.model, messages, **params))
         logged = self.log.get(key)
         if logged is not None and (logged.ok or not self.config.retry_failed):
             return logged
@@ -122,14 +122,13 @@ class _RecordProcessor:
             result.verdicts[stage] = rr.SKIPPED if enabled else rr.OFF
         try:
             data = image_bytes(image, where=f"{c.file} row {c.row}")
-            url, digest = data_url(data), image_digest(data)
+            url = data_url(data)
         except (ValueError, OSError) as error:
             result.errors["image"] = str(error)
             result.reject(rr.IMAGE_UNREADABLE)
             return result
         generated = await self._request(
-            "generate", c.record_id, generation_messages(c.score, url, self.config.with_dimension_guide), digest,
-            _require_text,
+            "generate", c.record_id, generation_messages(c.score, url, self.config.with_dimension_guide), _require_text
         )
         if not generated.ok:
             result.errors["generate"] = generated.error or ""
@@ -157,7 +156,7 @@ class _RecordProcessor:
             return filters.short_circuit and bool(result.reasons)
 
         if filters.alignment and not should_skip():
-            judged = await self._request("alignment", c.record_id, alignment_messages(critique), None, parse_level)
+            judged = await self._request("alignment", c.record_id, alignment_messages(critique), parse_level)
             if not judged.ok:
                 result.errors["alignment"] = judged.error or ""
                 result.verdicts["alignment"] = rr.FAILED
@@ -171,7 +170,7 @@ class _RecordProcessor:
 
         if filters.factual and not should_skip():
             judged = await self._request(
-                "factual", c.record_id, factual_messages(critique, url), digest, parse_unsupported_claims
+                "factual", c.record_id, factual_messages(critique, url), parse_unsupported_claims
             )
             if not judged.ok:
                 result.errors["factual"] = judged.error or ""

@@ -8,6 +8,7 @@ Each reader raises ValueError on a reply it cannot read; the client then retries
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -78,12 +79,17 @@ def parse_unsupported_claims(reply: str) -> list[str]:
     return [claim for claim in claims if claim.strip()]
 
 
-def payload_for_key(model: str, messages: list[dict[str, Any]], image_digest: str | None, **params: Any) -> dict:
-    """What the request key hashes: the request with the image data URL replaced by its digest."""
+def payload_for_key(model: str, messages: list[dict[str, Any]], **params: Any) -> dict:
+    """What the request key hashes: the request with each image data URL replaced by its sha256.
+
+    Hashing the data URL (base64 of the exact bytes sent) keeps the key small, changes it whenever
+    an image changes, and tells apart requests that carry several images.
+    """
 
     def strip(part: Any) -> Any:
         if isinstance(part, dict) and part.get("type") == "image_url":
-            return {"type": "image_url", "image_url": {"url": image_digest}}
+            url = part["image_url"]["url"]
+            return {"type": "image_url", "image_url": {"url": "sha256:" + hashlib.sha256(url.encode()).hexdigest()}}
         return part
 
     stripped = [

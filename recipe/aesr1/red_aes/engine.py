@@ -39,6 +39,7 @@ from recipe.aesr1.aescot.images import data_url, image_bytes, image_digest
 from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.pipeline import exclusive_dir
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
+from recipe.aesr1.aescot.requests import payload_for_key
 from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, read_candidates, read_images
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
@@ -77,16 +78,6 @@ def record_rng(seed: int, record_id: str, purpose: int) -> np.random.Generator:
 def _image_chat(text: str, urls: list[str]) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": u}} for u in urls]
     return [{"role": "user", "content": parts + [{"type": "text", "text": text}]}]
-
-
-def _key_payload(model: str, messages: list[dict[str, Any]], digests: dict[str, str], **params: Any) -> dict:
-    """The request as hashed for its key: each image data URL replaced by its digest."""
-    content = []
-    for part in messages[0]["content"]:
-        if part["type"] == "image_url":
-            part = {"type": "image_url", "image_url": {"url": digests[part["image_url"]["url"]]}}
-        content.append(part)
-    return {"model": model, "messages": [{"role": "user", "content": content}], **params}
 
 
 def _image_suffix(data: bytes) -> str:
@@ -128,8 +119,7 @@ class _Engine:
         urls = [data_url(i) for i in images]
         messages = _image_chat(text, urls)
         params = {"temperature": client.config.temperature, "max_tokens": client.config.max_tokens}
-        digests = {u: image_digest(i) for u, i in zip(urls, images, strict=True)}
-        key = request_key(endpoint, record_id, _key_payload(client.config.model, messages, digests, **params))
+        key = request_key(endpoint, record_id, payload_for_key(client.config.model, messages, **params))
         entry = self._fresh(key)
         if entry is None:
             entry = await self._once(key, lambda: self._request(client, endpoint, record_id, messages, validate, key))

@@ -89,11 +89,18 @@ def test_alignment_judge_never_sees_score_or_image():
     assert isinstance(content, str) and "Soft light" in content and "0." not in content
 
 
-def test_key_payload_replaces_the_image_by_its_digest():
-    messages = generation_messages(0.42, "data:image/png;base64,AAAA")
-    payload = payload_for_key("m", messages, "sha256:abc", temperature=0.7)
-    assert payload["messages"][0]["content"][1] == {"type": "image_url", "image_url": {"url": "sha256:abc"}}
+def test_key_payload_replaces_each_image_by_its_digest():
+    import hashlib
+
+    url = "data:image/png;base64,AAAA"
+    payload = payload_for_key("m", generation_messages(0.42, url), temperature=0.7)
+    digest = "sha256:" + hashlib.sha256(url.encode()).hexdigest()
+    assert payload["messages"][0]["content"][1] == {"type": "image_url", "image_url": {"url": digest}}
     assert "AAAA" not in str(payload) and payload["temperature"] == 0.7
+    # two images in one request keep two different digests (RED-Aes compares source and edit)
+    two = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": u}} for u in (url, url + "B")]}]
+    first, second = payload_for_key("m", two)["messages"][0]["content"]
+    assert first != second
 
 
 def test_sft_user_turn_is_the_shared_scoring_prompt():
