@@ -21,19 +21,38 @@ from recipe.aesr1.aescot.images import image_bytes
 from recipe.aesr1.aescot.record_result import RecordResult
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
-_IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-SFT_SCHEMA = pa.schema(
-    [
-        ("messages", pa.list_(_MESSAGE)),
-        ("images", pa.list_(_IMAGE)),
-        ("id", pa.string()),
-        ("dataset", pa.string()),
-        ("split", pa.string()),
-        ("score", pa.float64()),
-        ("raw_score", pa.float64()),
-        ("level", pa.string()),
-    ]
-)
+# verl's process_image opens image["bytes"] whenever that key exists, even when it is null, so a
+# file holds one kind of image cell only: embedded bytes, or a local path under the key "image"
+# (what qwen_vl_utils.fetch_image opens).
+EMBEDDED_IMAGE = pa.struct([("bytes", pa.binary())])
+PATH_IMAGE = pa.struct([("image", pa.string())])
+
+
+def verl_sft_images(cells: list[list[dict[str, Any]]]) -> tuple[list[list[dict[str, Any]]], pa.DataType]:
+    """``{bytes, path}`` image cells of one file's rows, as the one kind verl's SFT dataset reads.
+
+    Paths when every cell has a path and no bytes; otherwise every image is embedded (read from its
+    path where needed). Returns the converted cells and their arrow type.
+    """
+    if all(cell.get("path") and not cell.get("bytes") for row in cells for cell in row):
+        return [[{"image": cell["path"]} for cell in row] for row in cells], PATH_IMAGE
+    embedded = [[{"bytes": cell.get("bytes") or image_bytes(cell, where=cell["path"])} for cell in row] for row in cells]
+    return embedded, EMBEDDED_IMAGE
+
+
+def sft_schema(image_type: pa.DataType) -> pa.Schema:
+    return pa.schema(
+        [
+            ("messages", pa.list_(_MESSAGE)),
+            ("images", pa.list_(image_type)),
+            ("id", pa.string()),
+            ("dataset", pa.string()),
+            ("split", pa.string()),
+            ("score", pa.float64()),
+            ("raw_score", pa.float64()),
+            ("level", pa.string()),
+        ]
+    )
 
 
 def sft_target(critique: str, score: float) -> str:
@@ -42,6 +61,7 @@ def sft_target(critique: str, score: float) -> str:
 
 
 def sft_row(result: RecordResult, image: dict[str, Any], embed_image: bool) -> dict[str, Any]:
+    """One SFT row with a ``{bytes, path}`` image cell (bytes read in when ``embed_image``)."""
     if result.critique is None:
         raise ValueError(f"{result.record_id}: a kept record must have a critique")
     if embed_image and not image.get("bytes"):
@@ -64,8 +84,15 @@ def sft_row(result: RecordResult, image: dict[str, Any], embed_image: bool) -> d
 def write_sft_parquet(
     path: str | os.PathLike, kept: list[RecordResult], images: dict[str, dict[str, Any]], embed_images: bool = False
 ) -> int:
-    """Write the kept records atomically; returns the row count."""
+    """Write the kept records atomically; returns the row count.
+
+    Images are embedded when asked or when any kept image has no path (an input table with
+    embedded bytes); otherwise the file references them by path (see ``verl_sft_images``).
+    """
     rows = [sft_row(result, images[result.record_id], embed_images) for result in kept]
-    table = pa.Table.from_pylist(rows, schema=SFT_SCHEMA)
+    cells, image_type = verl_sft_images([row["images"] for row in rows])
+    for row, row_cells in zip(rows, cells):
+        row["images"] = row_cells
+    table = pa.Table.from_pylist(rows, schema=sft_schema(image_type))
     write_atomically(path, lambda temp_path: pq.write_table(table, temp_path))
     return len(rows)

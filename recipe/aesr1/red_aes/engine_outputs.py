@@ -26,7 +26,7 @@ from data_prep.parquet_io import write_json_atomic, write_jsonl_atomic, write_pa
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.aescot.images import image_bytes
 from recipe.aesr1.aescot.sampling import read_images
-from recipe.aesr1.aescot.sft_export import sft_target
+from recipe.aesr1.aescot.sft_export import sft_target, verl_sft_images
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import EngineRun
@@ -34,16 +34,19 @@ from recipe.aesr1.red_aes.engine_config import RedEngineConfig
 
 DATA_SOURCE = "red_aes"
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
-_IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-SFT_SCHEMA = pa.schema(
-    [
-        ("messages", pa.list_(_MESSAGE)),
-        ("images", pa.list_(_IMAGE)),
-        ("id", pa.string()),
-        ("objective", pa.string()),
-        ("target", pa.float64()),
-    ]
-)
+
+
+def sft_schema(image_type: pa.DataType) -> pa.Schema:
+    """PT-O1/PT-O2/calibration files; ``image_type`` from ``aescot.sft_export.verl_sft_images``."""
+    return pa.schema(
+        [
+            ("messages", pa.list_(_MESSAGE)),
+            ("images", pa.list_(image_type)),
+            ("id", pa.string()),
+            ("objective", pa.string()),
+            ("target", pa.float64()),
+        ]
+    )
 RL_FEATURES = Features(
     {
         "data_source": Value("string"),
@@ -207,7 +210,12 @@ def write_outputs(run: EngineRun, config: RedEngineConfig) -> dict[str, int]:
     for name, enabled in parts.items():
         if not enabled:
             continue
-        schema = RL_FEATURES.arrow_schema if name == "rl" else SFT_SCHEMA
+        if name == "rl":
+            schema = RL_FEATURES.arrow_schema  # datasets.Image cells: RLHFDataset decodes them itself
+        else:  # verl's SFT dataset reads one kind of image cell per file
+            cells, image_type = verl_sft_images([row["images"] for row in rows[name]])
+            rows[name] = [{**row, "images": row_cells} for row, row_cells in zip(rows[name], cells)]
+            schema = sft_schema(image_type)
         write_parquet_atomic(rows[name], schema, out_dir / f"{name}.parquet", row_group_size=64)
         written[name] = len(rows[name])
     write_jsonl_atomic((s.as_dict() for s in run.sources), out_dir / "results.jsonl")

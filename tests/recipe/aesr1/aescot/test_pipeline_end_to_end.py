@@ -61,7 +61,7 @@ def test_outputs_are_sft_parquet_stats_verdicts_and_audit_page(chat_server, aesc
         assert assistant["role"] == "assistant"
         assert assistant["content"].startswith("<think>The frame is dominated by")
         assert assistant["content"].endswith(f"</think><answer>{score:.2f}</answer>")  # the TRUE score
-        assert row["images"] == [{"bytes": draw_image(color), "path": None}]
+        assert row["images"] == [{"bytes": draw_image(color)}]  # embedded: the input table has no paths
 
     records = [json.loads(line) for line in paths.records.read_text().splitlines()]
     assert Counter(r["status"] for r in records) == {"kept": 13, "rejected": 7}

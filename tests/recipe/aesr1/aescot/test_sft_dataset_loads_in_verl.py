@@ -2,16 +2,19 @@
 
 What runs for real: verl's parquet reading, ``<image>`` splitting, the chat template per turn, the
 Qwen2-VL image processor (its PIL backend), image-token expansion, M-RoPE position ids and the loss
-mask. Two stand-ins, because torchvision does not import beside the CPU torch of this project (see
-DESIGN.md): verl's ``process_image`` (it imports ``qwen_vl_utils``, which imports torchvision) is
-replaced by a plain PIL decode, and the processor's unused video processor is an uninitialised
-placeholder (its class is torchvision's dummy here). The tokenizer is a word-level one built from the
+mask, and verl's ``process_image`` (its handling of a ``bytes`` key, which breaks on a null one).
+Two stand-ins, because torchvision does not import beside the CPU torch of this project (see
+DESIGN.md): ``qwen_vl_utils`` (imported by ``process_image``; it imports torchvision) is replaced by a
+module whose ``fetch_image`` opens ``ele["image"]`` (a PIL image or a local path) as the real one does,
+without its resizing; and the processor's unused video processor is an uninitialised placeholder
+(its class is torchvision's dummy here). The tokenizer is a word-level one built from the
 rows, so decoding the loss-masked tokens gives back the assistant turn exactly.
 """
 
 from __future__ import annotations
 
-import io
+import sys
+import types
 
 import pyarrow.parquet as pq
 import pytest
@@ -53,12 +56,18 @@ def offline_processor(texts: list[str]) -> Qwen2VLProcessor:
                             chat_template=CHAT_TEMPLATE)
 
 
-def pil_process_image(image: dict, image_patch_size: int = 14) -> Image.Image:
-    return Image.open(io.BytesIO(image["bytes"])).convert("RGB")
+def fake_qwen_vl_utils() -> types.ModuleType:
+    def fetch_image(ele: dict, image_patch_size: int = 14) -> Image.Image:
+        image = ele["image"]
+        return (image if isinstance(image, Image.Image) else Image.open(image)).convert("RGB")
+
+    module = types.ModuleType("qwen_vl_utils")
+    module.fetch_image = fetch_image
+    return module
 
 
-@pytest.fixture
-def sft_file(tmp_path):
+@pytest.fixture(params=["embedded", "paths"])
+def sft_file(request, tmp_path):
     kept = []
     for index, (critique, score, color) in enumerate([
         ("The frame is dominated by red tones. Overall a decent photograph.", 0.55, "red"),
@@ -66,14 +75,20 @@ def sft_file(tmp_path):
     ]):
         result = rr.RecordResult(f"ava/{index}", "ava", str(index), "train", score, score * 10, "fair", 1,
                                  status=rr.KEPT, critique=critique)
-        kept.append((result, {"bytes": draw_image(color, "JPEG"), "path": None}))
+        data = draw_image(color, "JPEG")
+        if request.param == "embedded":
+            image = {"bytes": data, "path": None}
+        else:  # a data_prep table that references its images by absolute path
+            image = {"bytes": None, "path": str(tmp_path / f"{index}.jpg")}
+            (tmp_path / f"{index}.jpg").write_bytes(data)
+        kept.append((result, image))
     path = tmp_path / "aescot_sft.parquet"
     write_sft_parquet(path, [r for r, _ in kept], {r.record_id: image for r, image in kept})
     return path
 
 
 def test_sft_parquet_loads_in_verl_multiturn_sft_dataset(sft_file, monkeypatch):
-    monkeypatch.setattr(verl_sft, "process_image", pil_process_image)
+    monkeypatch.setitem(sys.modules, "qwen_vl_utils", fake_qwen_vl_utils())
     rows = pq.read_table(sft_file).to_pylist()
     processor = offline_processor([m["content"] for row in rows for m in row["messages"]])
     dataset = verl_sft.MultiTurnSFTDataset(

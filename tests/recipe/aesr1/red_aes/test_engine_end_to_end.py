@@ -1,5 +1,7 @@
 """The data engine end to end against local chat and image-edit servers, with generated images."""
 
+import sys
+
 import datasets
 import numpy as np
 import pyarrow.parquet as pq
@@ -145,14 +147,14 @@ def _aescot_test_helpers():
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "aescot"))
     import test_sft_dataset_loads_in_verl as aescot_verl_test
 
-    return aescot_verl_test.offline_processor, aescot_verl_test.pil_process_image
+    return aescot_verl_test.offline_processor, aescot_verl_test.fake_qwen_vl_utils
 
 
 def test_pt_o1_loads_in_verl_multiturn_sft_dataset_with_two_images(first_run, monkeypatch):
     import verl.utils.dataset.multiturn_sft_dataset as verl_sft
 
-    offline_processor, pil_process_image = _aescot_test_helpers()
-    monkeypatch.setattr(verl_sft, "process_image", pil_process_image)
+    offline_processor, fake_qwen_vl_utils = _aescot_test_helpers()
+    monkeypatch.setitem(sys.modules, "qwen_vl_utils", fake_qwen_vl_utils())  # verl's own process_image runs
     tmp_path = first_run[0]
     for name, n_images in (("pt_o1", 2), ("pt_o2", 1), ("calibration", 1)):
         path = tmp_path / "out" / f"{name}.parquet"
