@@ -4,4 +4,5 @@ helpers that several test files share are put on ``sys.path`` here."""
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reward_fns"))
+for folder in ("reward_fns", os.path.join("recipe", "aesr1")):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), folder))

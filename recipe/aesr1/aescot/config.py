@@ -96,18 +96,23 @@ class AesCoTConfig:
     show_progress: bool = True
 
 
-def load_config(path: Optional[str] = None, overrides: Optional[list[str]] = None) -> AesCoTConfig:
+def load_structured(schema: type, path: Optional[str] = None, overrides: Optional[list[str]] = None):
     """Schema defaults, then the YAML file at ``path``, then ``key=value`` overrides; resolved and typed.
 
     Unknown keys raise (OmegaConf names the key), so a typo never silently falls back to a default.
     """
-    merged = OmegaConf.structured(AesCoTConfig)
+    merged = OmegaConf.structured(schema)
     if path is not None:
         merged = OmegaConf.merge(merged, OmegaConf.load(path))
     if overrides:
         merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(overrides)))
     OmegaConf.resolve(merged)
-    return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    return OmegaConf.to_object(merged)
+
+
+def load_config(path: Optional[str] = None, overrides: Optional[list[str]] = None) -> AesCoTConfig:
+    """The AesCoT config (see :func:`load_structured`)."""
+    return load_structured(AesCoTConfig, path, overrides)
 
 
 def config_to_yaml(config: AesCoTConfig) -> str:

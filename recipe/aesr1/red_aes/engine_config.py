@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from omegaconf import OmegaConf
 
-from recipe.aesr1.aescot.config import EndpointConfig
+from recipe.aesr1.aescot.config import EndpointConfig, load_structured
 
 
 def _endpoint(model: str, temperature: float = 0.0, max_tokens: int = 1024) -> EndpointConfig:
@@ -111,13 +111,7 @@ class RedEngineConfig:
 
 def load_engine_config(path: str | None = None, overrides: list[str] | None = None) -> RedEngineConfig:
     """Schema defaults, then the YAML at ``path``, then ``key=value`` overrides; unknown keys raise."""
-    merged = OmegaConf.structured(RedEngineConfig)
-    if path is not None:
-        merged = OmegaConf.merge(merged, OmegaConf.load(path))
-    if overrides:
-        merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(overrides)))
-    OmegaConf.resolve(merged)
-    config: RedEngineConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
+    config: RedEngineConfig = load_structured(RedEngineConfig, path, overrides)
     check_engine_config(config)
     return config
 

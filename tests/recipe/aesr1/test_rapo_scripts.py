@@ -9,24 +9,16 @@ import subprocess
 
 import pytest
 from hydra import compose, initialize_config_dir
+from launch_recorder import record_script
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 SCRIPTS = os.path.join(ROOT, "recipe", "aesr1", "scripts")
-RECORDER = '#!/usr/bin/env bash\nn=$(ls "$CALLS" | wc -l)\nprintf "%s\\n" "$(basename "$0")" "$@" > "$CALLS/$(printf %03d "$n")"\n'
 
 
 def run_script(name, tmp_path, **env):
-    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
-    bin_dir.mkdir(exist_ok=True)
-    calls.mkdir(exist_ok=True)
-    for tool in ("python3", "torchrun"):
-        (bin_dir / tool).write_text(RECORDER)
-        (bin_dir / tool).chmod(0o755)
-    full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env}
-    subprocess.run(
-        ["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"], env=full_env, check=True, capture_output=True
-    )
-    return [(calls / f).read_text().splitlines() for f in sorted(os.listdir(calls))]
+    result, calls = record_script(os.path.join(SCRIPTS, name), tmp_path, "trainer.save_freq=7", **env)
+    assert result.returncode == 0, result.stderr
+    return calls
 
 
 def overrides_after(argv, marker):

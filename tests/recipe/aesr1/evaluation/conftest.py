@@ -144,9 +144,24 @@ def tiny_vlm(request, tmp_path_factory):
     return save_tiny_vlm(tmp_path_factory.mktemp(request.param), request.param)
 
 
+class DiesAfter:
+    """Wraps a backend and raises after ``calls`` generate calls, like a job killed mid-run."""
+
+    def __init__(self, inner, calls):
+        self.inner, self.calls, self.name = inner, calls, inner.name
+
+    def generate(self, *args):
+        if self.calls == 0:
+            raise KeyboardInterrupt("killed")
+        self.calls -= 1
+        return self.inner.generate(*args)
+
+
 @pytest.fixture(scope="session")
 def helpers():
     """The drawing and table helpers above (test modules cannot import conftest under importlib mode)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(png_bytes=png_bytes, red_for=red_for, write_table=write_table, UNPARSEABLE=UNPARSEABLE)
+    return SimpleNamespace(
+        png_bytes=png_bytes, red_for=red_for, write_table=write_table, UNPARSEABLE=UNPARSEABLE, DiesAfter=DiesAfter
+    )

@@ -138,25 +138,12 @@ def test_evaluation_end_to_end_gives_exact_metrics(fake_judge, tmp_path, helpers
     assert csv_text[0].startswith("model,benchmark,n_images") and len(csv_text) == 3
 
 
-class _DiesAfter:
-    """Wraps a backend and raises after ``calls`` generate calls, like a job killed mid-run."""
-
-    def __init__(self, inner, calls):
-        self.inner, self.calls, self.name = inner, calls, inner.name
-
-    def generate(self, *args):
-        if self.calls == 0:
-            raise KeyboardInterrupt("killed")
-        self.calls -= 1
-        return self.inner.generate(*args)
-
-
 def test_interrupted_evaluation_resumes_without_rescoring(fake_judge, tmp_path, helpers):
     url, judge = fake_judge
     table = _make_tables(tmp_path, helpers)
     settings = EvaluationSettings(sampling=SamplingSettings(max_new_tokens=64), batch_size=2, n_resamples=20)
     with pytest.raises(KeyboardInterrupt):
-        predict(_DiesAfter(_backend(url), calls=2), "fake-judge", [str(table)], tmp_path / "run", settings)
+        predict(helpers.DiesAfter(_backend(url), calls=2), "fake-judge", [str(table)], tmp_path / "run", settings)
     done = len(judge.requests)
     assert done == 4
     # a kill during a write leaves a partial line: it must be dropped, and that image scored again

@@ -82,17 +82,6 @@ def test_help_and_bad_output_suffix(tmp_path, fake_judge, helpers):
         score_cli.main([str(_folder(tmp_path, helpers)), "--out", str(tmp_path / "x.xlsx"), *_args(url)])
 
 
-class _DiesAfter:
-    def __init__(self, inner, calls):
-        self.inner, self.calls, self.name = inner, calls, inner.name
-
-    def generate(self, *args):
-        if self.calls == 0:
-            raise KeyboardInterrupt("killed")
-        self.calls -= 1
-        return self.inner.generate(*args)
-
-
 def test_interrupted_scoring_resumes(fake_judge, tmp_path, helpers):
     from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
 
@@ -101,7 +90,7 @@ def test_interrupted_scoring_resumes(fake_judge, tmp_path, helpers):
     backend = make_backend("openai", "judge", base_url=url, api_key="k", image_format="png")
     out = tmp_path / "scores.jsonl"
     with pytest.raises(KeyboardInterrupt):
-        score_cli.score_to_file(_DiesAfter(backend, 1), paths, SamplingSettings(), out, batch_size=3)
+        score_cli.score_to_file(helpers.DiesAfter(backend, 1), paths, SamplingSettings(), out, batch_size=3)
     assert len(judge.requests) == 2 and not out.exists()  # first batch: best, black, broken (never sent)
     assert len(score_cli.partial_log_path(out).read_text().splitlines()) == 3
     rows = score_cli.score_to_file(backend, paths, SamplingSettings(), out, batch_size=3)

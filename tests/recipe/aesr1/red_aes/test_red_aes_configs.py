@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from launch_recorder import record_script
 from omegaconf import OmegaConf
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 CONFIGS = os.path.join(ROOT, "configs")
 SCRIPTS = os.path.join(ROOT, "recipe", "aesr1", "red_aes", "scripts")
 STAGES = {"stage1_pretrain": "sft_trainer", "stage2_calibration": "sft_trainer", "stage3_grpo": "rapo_trainer"}
-# Stands in for python3/torchrun: writes its own name and arguments, one per line, to $CALLS/<n>.
-RECORDER = (
-    '#!/usr/bin/env bash\nn=$(ls "$CALLS" | wc -l)\n'
-    'printf "%s\\n" "$(basename "$0")" "$@" > "$CALLS/$(printf %03d "$n")"\n'
-)
-
-
 def compose_stage(stage, overrides=()):
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
         return compose(STAGES[stage], overrides=[f"+red_aes={stage}", *overrides])
@@ -99,21 +93,7 @@ def test_data_engine_yaml_carries_the_paper_values():
 
 
 def run_script(name, tmp_path, **env):
-    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
-    bin_dir.mkdir(exist_ok=True)
-    calls.mkdir(exist_ok=True)
-    for tool in ("python3", "torchrun"):
-        (bin_dir / tool).write_text(RECORDER)
-        (bin_dir / tool).chmod(0o755)
-    full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env}
-    result = subprocess.run(
-        ["bash", os.path.join(SCRIPTS, name), "trainer.save_freq=7"],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result, [(calls / f).read_text().splitlines() for f in sorted(os.listdir(calls))]
+    return record_script(os.path.join(SCRIPTS, name), tmp_path, "trainer.save_freq=7", **env)
 
 
 def _checkpoint(tmp_path):
