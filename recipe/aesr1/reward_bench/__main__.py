@@ -24,7 +24,7 @@ def build_specs(cfg: DictConfig) -> list[RewardSpec]:
     params = OmegaConf.to_container(cfg.reward_params, resolve=True) or {}
     specs = []
     for design in cfg.designs:
-        terms = [t.strip() for t in str(design).split("+")]
+        terms = RewardSpec.parse(str(design)).terms
         specs.append(RewardSpec.parse(str(design), params={t: params[t] for t in terms if t in params}))
     return specs
 
