@@ -1,0 +1,75 @@
+"""The CPU backend's workarounds: each still answers what verl 0.9.1 does, and does only that.
+
+Each "still needed" test fails when verl (or torch) changes the behaviour the shim answers; then the
+shim and its test go (recipe/aesr1/cpu/workarounds.py names the verl lines).
+"""
+
+import inspect
+
+import pytest
+import torch
+import torch.distributed
+import verl.utils.distributed as verl_distributed
+from verl.workers.engine.fsdp import transformer_impl
+
+from recipe.aesr1.cpu import workarounds
+from recipe.aesr1.cpu.workarounds import UnpinnedCPUOffloadPolicy, dedupe_backend
+
+
+@pytest.mark.parametrize(
+    "backend, expected",
+    [
+        ("cpu:gloo,cpu:gloo", "cpu:gloo"),  # verl's string on the CPU platform
+        ("cpu:gloo,cuda:nccl", "cpu:gloo,cuda:nccl"),  # verl's string on a GPU: untouched
+        ("gloo", "gloo"),
+        (None, None),
+    ],
+)
+def test_dedupe_backend(backend, expected):
+    assert dedupe_backend(backend) == expected
+
+
+def test_verl_still_builds_a_duplicate_backend_string_on_cpu(monkeypatch):
+    """verl/utils/distributed.py:89 -> 'cpu:gloo,cpu:gloo'; torch rejects it ('Duplicate device type')."""
+    seen = {}
+    monkeypatch.setattr(verl_distributed, "get_device_name", lambda: "cpu")
+    monkeypatch.setattr(verl_distributed, "get_nccl_backend", lambda: "gloo")
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: False)
+    monkeypatch.setattr(torch.distributed, "init_process_group", lambda **kwargs: seen.update(kwargs))
+    verl_distributed.initialize_global_process_group_ray()
+    assert seen["backend"] == "cpu:gloo,cpu:gloo", "verl fixed its backend string: remove install_backend_dedupe"
+
+
+def test_the_wrapped_init_process_group_receives_the_deduplicated_string(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(torch.distributed, "init_process_group", lambda *args, **kwargs: seen.update(kwargs))
+    workarounds.install_backend_dedupe()
+    workarounds.install_backend_dedupe()  # idempotent: one wrapper
+    torch.distributed.init_process_group(backend="cpu:gloo,cpu:gloo", rank=0)
+    assert seen == {"backend": "cpu:gloo", "rank": 0}
+
+
+def test_torch_still_rejects_the_duplicate_string():
+    init = getattr(torch.distributed.init_process_group, "__wrapped__", torch.distributed.init_process_group)
+    with pytest.raises((ValueError, RuntimeError), match="[Dd]uplicate"):
+        init(backend="cpu:gloo,cpu:gloo", store=torch.distributed.HashStore(), rank=0, world_size=1)
+    assert not torch.distributed.is_initialized()
+
+
+def test_verl_still_pins_the_reference_engines_offload_memory():
+    """transformer_impl.py:462: forward-only FSDP2 engines get CPUOffloadPolicy(pin_memory=True)."""
+    source = inspect.getsource(transformer_impl.FSDPEngine._build_fsdp_module)
+    assert "CPUOffloadPolicy(pin_memory=True)" in source, "verl no longer pins: remove install_unpinned_offload"
+
+
+def test_pinning_memory_needs_an_accelerator_here():
+    if torch.cuda.is_available():
+        pytest.skip("an accelerator is present: pinning works and the CPU backend is not for this machine")
+    with pytest.raises(RuntimeError):
+        torch.empty(4).pin_memory()
+
+
+def test_the_unpinned_policy_is_an_offload_policy_that_never_pins():
+    policy = UnpinnedCPUOffloadPolicy(pin_memory=True)
+    assert isinstance(policy, UnpinnedCPUOffloadPolicy.__mro__[1])  # torch's CPUOffloadPolicy
+    assert policy.pin_memory is False
