@@ -25,3 +25,11 @@ def expert_server():
 
     with ExpertServer(port=0) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """Folder of the miniature's tiny Qwen2.5-VL at its default size."""
+    from recipe.aesr1.miniature.tiny_model import save_tiny_qwen2_5_vl
+
+    return save_tiny_qwen2_5_vl(tmp_path_factory.mktemp("tiny_qwen2_5_vl"))
