@@ -170,7 +170,8 @@ def _handler(server: ExpertServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") == "/v1/models":
-                self._send(200, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "aesr1"}]})
+                model = {"id": MODEL_NAME, "object": "model", "owned_by": "aesr1"}
+                self._send(200, {"object": "list", "data": [model]})
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 

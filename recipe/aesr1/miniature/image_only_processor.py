@@ -21,8 +21,9 @@ class Qwen2_5_VLProcessor(_Qwen2_5_VLProcessor):
         # The parent's token bookkeeping, then ProcessorMixin with the two sub-processors.
         self.image_token = getattr(tokenizer, "image_token", None) or "<|image_pad|>"
         self.video_token = getattr(tokenizer, "video_token", None) or "<|video_pad|>"
-        self.image_token_id = getattr(tokenizer, "image_token_id", None) or tokenizer.convert_tokens_to_ids(self.image_token)
-        self.video_token_id = getattr(tokenizer, "video_token_id", None) or tokenizer.convert_tokens_to_ids(self.video_token)
+        ids = tokenizer.convert_tokens_to_ids
+        self.image_token_id = getattr(tokenizer, "image_token_id", None) or ids(self.image_token)
+        self.video_token_id = getattr(tokenizer, "video_token_id", None) or ids(self.video_token)
         ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
 
     def __call__(self, images=None, text=None, videos=None, **kwargs):

@@ -56,7 +56,11 @@ def decode_data_url(url: str) -> Image.Image:
 
 def hue_name(degrees: float) -> str:
     """The ``HUE_NAMES`` sector nearest to a hue angle (circular distance)."""
-    return min(HUE_NAMES, key=lambda name: min(abs(degrees - HUE_NAMES[name]) % 360, 360 - abs(degrees - HUE_NAMES[name]) % 360))
+    def distance(name: str) -> float:
+        gap = abs(degrees - HUE_NAMES[name]) % 360
+        return min(gap, 360 - gap)
+
+    return min(HUE_NAMES, key=distance)
 
 
 def _laplacian(values: np.ndarray) -> np.ndarray:

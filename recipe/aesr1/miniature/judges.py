@@ -41,7 +41,8 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
 
 # Longest phrases first, so that a phrase inside a longer one is never matched on its own.
 _PHRASES = sorted(
-    ((phrase, slot, name) for slot, (_, buckets) in SLOTS.items() for name, b in buckets.items() for phrase in b.phrasings),
+    ((phrase, slot, name)
+     for slot, (_, buckets) in SLOTS.items() for name, bucket in buckets.items() for phrase in bucket.phrasings),
     key=lambda item: -len(item[0]),
 )
 _PATTERNS = [(_phrase_pattern(phrase), slot, name) for phrase, slot, name in _PHRASES]

@@ -63,7 +63,8 @@ def test_critiques_are_short_varied_and_never_leak_the_score(sample_table):
     for i, row in enumerate(rows[:40]):
         stats = measure(_image(row))
         for score in (0.05, 0.37, 0.5, 0.73, 0.99, row["score"]):
-            critique = write_critique(stats, "bad" if score < 0.4 else "fair" if score < 0.7 else "good", random.Random(i))
+            level = "bad" if score < 0.4 else "fair" if score < 0.7 else "good"
+            critique = write_critique(stats, level, random.Random(i))
             assert not find_leakage(critique, score).leaked, critique
             assert 35 <= len(critique.split()) <= 70, critique
             critiques.append(critique)
@@ -142,7 +143,8 @@ def test_real_pipeline_runs_against_the_server_and_exports_a_balanced_sft_set(sa
 
 def test_unknown_request_is_a_400_with_the_reason(expert_server):
     body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "Tell me a joke."}]}).encode()
-    request = urllib.request.Request(expert_server.url + "/chat/completions", body, {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(expert_server.url + "/chat/completions", body, headers)
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request, timeout=10)
     assert error.value.code == 400 and "aescot/prompts.py" in error.value.read().decode()

@@ -48,7 +48,8 @@ def test_newline_tags_and_every_score_are_one_token(tokenizer):
 
 def test_expert_critiques_prompt_and_chat_have_no_unknown_token(tokenizer, sample_table):
     _, rows = sample_table
-    critiques = [write_critique(measure(Image.open(r["image"]["path"])), "fair", random.Random(i)) for i, r in enumerate(rows)]
+    critiques = [write_critique(measure(Image.open(r["image"]["path"])), "fair", random.Random(i))
+                 for i, r in enumerate(rows)]
     chat = tokenizer.apply_chat_template([
         {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": SCORING_PROMPT}]},
         {"role": "assistant", "content": f"<think>{critiques[0]}</think><answer>0.42</answer>"},
@@ -64,7 +65,8 @@ def test_expert_critiques_prompt_and_chat_have_no_unknown_token(tokenizer, sampl
 def test_corpus_texts_extend_the_vocabulary(tmp_path):
     folder = save_tiny_qwen2_5_vl(tmp_path / "m", corpus_texts=["Zebra stripes."], hidden_size=32, text_layers=1)
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    assert tokenizer.unk_token_id not in tokenizer.encode("stripes. Zebra stripes", add_special_tokens=False)  # with and without space
+    # each word with and without its leading space
+    assert tokenizer.unk_token_id not in tokenizer.encode("stripes. Zebra stripes", add_special_tokens=False)
     assert tokenizer.unk_token_id in tokenizer.encode("Okapi", add_special_tokens=False)  # never seen
     config = AutoModelForImageTextToText.from_pretrained(folder).config
     assert (config.text_config.hidden_size, config.text_config.num_hidden_layers) == (32, 1)
@@ -132,3 +134,13 @@ def test_experts_sft_set_loads_in_verls_sft_dataset_with_the_tiny_processor(
         trained = processor.tokenizer.decode(item["input_ids"][item["loss_mask"].bool()])
         assert trained.startswith(row["messages"][1]["content"] + "<|im_end|>")
         assert item["position_ids"].shape == (4, item["input_ids"].shape[0])
+
+
+def test_evaluations_hf_backend_scores_with_the_tiny_model(tiny_model, sample_table):
+    from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+
+    _, rows = sample_table
+    backend = make_backend("hf", str(tiny_model), device="cpu", dtype="float32")
+    out = backend.generate([Image.open(rows[0]["image"]["path"])], SCORING_PROMPT,
+                           SamplingSettings(temperature=0.0, max_new_tokens=5), [0])
+    assert out[0][0].n_tokens == 5 and "[UNK]" not in out[0][0].text
