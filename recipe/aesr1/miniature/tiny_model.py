@@ -41,8 +41,9 @@ def save_tiny_qwen2_5_vl(
         corpus_texts: extra texts the tokenizer must cover without ``[UNK]`` (e.g. the SFT set's turns);
             the scoring prompt, answer tags, every score 0.00..1.00 and every sentence of the miniature
             expert's grammar are always covered.
-        hidden_size, text_layers, vision_depth, num_heads: model size (defaults: ~0.2M parameters, which
-            learns the critique grammar in minutes on two CPU cores).
+        hidden_size, text_layers, vision_depth, num_heads: model size (defaults: ~0.36M parameters; with
+            45 SFT rows it reaches loss ~0.6 and 12/12 parsable answers in 300 plain AdamW steps, ~1 min on
+            two CPU cores).
         max_pixels: the image processor's pixel cap (the project's budget; the sample's 96x72 pictures
             are far below it and become 3x3 visual tokens).
         seed: seed of the random weights.
