@@ -24,6 +24,91 @@ from transformers import (
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
 KINDS = ("qwen2_vl", "qwen2_5_vl")
+# Qwen's special tokens the processors and chat templates use (the vision ones by name).
+QWEN_SPECIAL_TOKENS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
+
+
+def mrope_section(head_dim: int) -> list[int]:
+    """M-RoPE's (temporal, height, width) split of ``head_dim / 2`` rotary pairs, in Qwen's 1 : 1.5 : 1.5."""
+    half = head_dim // 2
+    temporal = half // 4
+    height = (half - temporal) // 2
+    return [temporal, height, half - temporal - height]
+
+
+def build_tiny_model(
+    kind: str,
+    tokenizer: PreTrainedTokenizerFast,
+    hidden_size: int = 32,
+    text_layers: int = 1,
+    vision_depth: int | None = None,
+    num_heads: int = 2,
+    seed: int = 0,
+):
+    """A random-weight ``qwen2_vl`` / ``qwen2_5_vl`` model from a config, sized by the arguments.
+
+    The vocabulary and the special token ids come from ``tokenizer`` (which must hold
+    ``QWEN_SPECIAL_TOKENS``). ``vision_depth`` defaults to 1 (Qwen2-VL) or 2 (Qwen2.5-VL: windowed
+    attention in the first blocks, full attention in the last, as in the real model). MLPs are twice
+    the hidden size; one key-value head. The weights are drawn with ``torch.manual_seed(seed)``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; valid: {list(KINDS)}")
+    if hidden_size % num_heads or (hidden_size // num_heads) % 4:
+        raise ValueError(f"hidden_size {hidden_size} must split into {num_heads} heads of a multiple of 4")
+    depth = vision_depth if vision_depth is not None else (1 if kind == "qwen2_vl" else 2)
+    ids = tokenizer.convert_tokens_to_ids
+    text_config = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=text_layers,
+        num_attention_heads=num_heads,
+        num_key_value_heads=1,
+        max_position_embeddings=4096,
+        rope_scaling={"type": "mrope", "mrope_section": mrope_section(hidden_size // num_heads)},
+        bos_token_id=None,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    tokens = dict(
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"),
+        vision_end_token_id=ids("<|vision_end|>"),
+    )
+    patches = dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
+    torch.manual_seed(seed)
+    if kind == "qwen2_vl":
+        vision = dict(depth=depth, embed_dim=hidden_size, hidden_size=hidden_size, num_heads=num_heads, mlp_ratio=2,
+                      **patches)
+        model = Qwen2VLForConditionalGeneration(Qwen2VLConfig(text_config=text_config, vision_config=vision, **tokens))
+    else:
+        vision = dict(
+            depth=depth,
+            hidden_size=hidden_size,
+            intermediate_size=2 * hidden_size,
+            num_heads=num_heads,
+            out_hidden_size=hidden_size,
+            fullatt_block_indexes=[depth - 1],
+            window_size=56,
+            **patches,
+        )
+        model = Qwen2_5_VLForConditionalGeneration(
+            Qwen2_5_VLConfig(text_config=text_config, vision_config=vision, **tokens)
+        )
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.bos_token_id = None
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
 
 
 def save_tiny_vlm(folder: str | Path, kind: str = "qwen2_vl") -> Path:
@@ -36,15 +121,7 @@ def save_tiny_vlm(folder: str | Path, kind: str = "qwen2_vl") -> Path:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; valid: {list(KINDS)}")
     folder = Path(folder)
-    special = [
-        "<|endoftext|>",
-        "<|im_start|>",
-        "<|im_end|>",
-        "<|vision_start|>",
-        "<|vision_end|>",
-        "<|image_pad|>",
-        "<|video_pad|>",
-    ]
+    special = QWEN_SPECIAL_TOKENS
     words = [
         "<think>",
         "</think>",
@@ -74,48 +151,7 @@ def save_tiny_vlm(folder: str | Path, kind: str = "qwen2_vl") -> Path:
         additional_special_tokens=special,
         chat_template=template,
     )
-    ids = tokenizer.convert_tokens_to_ids
-    text_config = dict(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=4096,
-        rope_scaling={"type": "mrope", "mrope_section": [2, 3, 3]},
-        bos_token_id=None,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    tokens = dict(
-        image_token_id=ids("<|image_pad|>"),
-        video_token_id=ids("<|video_pad|>"),
-        vision_start_token_id=ids("<|vision_start|>"),
-        vision_end_token_id=ids("<|vision_end|>"),
-    )
-    patches = dict(patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
-    torch.manual_seed(0)
-    if kind == "qwen2_vl":
-        vision = dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, **patches)
-        model = Qwen2VLForConditionalGeneration(Qwen2VLConfig(text_config=text_config, vision_config=vision, **tokens))
-    else:  # qwen2_5_vl: windowed attention in block 0, full attention in block 1
-        vision = dict(
-            depth=2,
-            hidden_size=32,
-            intermediate_size=64,
-            num_heads=2,
-            out_hidden_size=32,
-            fullatt_block_indexes=[1],
-            window_size=56,
-            **patches,
-        )
-        model = Qwen2_5_VLForConditionalGeneration(
-            Qwen2_5_VLConfig(text_config=text_config, vision_config=vision, **tokens)
-        )
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.bos_token_id = None
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model = build_tiny_model(kind, tokenizer)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 16).save_pretrained(folder)
