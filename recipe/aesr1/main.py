@@ -1,40 +1,41 @@
-"""The main job: the project end to end on CPU, on built-in defaults, in a few minutes.
+"""The main job: Aes-R1 end to end in miniature, on any CPU, through the code a GPU user runs.
 
-    python -m recipe.aesr1.main [--out outputs/main] [--stages data bench eval] [-- bench overrides]
+    python -m recipe.aesr1.main [--out outputs/main] [--stages data aescot sft rapo eval bench report] [sizes]
 
-1. **data**: write a small synthetic release in AVA's native format (``data_prep.sample_release``) and
-   convert it with the real converter (``python -m data_prep ava``) into evaluation and RL parquet.
-2. **bench**: the reward bench (``configs/reward_bench.yaml``): simulated GRPO per reward design,
-   PLCC/SRCC and calibration against Aes-R1 Table 2, plots.
-3. **eval**: the evaluation report (``aesr1-eval run``) on the sample test split, with a tiny
-   random-weight Qwen2-VL built offline through the transformers backend. Its answers are garbage:
-   the report shows the pipeline (parsing, failure counting, metrics, entropy, plots), not a model.
+1. **data**: a synthetic release in AVA's native format whose labels follow what the pictures show
+   (``data_prep.sample_release``), converted by ``aesr1-prep ava``.
+2. **aescot**: ``aesr1-aescot`` against a built-in rule-based expert served over HTTP on 127.0.0.1
+   (critiques from the pictures' measured statistics, told the hidden score as the real expert is);
+   the real client, filters, request log and SFT export run. Then a tiny random-weight Qwen2.5-VL
+   whose tokenizer covers the expert's words and every score.
+3. **sft**: verl's ``sft_trainer`` under torchrun on the CPU backend, then ``merge_to_hf.sh``.
+4. **rapo**: ``python -m recipe.aesr1.main_rapo`` (error+rank, K = 4, the RAPO hook, validation,
+   checkpoints) on the CPU backend, then ``merge_to_hf.sh``.
+5. **eval**: ``aesr1-eval`` (hf backend) of the base, SFT and RAPO models on the held-out split.
+6. **bench**: the reward bench (simulated GRPO per reward design, Aes-R1 Table 2's findings).
+7. **report**: ``<out>/miniature/summary.json``, ``table.md`` and ``curves.png`` (verl's logged
+   ``rapo/*`` curves beside the reward bench).
 
-With real data and a trained checkpoint, run each stage's own command instead (README).
+A failing stage stops the job, naming the stage and showing its log's tail. Sizes are flags
+(``recipe/aesr1/miniature/settings.py``); with real data and GPUs, run each stage's own command (README).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
-STAGES = ("data", "bench", "eval")
+from recipe.aesr1.atomic_files import write_json_atomic
+from recipe.aesr1.miniature.settings import MiniatureSizes
+
+STAGES = ("data", "aescot", "sft", "rapo", "eval", "bench", "report")
 
 
-def run_data(out: Path, n_images: int, seed: int) -> Path:
-    from data_prep.cli import main as prep
-    from data_prep.sample_release import write_ava_like_release
-
-    release = write_ava_like_release(out / "sample_release" / "AVA_dataset", n_images=n_images, seed=seed)
-    target = out / "data" / "ava"
-    if prep(["ava", "--root", str(release), "--out", str(target), "--workers", "1"]) != 0:
-        raise RuntimeError(f"data_prep failed on the sample release in {release}")
-    return target
-
-
-def run_bench(out: Path, overrides: list[str]) -> None:
+def run_bench(out: Path, overrides: list[str]) -> dict:
     from hydra import compose, initialize_config_dir
 
     from recipe.aesr1.reward_bench.__main__ import CONFIG_DIR, run
@@ -42,47 +43,67 @@ def run_bench(out: Path, overrides: list[str]) -> None:
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base=None):
         cfg = compose(config_name="reward_bench", overrides=[f"output_dir={out / 'reward_bench'}", *overrides])
     run(cfg)
+    return {"results": str(out / "reward_bench" / "results.json")}
 
 
-def run_eval(out: Path, data: Path, limit: int, max_new_tokens: int) -> None:
-    from recipe.aesr1.evaluation.eval_cli import main as evaluate
-    from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+def _previous_stages(out: Path) -> dict[str, dict]:
+    path = out / "miniature" / "stages.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
-    model = save_tiny_vlm(out / "tiny_qwen2_vl")
-    args = [
-        "run", "--backend", "hf", "--model", str(model), "--data", str(data / "table"), "--limit", str(limit),
-        "--max-new-tokens", str(max_new_tokens), "--n-resamples", "200", "--out", str(out / "eval_tiny_vlm"),
-    ]
-    if evaluate(args) != 0:
-        raise RuntimeError("the evaluation report failed")
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m recipe.aesr1.main", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=Path("outputs/main"), help="folder for every stage's outputs")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run, in order")
+    sizes = parser.add_argument_group("sizes (recipe/aesr1/miniature/settings.py)")
+    for field in fields(MiniatureSizes):
+        sizes.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from recipe.aesr1.miniature import stages as miniature
+    from recipe.aesr1.miniature.report import table_markdown, write_summary
+    from recipe.aesr1.miniature.stages import StageFailed
+
     argv = list(sys.argv[1:] if argv is None else argv)
     overrides = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m recipe.aesr1.main", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("outputs/main"), help="folder for every stage's outputs")
-    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run, in order")
-    parser.add_argument("--n-images", type=int, default=200, help="data: images in the synthetic sample release")
-    parser.add_argument("--seed", type=int, default=0, help="data: seed of the sample release")
-    parser.add_argument("--eval-limit", type=int, default=16, help="eval: test images scored by the tiny model")
-    parser.add_argument("--max-new-tokens", type=int, default=24, help="eval: tokens the tiny model may write")
-    args = parser.parse_args(argv)
-    if "eval" in args.stages and "data" not in args.stages and not (args.out / "data" / "ava" / "table").is_dir():
-        parser.error(f"stage 'eval' needs the sample data: run stage 'data' first (no {args.out / 'data' / 'ava' / 'table'})")
-    data = args.out / "data" / "ava"
-    for stage in args.stages:
-        start = time.perf_counter()
+    args = _parser().parse_args(argv)
+    sizes = MiniatureSizes(**{name: getattr(args, name) for name in MiniatureSizes.field_names()})
+    out = args.out.resolve()
+    steps = {
+        "data": lambda: miniature.run_data(out, sizes),
+        "aescot": lambda: miniature.run_aescot(out, sizes),
+        "sft": lambda: miniature.run_sft(out, sizes),
+        "rapo": lambda: miniature.run_rapo(out, sizes),
+        "eval": lambda: miniature.run_eval(out, sizes),
+        "bench": lambda: run_bench(out, overrides),
+    }
+    record = _previous_stages(out)  # a run of some stages keeps what earlier runs recorded
+    for stage in [s for s in STAGES if s in args.stages]:
+        if stage == "report":
+            continue
         print(f"\n=== {stage} ===", flush=True)
-        if stage == "data":
-            data = run_data(args.out, args.n_images, args.seed)
-        elif stage == "bench":
-            run_bench(args.out, overrides)
-        else:
-            run_eval(args.out, data, args.eval_limit, args.max_new_tokens)
-        print(f"=== {stage} done in {time.perf_counter() - start:.0f} s ===", flush=True)
-    print(f"\nEverything is under {args.out}/")
+        start = time.perf_counter()
+        try:
+            result = steps[stage]()
+        except StageFailed as error:
+            record[stage] = {"status": "failed", "wall_s": round(time.perf_counter() - start, 1), "error": str(error)}
+            write_json_atomic(out / "miniature" / "stages.json", record)
+            write_summary(out, record, sizes.as_dict())
+            print(f"\n{error}", file=sys.stderr)
+            return 1
+        record[stage] = {"status": "ok", "wall_s": round(time.perf_counter() - start, 1), "result": result}
+        print(f"=== {stage} done in {record[stage]['wall_s']:.0f} s ===", flush=True)
+        write_json_atomic(out / "miniature" / "stages.json", record)
+        write_summary(out, record, sizes.as_dict())
+    summary = write_summary(out, record, sizes.as_dict())
+    if "eval" in record:
+        print("\n" + table_markdown(summary["evaluation"]))
+    print(f"Everything is under {out}/ (summary: {out / 'miniature' / 'summary.json'})")
     return 0
 
 

@@ -47,12 +47,14 @@ class HFRolloutServer:
 
     def __init__(self, config: Any, model_config: Any, replica_rank: int = 0) -> None:
         from transformers import AutoModelForImageTextToText, AutoProcessor, AutoTokenizer, GenerationConfig
+        from verl.utils.config import omega_conf_to_dataclass
+        from verl.workers.config import HFModelConfig
         from verl.workers.rollout.utils import get_vision_placeholder_token_ids
 
-        self.config = config
+        self.config = omega_conf_to_dataclass(config)  # as verl's own servers take them (vllm_async_server.py)
         self.replica_rank = replica_rank
         self.global_steps: Optional[int] = None
-        path = model_config.local_path
+        path = omega_conf_to_dataclass(model_config, dataclass_type=HFModelConfig).local_path
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.processor = AutoProcessor.from_pretrained(path)
         self.model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).eval()
@@ -64,7 +66,7 @@ class HFRolloutServer:
         self._queues: dict[tuple, list[_Request]] = {}
         self._lock = asyncio.Lock()
         self.weight_updates = 0
-        torch.manual_seed(int(getattr(config, "seed", 0) or 0) + replica_rank)
+        torch.manual_seed(int(self.config.seed or 0) + replica_rank)
 
     def _eos_ids(self, generation: Any) -> list[int]:
         eos = generation.eos_token_id if generation.eos_token_id is not None else self.tokenizer.eos_token_id

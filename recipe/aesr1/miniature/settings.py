@@ -1,0 +1,44 @@
+"""The miniature run's sizes: every count, length and rate of the main job, in one place.
+
+Defaults fit the whole job (data -> AesCoT -> SFT -> RAPO -> evaluation -> report) in under 15
+minutes on two CPU cores. The method's own values (K = 4, error+rank, sigma, clipping, KL, loss
+aggregation) come from configs/rapo_trainer.yaml unchanged; what is scaled down is the data, the
+model, the number of steps and, because a random 0.4M-parameter model is not a pretrained 7B one,
+the learning rates (the paper's 1e-5 / 1e-6 would not move it in a few hundred steps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class MiniatureSizes:
+    # data: a synthetic AVA-format release (data_prep.sample_release); 25% is the held-out test split
+    n_images: int = 240
+    seed: int = 0
+    # AesCoT: kept critiques, balanced over bad/fair/good (the sample has few good pictures)
+    aescot_size: int = 60
+    # tiny Qwen2.5-VL (recipe/aesr1/miniature/tiny_model.py)
+    hidden_size: int = 64
+    text_layers: int = 2
+    # SFT (verl's sft_trainer)
+    sft_steps: int = 240
+    sft_batch_size: int = 16
+    sft_lr: float = 2e-3
+    # RAPO (recipe.aesr1.main_rapo): images per step; K comes from the config (4)
+    rapo_steps: int = 12
+    rapo_batch_size: int = 8
+    rapo_lr: float = 1e-4
+    rapo_val_images: int = 16
+    max_response_length: int = 128
+    # evaluation (aesr1-eval, hf backend) of base, SFT and RAPO on the held-out split
+    eval_limit: int = 60
+    eval_n: int = 1
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [field.name for field in fields(cls)]

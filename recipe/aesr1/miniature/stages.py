@@ -1,0 +1,230 @@
+"""The stages of the miniature run, each through the command a user with data and GPUs runs.
+
+data   -> ``aesr1-prep ava`` on a synthetic AVA-format release (labels follow what the pictures show)
+aescot -> ``aesr1-aescot`` (configs/aescot.yaml) against the built-in rule-based expert on 127.0.0.1
+sft    -> ``torchrun -m verl.trainer.sft_trainer`` (configs/sft_trainer.yaml + ``+cpu=sft``), then
+          ``scripts/merge_to_hf.sh``
+rapo   -> ``python -m recipe.aesr1.main_rapo`` (configs/rapo_trainer.yaml + ``+cpu=rapo``: error+rank,
+          K = 4, the RAPO hook, validation, checkpoints), then ``scripts/merge_to_hf.sh``
+eval   -> ``aesr1-eval run --backend hf`` for the base, SFT and RAPO models, then ``aesr1-eval compare``
+
+The trainers run as subprocesses with the CPU backend's environment (recipe/aesr1/cpu/launch.py),
+each logging to ``<stage>/<name>.log``; a non-zero exit raises ``StageFailed`` with the log's tail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from recipe.aesr1.cpu.launch import cpu_environment
+from recipe.aesr1.miniature.settings import MiniatureSizes
+
+REPO = Path(__file__).resolve().parents[3]
+CONFIG_DIR = REPO / "configs"
+MERGE_SCRIPT = REPO / "recipe" / "aesr1" / "scripts" / "merge_to_hf.sh"
+MODELS = ("base", "sft", "rapo")
+
+
+class StageFailed(RuntimeError):
+    """A stage's command failed; ``log`` is its log file and the message ends with its tail."""
+
+    def __init__(self, stage: str, message: str, log: Path | None = None, tail_lines: int = 40):
+        tail = ""
+        if log is not None and log.is_file():
+            lines = log.read_text(errors="replace").splitlines()
+            tail = "\n".join(lines[-tail_lines:])
+            message = f"{message} (log: {log})\n--- last {min(tail_lines, len(lines))} lines of {log.name} ---\n{tail}"
+        super().__init__(f"stage '{stage}' failed: {message}")
+        self.stage, self.log, self.tail = stage, log, tail
+
+
+def run_logged(stage: str, command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    """Run ``command`` with stdout and stderr appended to ``log``; raise ``StageFailed`` on failure."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as handle:
+        handle.write(f"\n$ {' '.join(command)}\n")
+        handle.flush()
+        result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    if result.returncode != 0:
+        raise StageFailed(stage, f"`{' '.join(command[:4])} ...` exited with {result.returncode}", log)
+
+
+def _venv_env(base: dict[str, str]) -> dict[str, str]:
+    """``base`` with this interpreter's bin folder first on PATH (torchrun, merge_to_hf.sh's python3)."""
+    env = dict(base)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = f"{REPO}{os.pathsep}{env['PYTHONPATH']}" if env.get("PYTHONPATH") else str(REPO)
+    return env
+
+
+# --- data and AesCoT (in this process) ---------------------------------------------------------
+
+
+def run_data(out: Path, sizes: MiniatureSizes) -> dict:
+    from data_prep.cli import main as prep
+    from data_prep.sample_release import write_ava_like_release
+
+    release = write_ava_like_release(out / "sample_release" / "AVA_dataset", n_images=sizes.n_images, seed=sizes.seed)
+    target = out / "data" / "ava"
+    if prep(["ava", "--root", str(release), "--out", str(target), "--workers", "1"]) != 0:
+        raise StageFailed("data", f"data_prep failed on the sample release in {release}")
+    return {"table": str(target / "table"), "rl": str(target / "rl")}
+
+
+def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
+    """AesCoT with the rule-based expert, and the tiny base model whose tokenizer covers its words."""
+    import pyarrow.parquet as pq
+
+    from recipe.aesr1.aescot.cli import main as aescot
+    from recipe.aesr1.miniature.expert_server import ExpertServer
+    from recipe.aesr1.miniature.tiny_model import save_tiny_qwen2_5_vl
+
+    folder = out / "aescot"
+    with ExpertServer(port=0, seed=sizes.seed) as server:
+        code = aescot([
+            "--config", str(CONFIG_DIR / "aescot.yaml"), "--quiet",
+            f"expert.base_url={server.url}", "expert.api_key_env=null", "expert.max_concurrency=4",
+            f"sampling.inputs=[{out / 'data' / 'ava' / 'table'}]", "sampling.preset=null",
+            f"sampling.size={sizes.aescot_size}", f"sampling.seed={sizes.seed}",
+            f"output.dir={folder}", "output.embed_images=true",
+        ])  # fmt: skip
+    sft = folder / "aescot_sft.parquet"
+    if code != 0 or not sft.is_file():
+        raise StageFailed("aescot", f"aesr1-aescot exited with {code} (records: {folder / 'records.jsonl'})")
+    rows = pq.read_table(sft, columns=["messages", "level"]).to_pylist()
+    texts = [message["content"] for row in rows for message in row["messages"]]
+    base = save_tiny_qwen2_5_vl(out / "models" / "base", corpus_texts=texts, hidden_size=sizes.hidden_size,
+                                text_layers=sizes.text_layers, seed=sizes.seed)
+    stats = json.loads((folder / "stats.json").read_text())
+    return {"sft_rows": len(rows), "levels": {lvl: sum(r["level"] == lvl for r in rows) for lvl in ("bad", "fair", "good")},
+            "stats": str(folder / "stats.json"), "rejections": stats.get("rejections"), "base_model": str(base)}
+
+
+# --- the trainers (subprocesses with the CPU backend) -----------------------------------------
+
+
+def _merge(stage: str, checkpoints: Path, target: Path, log: Path, subdir: str = "") -> None:
+    command = ["bash", str(MERGE_SCRIPT), str(checkpoints), str(target)] + ([subdir] if subdir else [])
+    run_logged(stage, command, log, env=_venv_env(cpu_environment()), cwd=REPO)
+
+
+def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
+    folder = out / "sft"
+    env = _venv_env(cpu_environment())
+    env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
+    command = [
+        "torchrun", "--standalone", "--nproc_per_node=1", "-m", "verl.trainer.sft_trainer",
+        f"--config-path={CONFIG_DIR}", "--config-name=sft_trainer", "+cpu=sft",
+        f"data.train_files={out / 'aescot' / 'aescot_sft.parquet'}", f"model.path={out / 'models' / 'base'}",
+        f"data.train_batch_size={sizes.sft_batch_size}", f"data.micro_batch_size_per_gpu={sizes.sft_batch_size}",
+        "data.max_length=1024", f"trainer.total_training_steps={sizes.sft_steps}", f"optim.lr={sizes.sft_lr}",
+        "optim.lr_scheduler_type=constant", f"trainer.save_freq={sizes.sft_steps}",
+        f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
+        "trainer.experiment_name=miniature_sft", f"hydra.run.dir={folder / 'hydra'}",
+    ]  # fmt: skip
+    log = folder / "sft.log"
+    run_logged("sft", command, log, env=env, cwd=REPO)
+    _merge("sft", folder / "checkpoints", out / "models" / "sft", log)
+    metrics = read_metrics(folder / "metrics.jsonl")
+    return {"steps": len(metrics), "loss_first": _first(metrics, "train/loss"), "loss_last": _last(metrics, "train/loss"),
+            "model": str(out / "models" / "sft")}
+
+
+def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, extra: list[str] = ()) -> list[str]:
+    """``main_rapo`` on the CPU backend with the miniature's sizes (the paper's method otherwise)."""
+    return [
+        sys.executable, "-m", "recipe.aesr1.main_rapo", "+cpu=rapo",
+        f"data.train_files={_one_shard(out / 'data' / 'ava' / 'rl', 'train')}",
+        f"data.val_files={_one_shard(out / 'data' / 'ava' / 'rl', 'test')}",
+        f"data.val_max_samples={sizes.rapo_val_images}", f"data.val_batch_size={sizes.rapo_val_images}",
+        f"actor_rollout_ref.model.path={model}",
+        f"data.train_batch_size={sizes.rapo_batch_size}", f"actor_rollout_ref.actor.ppo_mini_batch_size={sizes.rapo_batch_size}",
+        "data.max_prompt_length=512", f"data.max_response_length={sizes.max_response_length}",
+        f"actor_rollout_ref.actor.optim.lr={sizes.rapo_lr}",
+        f"trainer.total_training_steps={sizes.rapo_steps}", f"trainer.save_freq={max(1, sizes.rapo_steps // 2)}",
+        f"trainer.test_freq={max(1, sizes.rapo_steps // 2)}", "trainer.max_actor_ckpt_to_keep=2",
+        f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
+        "trainer.experiment_name=miniature_rapo", f"hydra.run.dir={folder / 'hydra'}", *extra,
+    ]  # fmt: skip
+
+
+def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
+    folder = out / "rapo"
+    env = _venv_env(cpu_environment())
+    env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
+    log = folder / "rapo.log"
+    run_logged("rapo", rapo_command(out, sizes, out / "models" / "sft", folder), log, env=env, cwd=REPO)
+    _merge("rapo", folder / "checkpoints", out / "models" / "rapo", log, subdir="actor")
+    metrics = read_metrics(folder / "metrics.jsonl")
+    return {"steps": sum("rapo/reward/total/mean" in row["data"] for row in metrics), "model": str(out / "models" / "rapo")}
+
+
+# --- evaluation (in this process, the hf backend) ---------------------------------------------
+
+
+def run_eval(out: Path, sizes: MiniatureSizes) -> dict:
+    from recipe.aesr1.evaluation.eval_cli import main as evaluate
+
+    results = {}
+    for name in MODELS:
+        model = out / "models" / name
+        if not model.is_dir():
+            raise StageFailed("eval", f"no {name} model at {model}: run the stage that makes it first")
+        run_dir = out / "eval" / name
+        code = evaluate([
+            "run", "--backend", "hf", "--device", "cpu", "--dtype", "float32", "--model", str(model), "--name", name,
+            "--data", str(out / "data" / "ava" / "table"), "--limit", str(sizes.eval_limit),
+            "--max-new-tokens", str(sizes.max_response_length), "--n", str(sizes.eval_n),
+            "--n-resamples", "200", "--out", str(run_dir),
+        ])  # fmt: skip
+        if code != 0:
+            raise StageFailed("eval", f"aesr1-eval run exited with {code} for the {name} model")
+        results[name] = read_eval_metrics(run_dir)
+    runs = [f"--run={name}={out / 'eval' / name}" for name in MODELS]
+    if evaluate(["compare", *runs, "--out", str(out / "eval" / "compare"), "--no-paper-rows", "--n-resamples", "200"]) != 0:
+        raise StageFailed("eval", "aesr1-eval compare failed")
+    return results
+
+
+def read_eval_metrics(run_dir: Path) -> dict:
+    """Parse rate, PLCC and SRCC (with 95% intervals) of one ``aesr1-eval run`` folder (``metrics.json``)."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    (benchmark,) = metrics["benchmarks"].values()  # the miniature has one benchmark: the sample's test split
+    samples = benchmark["total_samples"]
+    return {
+        "n_images": benchmark["n_images"],
+        "parse_rate": 1.0 - benchmark["failed_samples"] / samples if samples else None,
+        "plcc": benchmark["values"].get("plcc"),
+        "srcc": benchmark["values"].get("srcc"),
+        "plcc_ci": benchmark["intervals"].get("plcc"),
+        "srcc_ci": benchmark["intervals"].get("srcc"),
+    }
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """verl's file logger: one ``{"step": n, "data": {...}}`` line per logged step."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _first(rows: list[dict], key: str) -> float | None:
+    return next((row["data"][key] for row in rows if key in row["data"]), None)
+
+
+def _last(rows: list[dict], key: str) -> float | None:
+    return next((row["data"][key] for row in reversed(rows) if key in row["data"]), None)
+
+
+def _one_shard(folder: Path, split: str) -> Path:
+    shards = sorted(folder.glob(f"{split}-*.parquet"))
+    if len(shards) != 1:
+        raise StageFailed("rapo", f"expected one {split} shard in {folder}, found {len(shards)}")
+    return shards[0]
