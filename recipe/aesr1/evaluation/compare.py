@@ -105,7 +105,10 @@ def compare_runs(
                 )
     entropy = {name: run_entropy(Path(runs[name]), by_benchmark) for name, by_benchmark in records.items()}
     text = markdown_table(table, TABLE1_ROWS if with_paper_rows else None, entropy)
-    text += f"\nPLCC: {settings.plcc_mode}; {settings.policy.describe()}; Scored = images in the metric per benchmark.\n"
+    text += (
+        f"\nPLCC: {settings.plcc_mode}; {settings.policy.describe()}; "
+        "Scored = images in the metric per benchmark.\n"
+    )
     if tests:
         text += _tests_table(tests, baseline, settings)
     summary = {

@@ -222,7 +222,10 @@ def _entropy(records: Sequence[dict], header: dict) -> EntropyFigure:
 
 def run_entropy(out_dir: Path, records: Mapping[str, Sequence[dict]]) -> EntropyFigure:
     """The labelled average token entropy of a run folder over all its benchmarks."""
-    header = json.loads((Path(out_dir) / "run.json").read_text())
+    path = Path(out_dir) / "run.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{out_dir}: not a run folder (no run.json); run `aesr1-eval run` first")
+    header = json.loads(path.read_text())
     return _entropy([r for recs in records.values() for r in recs], header)
 
 

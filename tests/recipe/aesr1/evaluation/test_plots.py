@@ -14,6 +14,9 @@ def test_one_number_lands_in_one_bin():
     counts, _ = np.histogram(as_compared(spellings), BINS)
     assert counts.max() == 3 and counts[28] == 3  # the bin [0.7, 0.725)
     assert 0.7 in BINS and BINS[0] == 0.0 and BINS[-1] == 1.0
+    # mean(0.01, 0.09) = 0.049999999999999996 fell in the bin below a plain 0.05
+    counts, _ = np.histogram(as_compared([0.05, np.mean([0.01, 0.09])]), BINS)
+    assert counts[2] == 2
 
 
 def test_figures_are_written(tmp_path):
