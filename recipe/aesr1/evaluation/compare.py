@@ -39,16 +39,16 @@ def _kept_predictions(records: list[dict], settings: EvaluationSettings) -> dict
 
 def check_same_labels(records: Mapping[str, Mapping[str, list[dict]]], runs: Mapping[str, str | Path]) -> None:
     """Raise unless every image that several runs scored has the same label in each (``as_compared``)."""
-    names = list(records)
-    for name in names[1:]:
-        for benchmark, recs in records[name].items():
-            theirs = {r["id"]: r["label"] for r in records[names[0]].get(benchmark, [])}
+    first: dict[tuple[str, str], tuple[float, str]] = {}  # (benchmark, id) -> (label, run that had it first)
+    for name, by_benchmark in records.items():
+        for benchmark, recs in by_benchmark.items():
             for r in recs:
-                if r["id"] in theirs and as_compared(r["label"]) != as_compared(theirs[r["id"]]):
+                label, seen_in = first.setdefault((benchmark, r["id"]), (r["label"], name))
+                if as_compared(r["label"]) != as_compared(label):
                     raise ValueError(
                         f"{benchmark}/{r['id']}: label {r['label']!r} in run {name!r} ({runs[name]}) but "
-                        f"{theirs[r['id']]!r} in run {names[0]!r} ({runs[names[0]]}); the runs were not made "
-                        "from the same benchmark tables, so a paired test would compare different things"
+                        f"{label!r} in run {seen_in!r} ({runs[seen_in]}); the runs were not made from the "
+                        "same benchmark tables, so a paired test would compare different things"
                     )
 
 

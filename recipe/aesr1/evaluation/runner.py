@@ -253,7 +253,8 @@ def _report_note(settings: EvaluationSettings, entropy: EntropyFigure, critiques
     """The lines under table.md's table: how PLCC and failures were treated, entropy, critique checks."""
     note = (
         f"\nPLCC: {'raw Pearson' if settings.plcc_mode == 'raw' else 'after 4-parameter logistic fit'}; "
-        f"{settings.policy.describe()}; Fail = images without a parsed score / images.\n"
+        f"{settings.policy.describe()}; Scored = images in the metric per benchmark; "
+        "Fail = images without a parsed score / images.\n"
         f"\nAverage token entropy: {entropy.token_mean:.3f} nats token-mean, {entropy.seq_mean_token_mean:.3f} "
         f"seq-mean ({entropy.label}, {entropy.n_tokens} tokens); not Table 3's setting (T=1 on the RL "
         "training prompts: `aesr1-eval entropy`).\n"

@@ -89,3 +89,13 @@ def test_entropy_is_labelled_with_temperature_and_prompts(tmp_path):
     assert summary["average_token_entropy"]["hot"]["label"] == "T=1, test images, full_vocab"
     text = (tmp_path / "cmp" / "comparison.md").read_text()
     assert "| base | 1.000 (T=0.6, test images, full_vocab) |" in text
+
+
+def test_two_non_baseline_runs_must_agree_too(tmp_path):
+    labels = _labels(40)
+    base = write_run(tmp_path / "base", labels[:20], [round(v, 2) for v in labels[:20]], ids=[f"a{i}" for i in range(20)])
+    ids = [f"a{i}" for i in range(20, 40)]
+    one = write_run(tmp_path / "one", labels[20:], [round(v, 2) for v in labels[20:]], ids=ids)
+    two = write_run(tmp_path / "two", labels[20:][::-1], [round(v, 2) for v in labels[20:]], ids=ids)
+    with pytest.raises(ValueError, match="in run 'two'.* in run 'one'"):
+        compare_runs({"base": base, "one": one, "two": two}, tmp_path / "cmp", SETTINGS)
