@@ -17,6 +17,7 @@ common images no test is made.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ DEFAULT_CONFIDENCE = 0.95
 
 MIN_PAIRED_IMAGES = 30
 """Fewest common images a paired test is made on. With a handful of images the resamples repeat the
-same few points and the test says nothing (3 images gave p = 0.93 for a clear difference)."""
+same few points and the p-value says nothing (3 common images: p = 0.93 in one check, 0 in another)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def format_p_value(p_value: float, n_valid: int) -> str:
 
 def check_bootstrap_settings(n_resamples: int, confidence: float) -> None:
     """Raise unless ``n_resamples >= 1`` and ``0 < confidence < 1``."""
-    if not isinstance(n_resamples, int) or n_resamples < 1:
+    if not isinstance(n_resamples, numbers.Integral) or n_resamples < 1:
         raise ValueError(f"n_resamples must be an integer >= 1, got {n_resamples!r}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1 (e.g. 0.95), got {confidence!r}")

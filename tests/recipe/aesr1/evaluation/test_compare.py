@@ -93,8 +93,9 @@ def test_entropy_is_labelled_with_temperature_and_prompts(tmp_path):
 
 def test_two_non_baseline_runs_must_agree_too(tmp_path):
     labels = _labels(40)
-    base = write_run(tmp_path / "base", labels[:20], [round(v, 2) for v in labels[:20]], ids=[f"a{i}" for i in range(20)])
-    ids = [f"a{i}" for i in range(20, 40)]
+    ids = [f"a{i}" for i in range(20)]
+    base = write_run(tmp_path / "base", labels[:20], [round(v, 2) for v in labels[:20]], ids=ids)
+    ids = [f"a{i}" for i in range(20, 40)]  # images the baseline never scored
     one = write_run(tmp_path / "one", labels[20:], [round(v, 2) for v in labels[20:]], ids=ids)
     two = write_run(tmp_path / "two", labels[20:][::-1], [round(v, 2) for v in labels[20:]], ids=ids)
     with pytest.raises(ValueError, match="in run 'two'.* in run 'one'"):
