@@ -11,16 +11,15 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+
+from recipe.aesr1.evaluation.metrics import plcc, srcc
 
 PREFIX = "rapo"
 
 
 def _correlations(pred: np.ndarray, label: np.ndarray) -> tuple[float, float]:
-    """PLCC and SRCC (scipy), NaN when fewer than 2 points or either side is constant."""
-    if pred.size < 2 or np.ptp(pred) == 0 or np.ptp(label) == 0:
-        return float("nan"), float("nan")
-    return float(stats.pearsonr(pred, label)[0]), float(stats.spearmanr(pred, label)[0])
+    """PLCC and SRCC of the evaluation's own metrics (NaN under 3 points or when either side is constant)."""
+    return plcc(pred, label), srcc(pred, label)
 
 
 def rapo_step_metrics(

@@ -2,7 +2,8 @@
 
 ``score_benchmark`` turns one benchmark's labels and sampled scores into metrics with bootstrap
 intervals and failure counts; ``markdown_table`` / ``csv_rows`` lay several checkpoints out as Table 1
-does (benchmarks x PLCC/SRCC, then the mean over benchmarks), with a column of parse failures.
+does (benchmarks x PLCC/SRCC, then the mean over benchmarks), with columns of scored images and of
+parse failures.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from recipe.aesr1.evaluation.bootstrap import bootstrap_ci
+from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, bootstrap_ci
+from recipe.aesr1.evaluation.entropy import EntropyFigure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
 from recipe.aesr1.evaluation.metrics import metric_by_name
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, DISPLAY_NAMES
@@ -26,8 +28,9 @@ PLCC_MODES = ("raw", "logistic")
 class BenchmarkMetrics:
     """Metrics of one checkpoint on one benchmark.
 
-    ``values[name]`` is the point estimate, ``intervals[name]`` its bootstrap ``(low, high)``;
-    ``n_images`` counts images in the benchmark, ``n_scored`` those in the metric after the policy.
+    ``values[name]`` is the point estimate, ``intervals[name]`` its bootstrap ``(low, high)`` at
+    ``confidence`` from ``n_resamples`` resamples; ``n_images`` counts images in the benchmark,
+    ``n_scored`` those in the metric after the policy, ``empty_images`` those without any sample.
     """
 
     benchmark: str
@@ -38,6 +41,9 @@ class BenchmarkMetrics:
     total_samples: int
     policy: str
     plcc_mode: str
+    empty_images: int = 0
+    confidence: float = DEFAULT_CONFIDENCE
+    n_resamples: int = DEFAULT_RESAMPLES
     values: dict[str, float] = field(default_factory=dict)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -56,8 +62,8 @@ def score_benchmark(
     policy: ParseFailurePolicy,
     plcc_mode: str = "raw",
     metric_names: Sequence[str] = ("plcc", "srcc", "krcc", "mae"),
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
     seed: int = 0,
 ) -> BenchmarkMetrics:
     """Apply the parse-failure policy, then every metric with its bootstrap interval.
@@ -85,6 +91,9 @@ def score_benchmark(
         total_samples=scores.total_samples,
         policy=policy.describe(),
         plcc_mode=plcc_mode,
+        empty_images=scores.empty_images,
+        confidence=confidence,
+        n_resamples=n_resamples,
     )
     for name in names:
         interval = bootstrap_ci(scores.pred, kept_labels, metric_by_name(name), n_resamples, confidence, seed)
@@ -108,33 +117,48 @@ def _fmt(value: float) -> str:
     return "nan" if value is None or math.isnan(value) else f"{value:.4f}"
 
 
+def _entropy_cell(figure: EntropyFigure | None) -> str:
+    if figure is None or math.isnan(figure.token_mean):
+        return "nan"
+    return f"{figure.token_mean:.3f} ({figure.label})"
+
+
+def _failure_cell(results: Sequence[BenchmarkMetrics]) -> str:
+    cell = f"{sum(r.failed_images for r in results)}/{sum(r.n_images for r in results)}"
+    empty = sum(r.empty_images for r in results)
+    return cell + (f" ({empty} without output)" if empty else "")
+
+
 def markdown_table(
     runs: Mapping[str, Sequence[BenchmarkMetrics]],
     reference_rows: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
-    entropy: Mapping[str, float] | None = None,
+    entropy: Mapping[str, EntropyFigure] | None = None,
 ) -> str:
     """Table 1 layout: one row per checkpoint (and per paper reference row), PLCC/SRCC per benchmark.
 
     The Average column is computed over the benchmarks of the table; a checkpoint missing one of them
-    shows ``-`` there and ``-`` as its average. ``Fail`` gives failed images / images over all benchmarks.
-    With ``entropy`` (average token entropy by checkpoint), an ``Avg. entropy`` column follows the
-    model name, as in Table 3.
+    shows ``-`` there and ``-`` as its average. ``Scored`` gives the images in the metrics per
+    benchmark (after the policy), ``Fail`` failed images / images over all benchmarks, and how many
+    of the failed had no output at all (unreadable images). With ``entropy`` (by checkpoint), an
+    ``Avg. entropy`` column follows the model name, each value labelled with its temperature and
+    prompt set (Table 3's own setting is ``aesr1-eval entropy``).
     """
     benchmarks = _ordered({r.benchmark for results in runs.values() for r in results})
     with_entropy = entropy is not None
     head = ["Model"] + (["Avg. entropy"] if with_entropy else [])
     head += [f"{DISPLAY_NAMES.get(b, b)} {m}" for b in benchmarks for m in ("PLCC", "SRCC")]
-    head += ["Average PLCC", "Average SRCC", "Fail"]
+    head += ["Average PLCC", "Average SRCC", "Scored", "Fail"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, results in runs.items():
         by_name = {r.benchmark: r for r in results}
-        cells = [name] + ([_fmt(entropy.get(name, math.nan))] if with_entropy else [])
+        cells = [name] + ([_entropy_cell(entropy.get(name))] if with_entropy else [])
         for b in benchmarks:
             r = by_name.get(b)
             cells += [_fmt(r.headline_plcc), _fmt(r.values["srcc"])] if r else ["-", "-"]
         complete = len(by_name) == len(benchmarks)
         cells += [_fmt(average_over_benchmarks(results, m)) if complete else "-" for m in ("plcc", "srcc")]
-        cells.append(f"{sum(r.failed_images for r in results)}/{sum(r.n_images for r in results)}")
+        cells.append(" / ".join(str(by_name[b].n_scored) if b in by_name else "-" for b in benchmarks))
+        cells.append(_failure_cell(results))
         lines.append("| " + " | ".join(cells) + " |")
     for name, row in (reference_rows or {}).items():
         cells = [name] + (["-"] if with_entropy else [])
@@ -144,7 +168,7 @@ def markdown_table(
             cells += [_fmt(float(np.mean([row[b][i] for b in benchmarks]))) for i in (0, 1)]
         else:
             cells += ["-", "-"]
-        lines.append("| " + " | ".join(cells + ["-"]) + " |")
+        lines.append("| " + " | ".join(cells + ["-", "-"]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -159,9 +183,12 @@ def csv_rows(runs: Mapping[str, Sequence[BenchmarkMetrics]]) -> list[dict]:
                 "n_images": r.n_images,
                 "n_scored": r.n_scored,
                 "failed_images": r.failed_images,
+                "empty_images": r.empty_images,
                 "failed_samples": r.failed_samples,
                 "total_samples": r.total_samples,
                 "plcc_mode": r.plcc_mode,
+                "confidence": r.confidence,
+                "n_resamples": r.n_resamples,
             }
             for metric, value in r.values.items():
                 row[metric] = value

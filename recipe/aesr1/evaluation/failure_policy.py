@@ -9,7 +9,13 @@ policies decides what they count as:
   failed is left out of the metric. The table shows how many images were left out, so a checkpoint
   cannot look good by refusing hard images without it being visible.
 * ``fill``: a failed sample counts as ``fill_value`` (default 0.5, the middle of the [0, 1] scale).
-  Every image stays in the metric, and failures pull its score toward the middle of the scale.
+  Every image stays in the metric, and failures pull its score toward the middle of the scale. An
+  image with no sample at all (unreadable, so never sent to the model) counts as one failed sample
+  scored ``fill_value``; such images are counted apart (``empty_images``) and shown in the table.
+
+Per-image means are rounded with ``metrics.as_compared``, so an image whose samples all say 0.7 has
+prediction 0.7 however many of them parsed (float means would give 0.7 or 0.6999999999999998, and a
+constant model would get a correlation).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from recipe.aesr1.evaluation.metrics import as_compared
 
 POLICIES = ("drop", "fill")
 
@@ -54,7 +62,8 @@ class ImageScores:
         spread: shape (m,), population std over those samples (0 for one sample).
         kept: shape (n,), bool, which of the n input images are in ``pred``.
         failed_samples: number of samples without a score, over all n images.
-        failed_images: number of images none of whose samples has a score.
+        failed_images: number of images none of whose samples has a score (``empty_images`` included).
+        empty_images: number of images with no sample at all (e.g. unreadable images).
         total_samples: number of samples over all n images.
     """
 
@@ -63,6 +72,7 @@ class ImageScores:
     kept: np.ndarray
     failed_samples: int
     failed_images: int
+    empty_images: int
     total_samples: int
 
 
@@ -70,26 +80,31 @@ def apply_policy(sample_scores: Sequence[Sequence[float | None]], policy: ParseF
     """Turn each image's sample scores (None for a failure) into one prediction per image.
 
     ``sample_scores[i]`` holds the parsed scores of image i's samples; an image with no samples at
-    all (generation never produced output) counts as one failed image.
+    all (generation never produced output) counts as one failed image and one ``empty_images``; under
+    ``fill`` it stays in the metric at ``fill_value``.
     """
     pred, spread, kept = [], [], []
-    failed_samples = failed_images = total = 0
+    failed_samples = failed_images = empty_images = total = 0
     for scores in sample_scores:
         total += len(scores)
         valid = [s for s in scores if s is not None]
         failed_samples += len(scores) - len(valid)
-        if not valid:
-            failed_images += 1
-        values = valid if policy.kind == "drop" else [policy.fill_value if s is None else s for s in scores]
+        failed_images += not valid
+        empty_images += not scores
+        if policy.kind == "drop":
+            values = valid
+        else:  # an image without samples stands for one failed sample
+            values = [policy.fill_value if s is None else s for s in scores] or [policy.fill_value]
         kept.append(bool(values))
         if values:
             pred.append(float(np.mean(values)))
             spread.append(float(np.std(values)))
     return ImageScores(
-        pred=np.asarray(pred, dtype=np.float64),
+        pred=as_compared(np.asarray(pred, dtype=np.float64)),
         spread=np.asarray(spread, dtype=np.float64),
         kept=np.asarray(kept, dtype=bool),
         failed_samples=failed_samples,
         failed_images=failed_images,
+        empty_images=empty_images,
         total_samples=total,
     )

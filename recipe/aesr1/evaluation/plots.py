@@ -14,9 +14,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recipe.aesr1.atomic_files import write_bytes_atomic  # noqa: E402
+from recipe.aesr1.evaluation.metrics import as_compared  # noqa: E402
 from recipe.aesr1.evaluation.paper_reference import DISPLAY_NAMES  # noqa: E402
 
-BINS = np.linspace(0.0, 1.0, 41)
+# Edges at the numbers 0, 0.025, ..., 1 (linspace alone gives 0.7000000000000001, which puts a 0.7
+# answer in the bin below 0.7); predictions come rounded the same way (``failure_policy``).
+BINS = as_compared(np.linspace(0.0, 1.0, 41))
 
 
 def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
@@ -39,10 +42,12 @@ def _save(fig: plt.Figure, path: Path) -> None:
 def plot_distributions(data: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path, model: str = "") -> None:
     """Fig. 1a: density of ground-truth scores vs predicted scores, one panel per benchmark.
 
-    ``data[benchmark] = (pred, label)``, both 1-D in [0, 1], for the images kept by the policy.
+    ``data[benchmark] = (pred, label)``, both 1-D in [0, 1], for the images kept by the policy;
+    both are binned as the numbers they are (``metrics.as_compared``).
     """
     fig, axes = _grid(len(data))
     for ax, (benchmark, (pred, label)) in zip(axes, data.items(), strict=False):
+        pred, label = as_compared(pred), as_compared(label)
         if len(pred) == 0:  # every answer failed to parse: nothing to draw, say so
             ax.text(0.5, 0.5, "no scored images", ha="center", va="center", transform=ax.transAxes)
         else:

@@ -37,7 +37,8 @@ from recipe.aesr1.evaluation.benchmark_table import (
     markdown_table,
     score_benchmark,
 )
-from recipe.aesr1.evaluation.entropy import average_token_entropy
+from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
+from recipe.aesr1.evaluation.entropy import EntropyFigure, entropy_figure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
 from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, USABLE, decode_table_image
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
@@ -62,7 +63,8 @@ class EvaluationSettings:
     split: str = "test"
     limit: int | None = None
     batch_size: int = 16
-    n_resamples: int = 1000
+    n_resamples: int = DEFAULT_RESAMPLES
+    confidence: float = DEFAULT_CONFIDENCE
     bootstrap_seed: int = 0
     max_pixels: int = DEFAULT_MAX_PIXELS
     prompt: str = SCORING_PROMPT
@@ -207,14 +209,31 @@ def benchmark_metrics(records: Sequence[dict], benchmark: str, settings: Evaluat
         settings.policy,
         plcc_mode=settings.plcc_mode,
         n_resamples=settings.n_resamples,
+        confidence=settings.confidence,
         seed=settings.bootstrap_seed,
     )
 
 
-def _benchmark_summary(records: Sequence[dict], metrics: BenchmarkMetrics, settings: EvaluationSettings) -> dict:
+def _entropy(records: Sequence[dict], header: dict) -> EntropyFigure:
+    """Entropy of a run's samples, labelled with its sampling temperature and split (not Table 3's)."""
+    samples = (s for r in records for s in sample_objects(r))
+    return entropy_figure(samples, header["sampling"]["temperature"], f"{header['split']} images")
+
+
+def run_entropy(out_dir: Path, records: Mapping[str, Sequence[dict]]) -> EntropyFigure:
+    """The labelled average token entropy of a run folder over all its benchmarks."""
+    path = Path(out_dir) / "run.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{out_dir}: not a run folder (no run.json); run `aesr1-eval run` first")
+    header = json.loads(path.read_text())
+    return _entropy([r for recs in records.values() for r in recs], header)
+
+
+def _benchmark_summary(
+    records: Sequence[dict], metrics: BenchmarkMetrics, settings: EvaluationSettings, header: dict
+) -> dict:
     """metrics.json entry of one benchmark: metrics, failure reasons, spread, entropy, critique checks."""
     kept = apply_policy([[s["score"] for s in r["samples"]] for r in records], settings.policy)
-    entropy, kind, tokens = average_token_entropy(s for r in records for s in sample_objects(r))
     reasons: dict[str, int] = defaultdict(int)
     for r in records:
         for s in r["samples"]:
@@ -225,18 +244,20 @@ def _benchmark_summary(records: Sequence[dict], metrics: BenchmarkMetrics, setti
         "parse_reasons": dict(reasons),
         "format_ok_rate": _rate(s["format_ok"] for r in records for s in r["samples"]),
         "mean_prediction_spread": float(np.mean(kept.spread)) if kept.spread.size else None,
-        "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
+        "average_token_entropy": _entropy(records, header).to_json(),
         "critiques": summarize_critiques((s["text"], s["score"]) for r in records for s in r["samples"]),
     }
 
 
-def _report_note(settings: EvaluationSettings, entropy: dict, critiques: dict) -> str:
+def _report_note(settings: EvaluationSettings, entropy: EntropyFigure, critiques: dict) -> str:
     """The lines under table.md's table: how PLCC and failures were treated, entropy, critique checks."""
     note = (
         f"\nPLCC: {'raw Pearson' if settings.plcc_mode == 'raw' else 'after 4-parameter logistic fit'}; "
-        f"{settings.policy.describe()}; Fail = images without a parsed score / images.\n"
-        f"\nAverage token entropy (Table 3): {entropy['value']:.3f} nats "
-        f"({entropy['kind'] or 'not available'}, {entropy['n_tokens']} tokens).\n"
+        f"{settings.policy.describe()}; Scored = images in the metric per benchmark; "
+        "Fail = images without a parsed score / images.\n"
+        f"\nAverage token entropy: {entropy.token_mean:.3f} nats token-mean, {entropy.seq_mean_token_mean:.3f} "
+        f"seq-mean ({entropy.label}, {entropy.n_tokens} tokens); not Table 3's setting (T=1 on the RL "
+        "training prompts: `aesr1-eval entropy`).\n"
     )
     if critiques["n_samples"]:
         note += (
@@ -257,20 +278,24 @@ def summarize_run(out_dir: str | Path, settings: EvaluationSettings, name: str |
     records = read_predictions(out_dir)
     results = [benchmark_metrics(recs, benchmark, settings) for benchmark, recs in records.items()]
     all_records = [r for recs in records.values() for r in recs]
-    entropy, kind, tokens = average_token_entropy(s for r in all_records for s in sample_objects(r))
+    entropy = _entropy(all_records, header)
     summary = {
         "model": name,
         "run": header,
         "policy": settings.policy.describe(),
         "plcc_mode": settings.plcc_mode,
-        "bootstrap": {"n_resamples": settings.n_resamples, "seed": settings.bootstrap_seed, "confidence": 0.95},
-        "benchmarks": {r.benchmark: _benchmark_summary(records[r.benchmark], r, settings) for r in results},
+        "bootstrap": {
+            "n_resamples": settings.n_resamples,
+            "seed": settings.bootstrap_seed,
+            "confidence": settings.confidence,
+        },
+        "benchmarks": {r.benchmark: _benchmark_summary(records[r.benchmark], r, settings, header) for r in results},
         "average": {m: average_over_benchmarks(results, m) for m in ("plcc", "srcc", "krcc", "mae")},
-        "average_token_entropy": {"value": entropy, "kind": kind, "n_tokens": tokens},
+        "average_token_entropy": entropy.to_json(),
         "critiques": summarize_critiques((s["text"], s["score"]) for r in all_records for s in r["samples"]),
     }
     write_json_atomic(out_dir / "metrics.json", summary)
-    note = _report_note(settings, summary["average_token_entropy"], summary["critiques"])
+    note = _report_note(settings, entropy, summary["critiques"])
     write_text_atomic(out_dir / "table.md", markdown_table({name: results}, TABLE1_ROWS) + note)
     write_csv_atomic(out_dir / "table.csv", csv_rows({name: results}))
     plot_data = {}

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy import stats
 from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage
 
+from recipe.aesr1.evaluation import metrics as eval_metrics
 from recipe.aesr1.reward_bench.policy import FeaturePolicy, TabularPolicy, noisy_features
 from reward_fns import RewardSpec, compute_rewards
 
@@ -46,12 +46,13 @@ class RunResult:
 
 
 def correlations(pred: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(PLCC, SRCC); NaN when the predictions are constant (undefined, not zero)."""
-    if np.ptp(pred) == 0:
+    """(PLCC, SRCC) of the evaluation's own metrics; NaN when the predictions are constant (undefined, not zero)
+    or not finite (a diverged policy)."""
+    if not np.isfinite(pred).all():
         return float("nan"), float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(stats.pearsonr(pred, labels)[0]), float(stats.spearmanr(pred, labels)[0])
+        return eval_metrics.plcc(pred, labels), eval_metrics.srcc(pred, labels)
 
 
 def batch_rewards(spec: RewardSpec, preds: np.ndarray, valid: np.ndarray, gt: np.ndarray, group_size: int | None) -> np.ndarray:

@@ -36,3 +36,13 @@ def test_undefined_correlations_are_nan_not_errors():
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match="2 uids"):
         rapo_step_metrics(["a", "b"], [0.1], [0.1], {}, [0], [1])
+
+
+def test_batch_correlations_are_the_evaluation_metrics():
+    # the one statistics module: two points are no correlation (scipy says +-1), float spellings of one
+    # number are a constant
+    m = rapo_step_metrics(["a", "b"], [0.3, 0.6], [0.2, 0.8], {}, [0, 0], [1, 1])
+    assert math.isnan(m["rapo/batch_plcc"]) and math.isnan(m["rapo/batch_srcc"])
+    m = rapo_step_metrics(["a", "b", "c"], [0.7, 0.7000000000000001, 0.6999999999999998], [0.2, 0.5, 0.8], {},
+                          [0] * 3, [1] * 3)
+    assert math.isnan(m["rapo/batch_plcc"]) and math.isnan(m["rapo/batch_srcc"])

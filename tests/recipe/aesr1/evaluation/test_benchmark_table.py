@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table, score_benchmark
+from recipe.aesr1.evaluation.entropy import EntropyFigure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
 from recipe.aesr1.evaluation.metrics import plcc, plcc_logistic, srcc
 from recipe.aesr1.evaluation.paper_reference import TABLE1_ROWS
@@ -38,16 +39,35 @@ def test_markdown_table_has_table1_layout_and_average():
     row = lines[2].split(" | ")
     assert row[1] == "1.0000"  # perfect predictions on tad66k
     assert row[5] == f"{(1.0 + a.values['plcc']) / 2:.4f}"  # average over benchmarks
-    assert lines[2].endswith("1/12 |")  # failed images / images
+    assert lines[2].endswith("| 6 / 5 | 1/12 |")  # scored images per benchmark, failed images / images
     ref = lines[3].split(" | ")
     assert ref[1] == "0.4513" and ref[5] == f"{(0.4513 + 0.6702) / 2:.4f}"
 
 
-def test_entropy_column_like_table3():
+def test_entropy_column_like_table3_says_temperature_and_prompts():
     a = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), n_resamples=10)
-    lines = markdown_table({"sft-1ep": [a]}, {"ref": {"ava": (0.5, 0.6)}}, entropy={"sft-1ep": 1.609}).splitlines()
+    figure = EntropyFigure(1.609, 1.5, "full_vocab", 900, 6, 0.6, "test images")
+    lines = markdown_table({"sft-1ep": [a]}, {"ref": {"ava": (0.5, 0.6)}}, entropy={"sft-1ep": figure}).splitlines()
     assert lines[0].startswith("| Model | Avg. entropy | AVA PLCC")
-    assert lines[2].startswith("| sft-1ep | 1.6090 |") and lines[3].startswith("| ref | - | 0.5000")
+    assert lines[2].startswith("| sft-1ep | 1.609 (T=0.6, test images, full_vocab) |")
+    assert lines[3].startswith("| ref | - | 0.5000")
+
+
+def test_images_without_output_are_counted_in_the_table():
+    samples = [[0.2], [0.25], [0.6], [0.65], [], []]  # two unreadable images, never sent to the model
+    for kind, scored in (("drop", 4), ("fill", 6)):
+        got = score_benchmark("ava", LABELS, samples, ParseFailurePolicy(kind), n_resamples=10)
+        assert (got.n_scored, got.failed_images, got.empty_images) == (scored, 2, 2)
+        assert markdown_table({"m": [got]}).splitlines()[2].endswith(f"| {scored} | 2/6 (2 without output) |")
+
+
+def test_bootstrap_level_and_resamples_are_recorded():
+    got = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), n_resamples=40, confidence=0.8)
+    (row,) = csv_rows({"m": [got]})
+    assert (got.confidence, got.n_resamples, row["confidence"], row["n_resamples"]) == (0.8, 40, 0.8, 40)
+    wide = score_benchmark("ava", LABELS, SAMPLES, ParseFailurePolicy("drop"), n_resamples=40, confidence=0.99)
+    (wide_low, wide_high), (low, high) = wide.intervals["plcc"], got.intervals["plcc"]
+    assert wide_low <= low <= high <= wide_high
 
 
 def test_csv_rows_carry_intervals_and_counts():

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from recipe.aesr1.evaluation.bootstrap import bootstrap_ci, paired_bootstrap_test, resample_indices
+from recipe.aesr1.evaluation.bootstrap import (
+    MIN_PAIRED_IMAGES,
+    bootstrap_ci,
+    format_p_value,
+    paired_bootstrap_test,
+    resample_indices,
+)
 from recipe.aesr1.evaluation.metrics import plcc, srcc
 
 
@@ -80,3 +86,42 @@ def test_paired_test_of_identical_predictions_is_null():
 def test_paired_test_rejects_different_image_sets():
     with pytest.raises(ValueError, match="same images"):
         paired_bootstrap_test(np.zeros(3), np.zeros(4), np.zeros(3), plcc)
+
+
+def test_p_value_is_never_zero():
+    # every resampled delta is positive: the p-value is 2 / (B + 1), not 0 (once printed as 0.000)
+    pred_good, label = _data(n=200, noise=0.02)
+    pred_bad = np.random.default_rng(9).uniform(0, 1, 200)
+    result = paired_bootstrap_test(pred_good, pred_bad, label, plcc, n_resamples=199)
+    assert result.interval.n_valid == 199
+    assert result.p_value == pytest.approx(2 / 200) == result.p_floor
+    assert format_p_value(result.p_value, 199) == "<= 0.01"
+    assert format_p_value(0.0004, 9999) == "< 0.001" and format_p_value(0.0312, 1000) == "0.031"
+
+
+def test_p_value_equals_slow_reference():
+    pred_a, label = _data(n=40, noise=0.2, seed=4)
+    pred_b, _ = _data(n=40, noise=0.25, seed=5)
+    pred_b = np.clip(label + (pred_b - label), 0, 1)
+    got = paired_bootstrap_test(pred_a, pred_b, label, srcc, n_resamples=150, seed=2)
+    deltas = [srcc(pred_a[i], label[i]) - srcc(pred_b[i], label[i]) for i in resample_indices(40, 150, 2)]
+    below, above = sum(d <= 0 for d in deltas), sum(d >= 0 for d in deltas)
+    assert got.p_value == pytest.approx(min(1.0, 2 * (1 + min(below, above)) / 151))
+
+
+def test_too_few_common_images_are_not_tested():
+    # 3 images once gave p = 0.93 for a clear difference; now no test below MIN_PAIRED_IMAGES
+    pred_good, label = _data(n=MIN_PAIRED_IMAGES - 1, noise=0.05)
+    pred_bad = pred_good[::-1].copy()
+    result = paired_bootstrap_test(pred_good, pred_bad, label, plcc, n_resamples=50)
+    assert math.isnan(result.p_value) and result.interval.n_resamples == 0
+    assert result.metric_a == pytest.approx(plcc(pred_good, label)) and result.n_images == MIN_PAIRED_IMAGES - 1
+    pred_good, label = _data(n=MIN_PAIRED_IMAGES, noise=0.05)
+    assert math.isfinite(paired_bootstrap_test(pred_good, pred_good[::-1], label, plcc, n_resamples=50).p_value)
+
+
+@pytest.mark.parametrize("n_resamples,confidence", [(0, 0.95), (100, 1.0), (100, 0.0), (100, 95)])
+def test_bad_bootstrap_settings_are_refused(n_resamples, confidence):
+    pred, label = _data()
+    with pytest.raises(ValueError, match="n_resamples|confidence"):
+        bootstrap_ci(pred, label, plcc, n_resamples=n_resamples, confidence=confidence)

@@ -1,5 +1,6 @@
 """Token entropy from full logits and from top-k logprobs, and its token-mean average."""
 
+import json
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from recipe.aesr1.evaluation.backends.base import Sample
 from recipe.aesr1.evaluation.entropy import (
     average_token_entropy,
+    entropy_figure,
     token_entropy_from_logits,
     token_entropy_from_top_logprobs,
 )
@@ -71,3 +73,67 @@ def test_average_refuses_to_mix_kinds_and_handles_none():
         average_token_entropy([Sample("a", 1, 1.0, "full_vocab"), Sample("b", 1, 1.0, "top_k")])
     value, kind, tokens = average_token_entropy([Sample("x")])
     assert math.isnan(value) and kind is None and tokens == 0
+
+
+def test_figure_gives_token_mean_and_verls_seq_mean_with_its_label():
+    # verl's actor/entropy under seq-mean-token-mean: mean of (3/1, 3/3) = 2, not the token-mean 6/4
+    samples = [Sample("a", 1, 3.0, "full_vocab"), Sample("b", 3, 3.0, "full_vocab"), Sample("c")]
+    figure = entropy_figure(samples, temperature=1.0, prompt_set="2 RL training prompts (train split of ava)")
+    assert (figure.token_mean, figure.seq_mean_token_mean, figure.n_tokens, figure.n_sequences) == (1.5, 2.0, 4, 2)
+    assert figure.label == "T=1, 2 RL training prompts (train split of ava), full_vocab"
+    assert figure.to_json()["value"] == 1.5 and figure.to_json()["temperature"] == 1.0
+    assert entropy_figure([], 0.0, "test images").label == "T=1, test images, not available"  # greedy: T=1
+
+
+class LogitsBackend:
+    """A stand-in policy with fixed next-token logits: full-vocabulary entropy at the asked temperature."""
+
+    name = "hf"
+
+    def __init__(self, kind="full_vocab"):
+        self.kind, self.calls = kind, []
+        self.logits = torch.tensor(np.random.default_rng(0).normal(0, 2, size=(5, 40)))
+
+    def generate(self, images, prompt, sampling, seeds):
+        self.calls.append((len(images), prompt, sampling))
+        entropy = token_entropy_from_logits(self.logits, sampling.temperature)
+        return [[Sample("<answer>0.5</answer>", 5, float(entropy.sum()), self.kind)] * sampling.n for _ in images]
+
+
+def _rl_table(tmp_path, helpers):
+    rows = [{"id": f"t{i}", "dataset": "ava", "split": "train", "score": 0.5, "image_bytes": helpers.png_bytes(90)}
+            for i in range(6)]
+    rows += [{"id": "x0", "dataset": "ava", "split": "test", "score": 0.5, "image_bytes": helpers.png_bytes(90)}]
+    rows += [{"id": "bad", "dataset": "ava", "split": "train", "score": 0.5, "image_bytes": b"not an image"}]
+    path = tmp_path / "ava.parquet"
+    helpers.write_table(path, rows)
+    return path
+
+
+def test_table3_mode_measures_at_rollout_temperature_on_training_prompts(tmp_path, helpers):
+    from data_prep.prompts import SCORING_PROMPT
+    from recipe.aesr1.evaluation.policy_entropy import measure_policy_entropy, sample_training_prompts
+
+    table = _rl_table(tmp_path, helpers)
+    chosen = sample_training_prompts([table], n_prompts=7, seed=0)
+    assert len(chosen) == 7 and ("ava", "x0") not in chosen  # train split only
+    assert sample_training_prompts([table], 3, seed=1) == sample_training_prompts([table], 3, seed=1)
+    backend = LogitsBackend()
+    figure = measure_policy_entropy(backend, [str(table)], tmp_path / "e.json", n_prompts=7, batch_size=4)
+    sampling = backend.calls[0][2]
+    assert (sampling.temperature, sampling.top_p, sampling.max_new_tokens) == (1.0, 1.0, 1024)
+    assert backend.calls[0][1] == SCORING_PROMPT and sum(c[0] for c in backend.calls) == 6  # "bad" skipped
+    expected = token_entropy_from_logits(backend.logits, 1.0).mean().item()
+    assert figure.token_mean == pytest.approx(expected) and figure.temperature == 1.0
+    # the evaluation's T = 0.6 on the same logits is a much smaller number: why the label matters
+    assert token_entropy_from_logits(backend.logits, 0.6).mean().item() < 0.8 * expected
+    written = json.loads((tmp_path / "e.json").read_text())
+    assert written["average_token_entropy"]["label"] == "T=1, 6 RL training prompts (train split of ava), full_vocab"
+    assert written["skipped_images"] == ["ava/bad: unreadable"]
+
+
+def test_table3_mode_refuses_top_k_entropy(tmp_path, helpers):
+    from recipe.aesr1.evaluation.policy_entropy import measure_policy_entropy
+
+    with pytest.raises(ValueError, match="full-vocabulary"):
+        measure_policy_entropy(LogitsBackend("top_k"), [str(_rl_table(tmp_path, helpers))], tmp_path / "e.json", 2)

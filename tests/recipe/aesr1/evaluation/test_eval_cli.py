@@ -58,3 +58,36 @@ def test_help_and_bad_run_argument():
     assert exit_info.value.code == 0
     with pytest.raises(SystemExit, match="NAME=FOLDER"):
         eval_cli.main(["compare", "--run", "nofolder", "--out", "x"])
+
+
+def test_bootstrap_level_and_resamples_are_options_recorded_in_metrics(fake_judge, tmp_path, helpers):
+    url, judge = fake_judge
+    assert _run(url, _table(tmp_path, helpers), tmp_path / "run", "--confidence", "0.8") == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["bootstrap"] == {"n_resamples": 30, "seed": 0, "confidence": 0.8}
+    assert metrics["benchmarks"]["ava"]["confidence"] == 0.8 and metrics["benchmarks"]["ava"]["n_resamples"] == 30
+    before = len(judge.requests)
+    with pytest.raises(SystemExit, match="confidence"):  # refused before any image is sent
+        _run(url, _table(tmp_path, helpers, shift=0.1), tmp_path / "bad", "--confidence", "95")
+    assert len(judge.requests) == before
+
+
+def test_run_labels_its_entropy_as_not_table3(fake_judge, tmp_path, helpers):
+    url, _ = fake_judge
+    assert _run(url, _table(tmp_path, helpers), tmp_path / "run", "--top-logprobs", "4", "--temperature", "0.6") == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["average_token_entropy"]["label"] == "T=0.6, test images, top_k"
+    note = (tmp_path / "run" / "table.md").read_text()
+    assert "(T=0.6, test images, top_k" in note and "aesr1-eval entropy" in note and "(Table 3)" not in note
+
+
+def test_entropy_command_on_a_tiny_vlm(tiny_vlm, tmp_path, helpers, capsys):
+    rows = [{"id": f"t{i}", "dataset": "ava", "split": "train", "score": 0.5, "image_bytes": helpers.png_bytes(40 * i)}
+            for i in range(4)]
+    helpers.write_table(tmp_path / "ava.parquet", rows)
+    out = tmp_path / "entropy.json"
+    argv = f"entropy --backend hf --model {tiny_vlm} --device cpu --dtype float32 --data {tmp_path / 'ava.parquet'}"
+    assert eval_cli.main([*argv.split(), "--n-prompts", "2", "--max-new-tokens", "4", "--out", str(out)]) == 0
+    figure = json.loads(out.read_text())["average_token_entropy"]
+    assert figure["kind"] == "full_vocab" and figure["temperature"] == 1.0 and figure["n_sequences"] == 2
+    assert 0 < figure["token_mean"] and "T=1, 2 RL training prompts" in capsys.readouterr().out

@@ -8,7 +8,11 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from recipe.aesr1.evaluation.benchmark_table import score_benchmark
+from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
 from recipe.aesr1.evaluation.metrics import (
+    MIN_LOGISTIC_PAIRS,
+    as_compared,
     fit_logistic4,
     krcc,
     logistic4,
@@ -68,13 +72,56 @@ def test_bad_inputs_raise():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=3, max_size=30))
 def test_metrics_equal_scipy(pairs):
+    # the definition: scipy on the raw values (PLCC) / on the numbers as compared (ranks)
     pred, label = (np.array(v) for v in zip(*pairs, strict=True))
-    if np.ptp(pred) == 0 or np.ptp(label) == 0:
+    cp, cl = as_compared(pred), as_compared(label)
+    if np.ptp(cp) == 0 or np.ptp(cl) == 0:
         return
     assert plcc(pred, label) == pytest.approx(scipy.stats.pearsonr(pred, label).statistic, abs=1e-12, nan_ok=True)
-    assert srcc(pred, label) == pytest.approx(scipy.stats.spearmanr(pred, label).statistic, abs=1e-12, nan_ok=True)
-    assert krcc(pred, label) == pytest.approx(scipy.stats.kendalltau(pred, label).statistic, abs=1e-12, nan_ok=True)
+    assert srcc(pred, label) == pytest.approx(scipy.stats.spearmanr(cp, cl).statistic, abs=1e-12, nan_ok=True)
+    assert krcc(pred, label) == pytest.approx(scipy.stats.kendalltau(cp, cl).statistic, abs=1e-12, nan_ok=True)
     assert -1 - 1e-9 <= plcc(pred, label) <= 1 + 1e-9
+
+
+def test_random_scores_equal_scipy_exactly():
+    # ordinary data: the rounding to SCORE_DECIMALS changes nothing
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        pred, label = rng.uniform(0, 1, 50), rng.uniform(0, 1, 50)
+        assert plcc(pred, label) == scipy.stats.pearsonr(pred, label).statistic
+        assert srcc(pred, label) == scipy.stats.spearmanr(pred, label).statistic
+
+
+def _constant_judge_samples(n=300, seed=0):
+    """A model that always answers 0.7, with one of its 3 samples failing on half of the low-MOS images."""
+    label = np.random.default_rng(seed).uniform(0, 1, n)
+    low = np.flatnonzero(label < np.median(label))
+    samples = [[0.7, 0.7, 0.7] for _ in range(n)]
+    for i in low[::2]:
+        samples[i] = [0.7, None, 0.7]
+    return label, samples
+
+
+def test_constant_model_has_no_correlation_whatever_parsed():
+    # float means: 0.7 from two samples, 0.6999999999999998 from three -> once PLCC -0.28, SRCC -0.51
+    label, samples = _constant_judge_samples()
+    got = score_benchmark("ava", label, samples, ParseFailurePolicy("drop"), metric_names=("plcc", "srcc", "krcc"),
+                          n_resamples=20)
+    assert got.n_scored == 300
+    for name in ("plcc", "srcc", "krcc"):
+        assert math.isnan(got.values[name]), name
+        assert math.isnan(got.intervals[name][0]) and math.isnan(got.intervals[name][1])
+
+
+def test_float_spellings_of_one_number_are_one_number():
+    label = np.array([0.1, 0.5, 0.9, 0.3])
+    spellings = np.array([0.7, np.mean([0.7, 0.7, 0.7]), np.mean([0.6, 0.8]), 0.7])  # all the number 0.7
+    for metric in (plcc, srcc, krcc):
+        assert math.isnan(metric(spellings, label))
+    # a tie stays a tie: mean([0.6, 0.8]) ranks with 0.7, not above it
+    pred = np.array([np.mean([0.6, 0.8]), 0.7, 0.9, 0.2])
+    assert srcc(pred, label) == pytest.approx(scipy.stats.spearmanr([0.7, 0.7, 0.9, 0.2], label).statistic)
+    assert krcc(pred, label) == pytest.approx(scipy.stats.kendalltau([0.7, 0.7, 0.9, 0.2], label).statistic)
 
 
 def test_logistic4_shape_by_hand():
@@ -85,7 +132,7 @@ def test_logistic4_shape_by_hand():
 
 
 def test_logistic_fit_recovers_known_curve_and_lifts_plcc():
-    pred = np.linspace(0.0, 1.0, 41)
+    pred = np.linspace(0.0, 1.0, MIN_LOGISTIC_PAIRS + 1)
     true_params = (0.8, 0.2, 0.55, 0.07)
     label = logistic4(pred, *true_params)
     params = fit_logistic4(pred, label)
@@ -96,8 +143,34 @@ def test_logistic_fit_recovers_known_curve_and_lifts_plcc():
     assert plcc_logistic(pred, label) == pytest.approx(1.0, abs=1e-9)
 
 
-def test_logistic_fit_needs_four_points():
-    assert fit_logistic4(np.array([0.1, 0.2, 0.3]), np.array([0.3, 0.1, 0.2])) is None
+def test_logistic_fit_needs_the_stated_minimum_of_pairs():
+    # 4 free parameters fit noise: it once gave 0.991 at n = 4 and 0.920 on pure noise at n = 5
+    rng = np.random.default_rng(5)
+    for n in (4, 5, MIN_LOGISTIC_PAIRS - 1):
+        pred, label = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+        assert fit_logistic4(pred, label) is None
+        assert math.isnan(plcc_logistic(pred, label))
+
+
+def test_logistic_fit_is_increasing_so_anticorrelation_stays_negative():
+    rng = np.random.default_rng(1)
+    label = rng.uniform(0, 1, 300)
+    pred = np.clip(1.0 - label + rng.normal(0, 0.2, 300), 0, 1)
+    raw = plcc(pred, label)
+    assert raw < -0.8
+    assert plcc_logistic(pred, label) <= 0.0  # an unconstrained fit flips it to about +0.85
+    beta1, beta2, _, beta4 = fit_logistic4(pred, label)
+    assert beta1 >= beta2 and beta4 > 0
+
+
+def test_logistic_fit_on_noise_adds_little_at_the_minimum():
+    # mean lift over raw PLCC on uncorrelated scores, at n = MIN_LOGISTIC_PAIRS (unconstrained: ~0.17)
+    lifts = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        pred, label = rng.uniform(0, 1, MIN_LOGISTIC_PAIRS), rng.uniform(0, 1, MIN_LOGISTIC_PAIRS)
+        lifts.append(plcc_logistic(pred, label) - plcc(pred, label))
+    assert np.mean(lifts) < 0.1
 
 
 def test_two_pairs_give_no_correlation():

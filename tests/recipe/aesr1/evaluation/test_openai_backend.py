@@ -125,9 +125,10 @@ def test_evaluation_end_to_end_gives_exact_metrics(fake_judge, tmp_path, helpers
     out = tmp_path / "run"
     table_md = (out / "table.md").read_text()
     assert "| fake-judge | " in table_md and f"{ava['values']['plcc']:.4f}" in table_md
-    assert "2/12 |" in table_md  # failed images / images
+    assert "2/12 (1 without output) |" in table_md  # failed images / images; the unreadable one had no output
     assert "Aes-R1 (paper)" in table_md
-    assert "Average token entropy (Table 3): nan nats (not available" in table_md  # no logprobs requested
+    assert "Average token entropy: nan nats token-mean" in table_md  # no logprobs requested
+    assert "(T=0.6, test images, not available" in table_md
     # the fake judge praises every image: its 6 samples scored below 0.4 (of 22) contradict the praise,
     # and its 2 unparseable answers have no critique
     assert "27.3% tone/score inconsistent, 9.1% without a critique" in table_md

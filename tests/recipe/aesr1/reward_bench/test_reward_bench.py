@@ -138,3 +138,12 @@ def test_unknown_design_fails_before_any_simulation(tmp_path):
     with pytest.raises(ValueError, match="unknown reward term"):
         run(cfg)
     assert not any(tmp_path.iterdir())
+
+
+def test_bench_correlations_are_the_evaluation_metrics():
+    # one statistics module: float spellings of one number are a constant model, not a correlation
+    from recipe.aesr1.reward_bench.simulate import correlations
+
+    plcc, srcc = correlations(np.array([0.7, 0.7000000000000001, 0.6999999999999998]), np.array([0.2, 0.5, 0.8]))
+    assert np.isnan(plcc) and np.isnan(srcc)
+    assert correlations(np.array([0.1, 0.5, 0.9]), np.array([0.2, 0.5, 0.8]))[1] == pytest.approx(1.0)
