@@ -115,12 +115,10 @@ def write_critique(stats: ImageStatistics, level: str, rng: random.Random) -> st
 
     ``rng`` picks the template and the phrasing of each claim, so critiques vary but a seeded run repeats.
     """
-    claims = claims_for(stats, level)
-    sentences = []
-    for templates in SENTENCES.values():
-        template = rng.choice(templates)
-        filled = {slot: rng.choice(SLOTS[slot][1][bucket].phrasings) for slot, bucket in claims.items()}
-        sentences.append(template.format(hue=stats.hue, **filled))
+    if level not in SLOTS["verdict"][1]:
+        raise ValueError(f"level must be one of {list(SLOTS['verdict'][1])}, got {level!r}")
+    filled = {slot: rng.choice(SLOTS[slot][1][bucket].phrasings) for slot, bucket in claims_for(stats, level).items()}
+    sentences = [rng.choice(templates).format(hue=stats.hue, **filled) for templates in SENTENCES.values()]
     return " ".join(sentence[0].upper() + sentence[1:] for sentence in sentences)
 
 

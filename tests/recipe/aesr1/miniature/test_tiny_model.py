@@ -144,3 +144,12 @@ def test_evaluations_hf_backend_scores_with_the_tiny_model(tiny_model, sample_ta
     out = backend.generate([Image.open(rows[0]["image"]["path"])], SCORING_PROMPT,
                            SamplingSettings(temperature=0.0, max_new_tokens=5), [0])
     assert out[0][0].n_tokens == 5 and "[UNK]" not in out[0][0].text
+
+
+def test_mrope_split_matches_qwen_and_bad_sizes_are_refused(tokenizer):
+    from recipe.aesr1.evaluation.tiny_vlm import build_tiny_model, mrope_section
+
+    assert mrope_section(128) == [16, 24, 24]  # Qwen2.5-VL-7B's config.json (head_dim 128)
+    assert mrope_section(16) == [2, 3, 3]  # save_tiny_vlm's original hard-coded split
+    with pytest.raises(ValueError, match="multiple of 4"):
+        build_tiny_model("qwen2_5_vl", tokenizer, hidden_size=40, num_heads=4)  # head_dim 10
