@@ -71,3 +71,23 @@ def rapo_step_metrics(
     for term, values in term_values.items():
         out[f"{PREFIX}/reward/{term}/mean"] = float(np.mean(values))
     return out
+
+
+def advantage_image_means(uids: Sequence[str], advantages: Sequence[float]) -> float:
+    """``max_i |mean_k A_ik|``: how far the advantages of each image's K outputs are from zero mean.
+
+    GRPO (Eq. 9) standardises rewards within each image's group of K outputs, so this is ~0 (up to
+    float error) when verl grouped the outputs by image as RAPO needs; logged as
+    ``rapo/advantage/max_abs_image_mean`` after the advantage step.
+
+    Args:
+        uids: (M,) image id per output.
+        advantages: (M,) the outcome advantage of each output (its value on the response tokens).
+    """
+    values = np.asarray(advantages, dtype=np.float64)
+    keys = np.asarray([str(u) for u in uids])
+    if values.shape != keys.shape or values.size == 0:
+        raise ValueError(f"advantage_image_means: {keys.size} uids and {values.shape} advantages")
+    _, inverse = np.unique(keys, return_inverse=True)
+    means = np.bincount(inverse, weights=values) / np.bincount(inverse)
+    return float(np.max(np.abs(means)))

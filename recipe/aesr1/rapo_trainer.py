@@ -25,7 +25,7 @@ from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
 from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
-from recipe.aesr1.rapo_metrics import rapo_step_metrics
+from recipe.aesr1.rapo_metrics import advantage_image_means, rapo_step_metrics
 from recipe.aesr1.red_aes.group_batching import group_batch_term_rewards, group_ids_from_extra_info
 from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
 from recipe.aesr1.reward_function import PRED_KEY
@@ -108,7 +108,22 @@ class RapoTrainer(PPOTrainerSync):
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         self._add_batch_terms(batch, metrics)
-        return super()._compute_advantage(batch, metrics)
+        batch = super()._compute_advantage(batch, metrics)
+        self._log_advantage_check(batch, metrics)
+        return batch
+
+    def _log_advantage_check(self, batch: KVBatchMeta, metrics: dict) -> None:
+        """``rapo/advantage/max_abs_image_mean`` from the advantages verl wrote (see rapo_metrics)."""
+        data = tq.kv_batch_get(
+            keys=batch.keys, partition_id=batch.partition_id, select_fields=["uid", "advantages", "response_mask"]
+        )
+        scored = final_outputs(list(batch.keys)) & ~np.array([bool(tag.get("is_padding", False)) for tag in batch.tags])
+        advantages, masks = data["advantages"], data["response_mask"]
+        rows = [a for a in (advantages.unbind() if advantages.is_nested else advantages)]
+        mask_rows = [m for m in (masks.unbind() if masks.is_nested else masks)]
+        uids = [str(u) for u in list(data["uid"])]
+        values = [float(rows[i][mask_rows[i].bool()][0]) if mask_rows[i].any() else 0.0 for i in np.flatnonzero(scored)]
+        metrics["rapo/advantage/max_abs_image_mean"] = advantage_image_means([uids[i] for i in np.flatnonzero(scored)], values)
 
     def _add_batch_terms(self, batch: KVBatchMeta, metrics: dict) -> None:
         """Add the weighted batch terms to ``rm_scores`` in the TransferQueue and log ``rapo/*``."""

@@ -53,6 +53,13 @@ def run_logged(stage: str, command: list[str], log: Path, env: dict[str, str] | 
         raise StageFailed(stage, f"`{' '.join(command[:4])} ...` exited with {result.returncode}", log)
 
 
+def require(stage: str, path: Path, producer: str) -> Path:
+    """``path``, or ``StageFailed`` saying which stage makes it (a stage run on its own needs its inputs)."""
+    if not path.exists():
+        raise StageFailed(stage, f"needs {path}: run stage '{producer}' first")
+    return path
+
+
 def _venv_env(base: dict[str, str]) -> dict[str, str]:
     """``base`` with this interpreter's bin folder first on PATH (torchrun, merge_to_hf.sh's python3)."""
     env = dict(base)
@@ -84,6 +91,7 @@ def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
     from recipe.aesr1.miniature.tiny_model import save_tiny_qwen2_5_vl
 
     folder = out / "aescot"
+    require("aescot", out / "data" / "ava" / "table", "data")
     with ExpertServer(port=0, seed=sizes.seed) as server:
         code = aescot([
             "--config", str(CONFIG_DIR / "aescot.yaml"), "--quiet",
@@ -101,7 +109,8 @@ def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
                                 text_layers=sizes.text_layers, seed=sizes.seed)
     stats = json.loads((folder / "stats.json").read_text())
     return {"sft_rows": len(rows), "levels": {lvl: sum(r["level"] == lvl for r in rows) for lvl in ("bad", "fair", "good")},
-            "stats": str(folder / "stats.json"), "rejections": stats.get("rejections"), "base_model": str(base)}
+            "stats": str(folder / "stats.json"), "rejections": {k: v for k, v in stats["rejections_by_reason"].items() if v},
+            "base_model": str(base)}
 
 
 # --- the trainers (subprocesses with the CPU backend) -----------------------------------------
@@ -114,6 +123,8 @@ def _merge(stage: str, checkpoints: Path, target: Path, log: Path, subdir: str =
 
 def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
     folder = out / "sft"
+    require("sft", out / "aescot" / "aescot_sft.parquet", "aescot")
+    require("sft", out / "models" / "base", "aescot")
     env = _venv_env(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     command = [
@@ -154,6 +165,7 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
 
 def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
     folder = out / "rapo"
+    require("rapo", out / "models" / "sft", "sft")
     env = _venv_env(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     log = folder / "rapo.log"
@@ -171,9 +183,7 @@ def run_eval(out: Path, sizes: MiniatureSizes) -> dict:
 
     results = {}
     for name in MODELS:
-        model = out / "models" / name
-        if not model.is_dir():
-            raise StageFailed("eval", f"no {name} model at {model}: run the stage that makes it first")
+        model = require("eval", out / "models" / name, "aescot" if name == "base" else name)
         run_dir = out / "eval" / name
         code = evaluate([
             "run", "--backend", "hf", "--device", "cpu", "--dtype", "float32", "--model", str(model), "--name", name,
@@ -224,6 +234,7 @@ def _last(rows: list[dict], key: str) -> float | None:
 
 
 def _one_shard(folder: Path, split: str) -> Path:
+    require("rapo", folder, "data")
     shards = sorted(folder.glob(f"{split}-*.parquet"))
     if len(shards) != 1:
         raise StageFailed("rapo", f"expected one {split} shard in {folder}, found {len(shards)}")

@@ -6,8 +6,9 @@
 The folder holds what verl's trainers and the evaluation's hf backend load: the model (from a config,
 ``evaluation.tiny_vlm.build_tiny_model``), the word-level tokenizer of ``tokenizer.py`` (the expert's
 vocabulary is always included), Qwen2-VL's PIL image processor with the project's pixel budget
-(``data_prep.pixel_budget``), and the image-only processor (``image_only_processor.py``) as remote
-code, so that ``AutoProcessor.from_pretrained(folder, trust_remote_code=True)`` works without torchvision.
+(``data_prep.pixel_budget``) and the chat template: the parts of a Qwen2.5-VL processor. Where
+torchvision cannot be imported (CPU torch), ``AutoProcessor`` needs the CPU backend's stand-in for the
+video processor (``recipe.aesr1.cpu.no_torchvision``), which every verl process of a CPU run has.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLIm
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, PROCESSOR_MIN_PIXELS
 from recipe.aesr1.evaluation.tiny_vlm import build_tiny_model
 from recipe.aesr1.miniature.critique_grammar import all_critique_texts
-from recipe.aesr1.miniature.image_only_processor import Qwen2_5_VLProcessor
 from recipe.aesr1.miniature.tokenizer import build_tokenizer
 
 
@@ -53,9 +53,6 @@ def save_tiny_qwen2_5_vl(
     model = build_tiny_model("qwen2_5_vl", tokenizer, hidden_size=hidden_size, text_layers=text_layers,
                              vision_depth=vision_depth, num_heads=num_heads, seed=seed)
     model.save_pretrained(folder)
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=PROCESSOR_MIN_PIXELS, max_pixels=max_pixels)
-    processor = Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                                    chat_template=tokenizer.chat_template)
-    Qwen2_5_VLProcessor.register_for_auto_class("AutoProcessor")  # writes auto_map and copies the module
-    processor.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    Qwen2VLImageProcessorPil(min_pixels=PROCESSOR_MIN_PIXELS, max_pixels=max_pixels).save_pretrained(folder)
     return folder

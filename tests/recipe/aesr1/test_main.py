@@ -1,34 +1,30 @@
-"""The main job (README's first command) on small settings: sample data -> data_prep, bench, evaluation."""
+"""The main job's control flow (README's first command); its full run is tests/recipe/aesr1/miniature/test_trainers_on_cpu.py."""
 
 import json
 
 import pyarrow.parquet as pq
-import pytest
 
 from recipe.aesr1.main import main
 
 
-def test_main_job_runs_every_stage_end_to_end(tmp_path):
-    out = tmp_path / "main"
-    assert main(["--out", str(out), "--n-images", "24", "--eval-limit", "4", "--max-new-tokens", "8",
-                 "--", "designs=[error,error+rank]", "seeds=[0]", "steps=30", "labels.n_train=24", "labels.n_test=24"]) == 0
-    manifest = json.loads((out / "data" / "ava" / "manifest.json").read_text())
-    assert manifest["counts"] == {
-        "test": {"listed": 6, "skipped_images": 0, "written": 6},  # a quarter of the sample is the test list
-        "train": {"listed": 18, "skipped_images": 0, "written": 18},
-    }
-    test_rows = pq.read_table(out / "data" / "ava" / "table").to_pylist()
-    assert len(test_rows) == 24 and {r["split"] for r in test_rows} == {"train", "test"}
-    assert all(0.0 <= r["score"] <= 1.0 for r in test_rows)
-    assert (out / "reward_bench" / "report.md").read_text().count("| error") == 2
-    metrics = json.loads((out / "eval_tiny_vlm" / "metrics.json").read_text())
-    assert metrics  # the report exists whatever the tiny model wrote
+def test_a_stage_without_its_inputs_stops_the_job_naming_what_to_run(tmp_path, capsys):
+    assert main(["--out", str(tmp_path), "--stages", "eval"]) == 1
+    err = capsys.readouterr().err
+    assert "stage 'eval' failed" in err and "run stage 'aescot' first" in err
+    summary = json.loads((tmp_path / "miniature" / "summary.json").read_text())
+    assert summary["stages"]["eval"]["status"] == "failed"
 
 
-def test_eval_without_data_fails_with_a_clear_message(tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        main(["--out", str(tmp_path), "--stages", "eval"])
-    assert "run stage 'data' first" in capsys.readouterr().err
+def test_a_failing_trainer_stops_the_job_with_its_log_tail(tmp_path, capsys):
+    """A broken SFT input: the job names the stage and shows the trainer's own error, nothing later runs."""
+    (tmp_path / "aescot").mkdir()
+    (tmp_path / "aescot" / "aescot_sft.parquet").write_bytes(b"not a parquet file")
+    (tmp_path / "models" / "base").mkdir(parents=True)
+    assert main(["--out", str(tmp_path), "--stages", "sft", "rapo"]) == 1
+    err = capsys.readouterr().err
+    assert "stage 'sft' failed" in err and "last" in err and "sft.log" in err
+    stages = json.loads((tmp_path / "miniature" / "summary.json").read_text())["stages"]
+    assert stages["sft"]["status"] == "failed" and "rapo" not in stages
 
 
 def test_sample_release_labels_follow_the_pictures(tmp_path):

@@ -73,3 +73,34 @@ def test_the_unpinned_policy_is_an_offload_policy_that_never_pins():
     policy = UnpinnedCPUOffloadPolicy(pin_memory=True)
     assert isinstance(policy, UnpinnedCPUOffloadPolicy.__mro__[1])  # torch's CPUOffloadPolicy
     assert policy.pin_memory is False
+
+
+def position_ids_batch(lengths):
+    """What verl/workers/utils/padding.py:67 builds: Qwen2-VL's (4, L_i) position ids, nested."""
+    from tensordict import TensorDict
+
+    rows = [torch.arange(length).repeat(4, 1) + 10 * i for i, length in enumerate(lengths)]
+    nested = torch.nested.as_nested_tensor(rows, layout=torch.jagged)
+    return rows, TensorDict({"position_ids": nested}, batch_size=len(rows))
+
+
+def test_verl_still_breaks_equal_length_position_ids():
+    """tensordict_utils.py:915 declares dim 2 ragged; with equal lengths torch nested along dim 1."""
+    import verl.utils.tensordict_utils as tensordict_utils
+
+    original = getattr(tensordict_utils.maybe_fix_3d_position_ids, "__wrapped__", tensordict_utils.maybe_fix_3d_position_ids)
+    _, data = position_ids_batch([6, 6, 6])
+    original(data)
+    with pytest.raises(RuntimeError):  # torch's split_with_sizes / "Expected cond to be True"
+        data["position_ids"].unbind()
+
+
+@pytest.mark.parametrize("lengths", [[6, 6, 6], [6, 3, 5], [4]])
+def test_renested_position_ids_unbind_to_the_rows(lengths):
+    import verl.utils.tensordict_utils as tensordict_utils
+
+    original = getattr(tensordict_utils.maybe_fix_3d_position_ids, "__wrapped__", tensordict_utils.maybe_fix_3d_position_ids)
+    rows, data = position_ids_batch(lengths)
+    data["position_ids"] = workarounds.renest_equal_length_position_ids(data["position_ids"])
+    original(data)
+    assert [r.tolist() for r in data["position_ids"].unbind()] == [r.tolist() for r in rows]

@@ -1,17 +1,18 @@
 """The miniature's tiny Qwen2.5-VL: tokenizer constraints verl and the reward parser need, loading through
-AutoProcessor without torchvision, and the expert's SFT set read by verl's own SFT dataset."""
+the processor's parts read without torchvision, and the expert's SFT set read by verl's own SFT dataset."""
 
 from __future__ import annotations
 
 import random
 import sys
-import types
 
 import pyarrow.parquet as pq
 import pytest
 import torch
 from PIL import Image
-from transformers import AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
+from transformers import AutoModelForImageTextToText, AutoTokenizer
+
+from recipe.aesr1.cpu.no_torchvision import import_qwen_vl_utils
 
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.miniature.critique_grammar import all_critique_texts, write_critique
@@ -72,13 +73,20 @@ def test_corpus_texts_extend_the_vocabulary(tmp_path):
     assert (config.text_config.hidden_size, config.text_config.num_hidden_layers) == (32, 1)
 
 
-def test_auto_processor_loads_without_torchvision_and_the_model_generates(tiny_model, sample_table):
-    from verl.utils.tokenizer import hf_processor
+def qwen_processor(folder):
+    """The checkpoint's Qwen2.5-VL processor as AutoProcessor builds it on a CPU run (video stand-in)."""
+    from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLProcessor
 
+    from recipe.aesr1.cpu.no_torchvision import NoVideoProcessor
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    return Qwen2_5_VLProcessor(image_processor=AutoImageProcessor.from_pretrained(folder), tokenizer=tokenizer,
+                               video_processor=NoVideoProcessor(), chat_template=tokenizer.chat_template)
+
+
+def test_the_processor_reads_the_folder_and_the_model_generates(tiny_model, sample_table):
     _, rows = sample_table
-    processor = AutoProcessor.from_pretrained(tiny_model, trust_remote_code=True)
-    assert type(processor).__name__ == "Qwen2_5_VLProcessor"  # the name verl matches for M-RoPE
-    assert hf_processor(str(tiny_model), trust_remote_code=True) is not None
+    processor = qwen_processor(tiny_model)
     image = Image.open(rows[0]["image"]["path"])
     assert image.size == (96, 72)
     text = processor.apply_chat_template(
@@ -92,20 +100,8 @@ def test_auto_processor_loads_without_torchvision_and_the_model_generates(tiny_m
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=6, do_sample=False)
     assert out.shape[1] == inputs["input_ids"].shape[1] + 6
-    with pytest.raises(ValueError, match="no video processor"):
+    with pytest.raises(RuntimeError, match="no video processor"):
         processor(text=[text], videos=[[image]])
-
-
-def _fake_qwen_vl_utils() -> types.ModuleType:
-    """verl's process_image imports qwen_vl_utils, which imports torchvision: open the image as it does."""
-
-    def fetch_image(ele: dict, image_patch_size: int = 14) -> Image.Image:
-        image = ele["image"]
-        return (image if isinstance(image, Image.Image) else Image.open(image)).convert("RGB")
-
-    module = types.ModuleType("qwen_vl_utils")
-    module.fetch_image = fetch_image
-    return module
 
 
 def test_experts_sft_set_loads_in_verls_sft_dataset_with_the_tiny_processor(
@@ -116,13 +112,13 @@ def test_experts_sft_set_loads_in_verls_sft_dataset_with_the_tiny_processor(
     from recipe.aesr1.aescot.outputs import write_outputs
     from recipe.aesr1.aescot.pipeline import run
 
-    monkeypatch.setitem(sys.modules, "qwen_vl_utils", _fake_qwen_vl_utils())
+    monkeypatch.setitem(sys.modules, "qwen_vl_utils", import_qwen_vl_utils())  # its real image code
     table, _ = sample_table
     config = load_config(None, [f"expert.base_url={expert_server.url}", "expert.api_key_env=null",
                                 f"sampling.inputs=[{table}]", "sampling.preset=null", "sampling.size=6",
                                 f"output.dir={tmp_path / 'aescot'}", "show_progress=false"])
     paths, _ = write_outputs(config, run(config))
-    processor = AutoProcessor.from_pretrained(tiny_model, trust_remote_code=True)
+    processor = qwen_processor(tiny_model)
     dataset = verl_sft.MultiTurnSFTDataset(
         str(paths.sft), processor.tokenizer, {"max_length": 1024, "pad_mode": "no_padding", "truncation": "error"},
         processor=processor)
