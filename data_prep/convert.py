@@ -167,10 +167,14 @@ def _image_results(executor: Executor | None, out: Path, shard: Shard, options: 
     """Image results in record order: in this process, or submitted at once to the worker pool."""
     paths = [record.image_path for record in shard.records]
     prepared = [None if options.image.embed else prepared_path(out, record) for record in shard.records]
-    job = partial(load_image, options=options.image)
+    job = partial(_load, options.image)
     if executor is None:
         return map(job, paths, prepared)
     return executor.map(job, paths, prepared, chunksize=max(1, min(64, len(paths) // (4 * options.workers))))
+
+
+def _load(options: ImageOptions, path: str, prepared: str | None) -> ImageResult:
+    return load_image(path, options, prepared)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -37,8 +37,9 @@ def build_manifest(
     sizes: dict[str, list[int]] = {}
     for state in shard_states:
         changes.update(state.get("changes", {}))
-        for key, value in state.get("stored_size", {}).items():
-            sizes[key] = [min(sizes.get(key, [value[0]])[0], value[0]), max(sizes.get(key, [value[1]])[1], value[1])]
+        for key, (low, high) in state.get("stored_size", {}).items():
+            old_low, old_high = sizes.get(key, (low, high))
+            sizes[key] = [min(old_low, low), max(old_high, high)]
         written[state["split"]] += state["rows"]
         skipped[state["split"]] += len(state["skipped"])
         reasons.update(item["reason"] for item in state["skipped"])

@@ -43,10 +43,11 @@ def test_aadb_then_mixture_from_the_command_line(tmp_path: Path, draw, capsys):
     for i, name in enumerate(names):
         draw.image(root / "datasetImages_originalSize" / name, seed=i)
     out = tmp_path / "aadb"
-    assert main(["aadb", "--root", str(root), "--out", str(out), "--embed", "--max-side", "20", "--workers", "1", "--no-progress"]) == 0
+    assert main(["aadb", "--root", str(root), "--out", str(out), "--embed", "--max-pixels", "784", "--workers", "1", "--no-progress"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["train"]["written"] == 9 and manifest["counts"]["test"]["written"] == 1
-    assert manifest["images"]["max_side"] == 20 and manifest["split_definition"]["seed"] == 42
+    assert manifest["images"]["max_pixels"] == 784 and manifest["split_definition"]["seed"] == 42
+    assert manifest["images"]["stored"]["pixels"] == {"min": 768, "max": 768}  # 32x24: within a 784-pixel budget
     assert "aadb train: 9 written of 9 listed" in capsys.readouterr().out
 
     # The mixture takes any three converted folders; here the same one three times.
