@@ -16,6 +16,7 @@ sha256 order of :mod:`data_prep.splits`.
 from __future__ import annotations
 
 import argparse
+import os
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -139,7 +140,7 @@ def build_mixture(
 def _source_description(folder: Path) -> dict | str:
     """The source's manifest (path + sha256) when it has one, else its folder."""
     manifest = folder / "manifest.json"
-    return source_entry(manifest) if manifest.is_file() else str(folder.resolve())
+    return source_entry(manifest) if manifest.is_file() else os.path.abspath(folder)
 
 
 def _write_rows(files: dict[str, list[Path]], chosen: dict[str, set[str]], out: Path, layouts: tuple[str, ...], shard_bytes: int) -> dict:
