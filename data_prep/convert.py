@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
-from data_prep.images import ImageOptions, ImageResult, load_image
+from data_prep.images import ImageOptions, ImageResult
 from data_prep.layouts import IMAGE_BYTES_COLUMNS, LAYOUTS, SCHEMAS, arrow_table, image_cell, table_row
 from data_prep.manifest import CONVERTER_VERSION, build_manifest
 from data_prep.parquet_io import (
@@ -44,10 +42,10 @@ from data_prep.parquet_io import (
 from data_prep.pixel_budget import visual_tokens
 from data_prep.records import LabelSet, Record
 from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards
+from data_prep.worker_pool import load, worker_pool
 
 STATE_DIR = ".shards"
 PREPARED_DIR = "images"
-PARENT_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -167,33 +165,10 @@ def _image_results(executor: Executor | None, out: Path, shard: Shard, options: 
     """Image results in record order: in this process, or submitted at once to the worker pool."""
     paths = [record.image_path for record in shard.records]
     prepared = [None if options.image.embed else prepared_path(out, record) for record in shard.records]
-    job = partial(_load, options.image)
+    job = partial(load, options.image)
     if executor is None:
         return map(job, paths, prepared)
     return executor.map(job, paths, prepared, chunksize=max(1, min(64, len(paths) // (4 * options.workers))))
-
-
-def _load(options: ImageOptions, path: str, prepared: str | None) -> ImageResult:
-    return load_image(path, options, prepared)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Worker initializer: exit as soon as the parent is gone (a pool worker blocked on its queue otherwise
-    outlives a parent killed by SIGKILL, which runs no clean-up)."""
-    def watch() -> None:
-        while os.getppid() == parent:
-            threading.Event().wait(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _worker_pool(workers: int) -> ProcessPoolExecutor:
-    # spawn: each worker's parent is this process (forkserver's would be the server), and no fork of a
-    # process that runs threads (tqdm, arrow).
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),),
-    )
 
 
 def _remove_stale(out: Path, shards: list[Shard], layouts: tuple[str, ...]) -> None:
@@ -252,7 +227,7 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
     states: list[dict] = []
     offsets: Counter = Counter()
     prefetched: dict[str, Iterator[ImageResult]] = {}
-    executor = _worker_pool(options.workers) if options.workers > 1 else None
+    executor = worker_pool(options.workers) if options.workers > 1 else None
     try:
         with tqdm(total=len(records), desc=f"{labels.dataset} images", unit="img", disable=not options.progress) as bar:
             for position, shard in enumerate(shards):
