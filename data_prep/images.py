@@ -36,7 +36,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
 
 DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
-PIL_DEFAULT_PIXEL_CAP = DEFAULT_PIXEL_CAP  # former name, kept for callers
 KEEP_FORMATS = ("JPEG", "PNG")
 AS_IS_MODES = ("RGB", "L", "CMYK", "YCbCr", "1")
 """Modes whose plain ``convert("RGB")`` (what verl and qwen_vl_utils do) is the right picture; palette
@@ -233,7 +232,7 @@ def _check_and_store(image: Image.Image, raw: bytes, options: ImageOptions, prep
 
 def _prepare(image: Image.Image, stored: tuple[int, int], quality: int) -> bytes:
     """Orientation, RGB, Lanczos to ``stored`` (the budget size), JPEG: the one preparation of an image."""
-    rgb = to_rgb(ImageOps.exif_transpose(image))
+    rgb = to_rgb(ImageOps.exif_transpose(image) if orientation(image) != 1 else image)
     if rgb.size != stored:
         rgb = rgb.resize(stored, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()

@@ -16,6 +16,7 @@ sha256 order of :mod:`data_prep.splits`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import math
 from collections import Counter
@@ -133,6 +134,7 @@ def build_mixture(
         "dataset": "mixture", "converter_version": CONVERTER_VERSION, "split": split, "seed": seed, "total_requested": total,
         "ratios": ratios, "balance_levels": balance, "level_bins": "bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1] (Aes-R1 App. E.2)",
         "sources": {d: _source_description(Path(sources[d])) for d in ratios},
+        "pixel_budget": {d: _source_budget(Path(sources[d])) for d in ratios},
         "available": available, "drawn": quotas, "shortfall": {cell: requested[cell] - drawn[cell] for cell in requested},
         "rows": stats["rows"], "files": stats["files"],
     }
@@ -150,6 +152,14 @@ def check_request(total: int, ratios: dict[str, float]) -> None:
         raise ValueError(f"--ratios must be finite and >= 0, got {bad}")
     if sum(ratios.values()) <= 0:
         raise ValueError(f"--ratios must have a positive sum, got {ratios}")
+
+
+def _source_budget(folder: Path) -> int | None | str:
+    """The ``max_pixels`` the source was converted with (its manifest), or ``unknown``."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return "unknown"
+    return json.loads(manifest.read_text()).get("images", {}).get("max_pixels", "unknown")
 
 
 def _source_description(folder: Path) -> dict | str:

@@ -55,7 +55,9 @@ def test_aadb_then_mixture_from_the_command_line(tmp_path: Path, draw, capsys):
     mix = tmp_path / "mix"
     assert main(["mix", "--ava", str(out), "--tad66k", str(out), "--flickr-aes", str(out), "--total", "5", "--out", str(mix)]) == 0
     assert "mixture: 5 rows of 5 requested" in capsys.readouterr().out
-    assert json.loads((mix / "manifest.json").read_text())["drawn"] == {"ava": {"all": 2}, "tad66k": {"all": 2}, "flickr_aes": {"all": 1}}
+    mixed = json.loads((mix / "manifest.json").read_text())
+    assert mixed["drawn"] == {"ava": {"all": 2}, "tad66k": {"all": 2}, "flickr_aes": {"all": 1}}
+    assert mixed["pixel_budget"] == {"ava": 784, "tad66k": 784, "flickr_aes": 784}
 
 
 def _tad66k_release(tmp_path: Path, train_csv: bytes) -> list[str]:
