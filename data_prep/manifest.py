@@ -5,9 +5,9 @@ It holds no timestamps, so the same inputs give the same manifest byte for byte.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import asdict
-import os
 from pathlib import Path
 
 from data_prep.images import ImageOptions

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import math
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 

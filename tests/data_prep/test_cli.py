@@ -120,7 +120,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path: Path, draw):
         time.sleep(0.1)
     # the pool's resource tracker is a child too; the two workers are the others
     assert len(workers) >= 2, "the pool did not start"
-    time.sleep(1.0)
+    time.sleep(0.5)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 10
