@@ -16,8 +16,8 @@ train. Test ids absent from ``AVA.txt`` are reported.
 from __future__ import annotations
 
 import argparse
-import os
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 

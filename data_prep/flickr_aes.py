@@ -11,8 +11,9 @@ Release files::
 Score: the mean of the worker ratings (1..5), recomputed from the worker file, with its count and
 population std. A rating outside 1..5 (``rating_out_of_range``) or a second rating of the same image
 by the same worker (``duplicate_rating``, the first is kept) is reported with its line and left out
-of the mean; an image left without ratings is reported (``no_valid_ratings``) and not written. The score file is compared with that mean, read both as ``mean / 5`` and as the
-mean itself; the closer reading and the images that disagree by more than 0.01 are reported.
+of the mean; an image left without ratings is reported (``no_valid_ratings``) and not written.
+The score file is compared with that mean, read both as ``mean / 5`` and as the mean itself; the
+closer reading and the images that disagree by more than 0.01 are reported.
 Split: no official generic split. Default (Aes-R1's authors): seeded 9:1, seed 42. Option
 ``test-workers``: every image rated by a worker listed in a file (the field's 37 test workers,
 4,737 images) is test.
@@ -21,8 +22,8 @@ Split: no official generic split. Default (Aes-R1's authors): seeded 9:1, seed 4
 from __future__ import annotations
 
 import argparse
-import os
 import math
+import os
 import statistics
 from collections import defaultdict
 from pathlib import Path

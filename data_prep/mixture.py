@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
