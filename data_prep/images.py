@@ -36,7 +36,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
 
 DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
-KEEP_FORMATS = ("JPEG", "PNG")
+KEEP_FORMATS = ("JPEG", "MPO", "PNG")  # MPO: a camera's multi-picture JPEG; readers take its first frame
+DRAFT_FORMATS = ("JPEG", "MPO")
 AS_IS_MODES = ("RGB", "L", "CMYK", "YCbCr", "1")
 """Modes whose plain ``convert("RGB")`` (what verl and qwen_vl_utils do) is the right picture; palette
 images without transparency too. Alpha modes (black under verl, white under qwen_vl_utils) and
@@ -155,7 +156,7 @@ def _stored_size(width: int, height: int, turned: bool, options: ImageOptions) -
 
 def _decode(image: Image.Image, target: tuple[int, int] | None) -> None:
     """Decode the pixels; JPEGs at the smallest DCT scale that still covers ``target`` (None: validation)."""
-    if image.format == "JPEG":
+    if image.format in DRAFT_FORMATS:
         if target is None:
             target = (max(1, image.width // JPEG_VALIDATION_SCALE), max(1, image.height // JPEG_VALIDATION_SCALE))
         image.draft(None, target)

@@ -218,3 +218,11 @@ def test_images_within_budget_are_referenced_not_copied(tmp_path: Path, draw):
 def test_budget_below_one_visual_token_is_refused():
     with pytest.raises(ValueError, match="at least 784"):
         ImageOptions(max_pixels=500)
+
+
+def test_a_cameras_multi_picture_jpeg_is_kept_as_it_is(tmp_path: Path):
+    # PIL opens such files as MPO, not JPEG; re-encoding them (lossless PNG) would only bloat the parquet.
+    path = tmp_path / "camera.jpg"
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(path, format="MPO", save_all=True, append_images=[Image.new("RGB", (64, 48))])
+    result = load_image(str(path), EMBED)
+    assert result.ok and result.changes == () and result.data == path.read_bytes()
