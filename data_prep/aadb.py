@@ -18,6 +18,7 @@ in test only.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from data_prep.label_collector import LabelCollector
@@ -43,15 +44,18 @@ def read_labels(
     """Read the three lists and split (see the module docstring)."""
     files = {name: require_file(Path(labels) / file, f"AADB list {file}") for name, file in LIST_FILES.items()}
     collector = LabelCollector(DATASET, method)
+    listed: set[str] = set()
     for list_split, path in files.items():
         for line, fields in read_whitespace_rows(path, n_columns=2):
+            listed.add(fields[0])
             collector.add(fields[0], list_split, parse_float(fields[1], path, line, 2), Path(images) / fields[0], file=path, line=line)
     if split == "seeded":
-        test_ids = seeded_test_ids(collector.records, seed, test_fraction)
+        # Over the listed ids, valid label or not: a bad label must not move other images between splits.
+        test_ids = seeded_test_ids(listed, seed, test_fraction)
         collector.assign_splits(lambda record: "test" if record.id in test_ids else "train")
-        definition = describe_seeded(seed, test_fraction) | {"over": "the unique images of the Train, Validation and TestNew lists"}
+        definition = describe_seeded(seed, test_fraction) | {"over": "the unique images listed in Train, Validation and TestNew (valid label or not)"}
     elif split == "official":
-        definition = {"kind": "official", **{name: str(path.resolve()) for name, path in files.items()}, "overlap": "kept in test only"}
+        definition = {"kind": "official", **{name: os.path.abspath(path) for name, path in files.items()}, "overlap": "kept in test only"}
     else:
         raise ValueError(f"unknown AADB split {split!r}; expected 'seeded' or 'official'")
     return collector.label_set(list(files.values()), definition)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def read_labels(ava_txt: Path, test_list: Path, images: Path, method: str = DEFA
     for line, id in read_test_ids(test_list):
         if id not in collector.records:
             collector.report(id, "test_id_not_in_labels", "listed in the test list but not in AVA.txt", test_list, line)
-    definition = {"kind": "official", "test": str(test_list.resolve()), "train": "every other id of AVA.txt"}
+    definition = {"kind": "official", "test": os.path.abspath(test_list), "train": "every other id of AVA.txt"}
     return collector.label_set([ava_txt, test_list], definition)
 
 

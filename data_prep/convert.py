@@ -6,11 +6,17 @@ Output folder::
     <out>/rl/<split>-00000-of-00003.parquet      RLHFDataset prompts (layout a)
     <out>/manifest.json                          sources + checksums, split, normalisation, counts, files
     <out>/report.jsonl                           every label issue and skipped image, with its reason
+    <out>/images/<xx>/<digest>.jpg               path mode: prepared copies of the images that needed a
+                                                 change (orientation, RGB, pixel budget), written once
     <out>/.shards/<shard>.json                   resume state: one per finished shard
+
+A shard whose images were all skipped gets no parquet file (a 0-row parquet breaks ``datasets`` and
+verl); the manifest lists it under ``empty_shards``.
 
 Resume: a shard whose state file records the same fingerprint (its records, their image files'
 size and mtime, the options, its index offset) and whose parquet files still have the recorded
-sha256 is reused; anything else is redone. Images are processed in parallel worker processes.
+sha256 (and whose prepared images still exist) is reused; anything else is redone. Images are
+processed in parallel worker processes, which exit when this process dies (even by kill -9).
 """
 
 from __future__ import annotations
@@ -20,23 +26,26 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
-from data_prep.images import ImageOptions, ImageResult, load_image
-from data_prep.layouts import LAYOUTS, SCHEMAS, image_cell, rl_row, table_row
+from data_prep.images import ImageOptions, ImageResult
+from data_prep.layouts import IMAGE_BYTES_COLUMNS, LAYOUTS, SCHEMAS, arrow_table, image_cell, table_row
 from data_prep.manifest import CONVERTER_VERSION, build_manifest
 from data_prep.parquet_io import (
     remove_temporaries, sha256_file, write_json_atomic, write_jsonl_atomic, write_parquet_atomic,
 )
+from data_prep.pixel_budget import visual_tokens
 from data_prep.records import LabelSet, Record
 from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards
+from data_prep.worker_pool import load, worker_pool
 
 STATE_DIR = ".shards"
+PREPARED_DIR = "images"
 
 
 @dataclass(frozen=True)
@@ -80,11 +89,19 @@ def _reusable_state(out: Path, shard: Shard, fingerprint: str, layouts: tuple[st
     state = json.loads(state_path.read_text())
     if state.get("fingerprint") != fingerprint:
         return None
-    for layout in layouts:
+    for layout in layouts if state["rows"] else ():
         path = out / layout / shard.name
         if not path.is_file() or sha256_file(path) != state["sha256"].get(layout):
             return None
+    if not all((out / name).is_file() for name in state.get("prepared", [])):
+        return None
     return state
+
+
+def prepared_path(out: Path, record: Record) -> str:
+    """Where path mode writes the prepared copy of ``record``'s image (stable across runs)."""
+    digest = hashlib.sha256(f"{record.dataset}\0{record.id}".encode()).hexdigest()[:24]
+    return str(out / PREPARED_DIR / digest[:2] / f"{digest}.jpg")
 
 
 def _skip_entry(record: Record, result: ImageResult) -> dict:
@@ -98,38 +115,60 @@ def _row_group_size(options: WriteOptions) -> int:
 
 def write_shard(out: Path, shard: Shard, results: list[ImageResult], index_offset: int, fingerprint: str, options: WriteOptions) -> dict:
     """Write one shard's parquet files, then its state file (the commit point). Returns the state."""
-    tables, skipped, modes = [], [], Counter()
+    rows, skipped, modes, changes, prepared = [], [], Counter(), Counter(), []
     for record, result in zip(shard.records, results, strict=True):
         modes[result.source_mode or "unknown"] += 1
         if not result.ok:
             skipped.append(_skip_entry(record, result))
             continue
-        tables.append(table_row(
+        changes.update(result.changes or ("none",))
+        if result.stored_path is not None:
+            prepared.append(str(Path(result.stored_path).relative_to(out)))
+        row = table_row(
             id=record.id, dataset=record.dataset, split=record.split, score=record.score, raw_score=record.raw_score,
             vote_count=record.vote_count, vote_std=record.vote_std, width=result.width, height=result.height,
-            image=image_cell(result.data, record.image_path),
-        ))
-    rows = {"table": tables, "rl": [rl_row(row, index_offset + i) for i, row in enumerate(tables)]}
+            image=image_cell(result.data, result.stored_path or record.image_path),
+        )
+        rows.append(row | {"index": index_offset + len(rows)})
     digests = {}
     for layout in options.layouts:
         path = out / layout / shard.name
-        write_parquet_atomic(rows[layout], SCHEMAS[layout], path, _row_group_size(options))
-        digests[layout] = sha256_file(path)
+        if not rows:
+            path.unlink(missing_ok=True)  # a 0-row parquet breaks datasets' reader: write none
+            continue
+        uncompressed = [IMAGE_BYTES_COLUMNS[layout]] if options.image.embed else []
+        digests[layout] = write_parquet_atomic(arrow_table(layout, rows), SCHEMAS[layout], path, _row_group_size(options), uncompressed)
     state = {
-        "name": shard.name, "split": shard.split, "fingerprint": fingerprint, "rows": len(tables),
+        "name": shard.name, "split": shard.split, "fingerprint": fingerprint, "rows": len(rows),
         "index_offset": index_offset, "sha256": digests, "skipped": skipped, "source_modes": dict(sorted(modes.items())),
+        "changes": dict(sorted(changes.items())), "prepared": prepared, "stored_size": _size_ranges(rows),
     }
     write_json_atomic(state, out / STATE_DIR / f"{shard.name}.json")
     return state
 
 
-def _image_results(executor: Executor | None, shard: Shard, options: WriteOptions) -> Iterator[ImageResult]:
+def _size_ranges(rows: list[dict]) -> dict[str, list[int]]:
+    """[min, max] of the stored width, height, pixels and Qwen2-VL visual tokens of a shard's images."""
+    if not rows:
+        return {}
+    values = {
+        "width": [row["width"] for row in rows], "height": [row["height"] for row in rows],
+        "pixels": [row["width"] * row["height"] for row in rows],
+    }
+    within = [row for row in rows if max(row["width"], row["height"]) <= 200 * min(row["width"], row["height"])]
+    if within:
+        values["visual_tokens"] = [visual_tokens(row["width"], row["height"]) for row in within]
+    return {key: [min(v), max(v)] for key, v in values.items()}
+
+
+def _image_results(executor: Executor | None, out: Path, shard: Shard, options: WriteOptions) -> Iterator[ImageResult]:
     """Image results in record order: in this process, or submitted at once to the worker pool."""
     paths = [record.image_path for record in shard.records]
-    job = partial(load_image, options=options.image)
+    prepared = [None if options.image.embed else prepared_path(out, record) for record in shard.records]
+    job = partial(load, options.image)
     if executor is None:
-        return map(job, paths)
-    return executor.map(job, paths, chunksize=max(1, min(64, len(paths) // (4 * options.workers))))
+        return map(job, paths, prepared)
+    return executor.map(job, paths, prepared, chunksize=max(1, min(64, len(paths) // (4 * options.workers))))
 
 
 def _remove_stale(out: Path, shards: list[Shard], layouts: tuple[str, ...]) -> None:
@@ -142,12 +181,22 @@ def _remove_stale(out: Path, shards: list[Shard], layouts: tuple[str, ...]) -> N
             for path in folder.glob("*.parquet"):
                 if path.name not in names or layout not in layouts:
                     path.unlink()
+    for folder in (out / PREPARED_DIR).glob("*"):
+        remove_temporaries(folder)
     state_folder = out / STATE_DIR
     remove_temporaries(state_folder)
     if state_folder.is_dir():
         for path in state_folder.glob("*.json"):
             if path.name.removesuffix(".json") not in names:
                 path.unlink()
+
+
+def _remove_unreferenced_images(out: Path, states: list[dict]) -> None:
+    """Delete prepared images no shard of this run refers to (other options or records of an earlier run)."""
+    keep = {name for state in states for name in state.get("prepared", [])}
+    for path in (out / PREPARED_DIR).glob("*/*.jpg"):
+        if str(path.relative_to(out)) not in keep:
+            path.unlink()
 
 
 def check_unique_ids(labels: LabelSet) -> None:
@@ -178,7 +227,7 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
     states: list[dict] = []
     offsets: Counter = Counter()
     prefetched: dict[str, Iterator[ImageResult]] = {}
-    executor = ProcessPoolExecutor(max_workers=options.workers) if options.workers > 1 else None
+    executor = worker_pool(options.workers) if options.workers > 1 else None
     try:
         with tqdm(total=len(records), desc=f"{labels.dataset} images", unit="img", disable=not options.progress) as bar:
             for position, shard in enumerate(shards):
@@ -186,14 +235,14 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
                 state = _reusable_state(out, shard, fingerprint, options.layouts)
                 if state is None:
                     results = []
-                    for result in prefetched.pop(shard.name, None) or _image_results(executor, shard, options):
+                    for result in prefetched.pop(shard.name, None) or _image_results(executor, out, shard, options):
                         results.append(result)
                         bar.update(1)
                     # Keep the workers busy while this process writes: start the next shard's images now
                     # when that shard has no state (so it cannot be reused and will be processed anyway).
                     following = shards[position + 1] if position + 1 < len(shards) else None
                     if executor is not None and following is not None and not (out / STATE_DIR / f"{following.name}.json").exists():
-                        prefetched[following.name] = _image_results(executor, following, options)
+                        prefetched[following.name] = _image_results(executor, out, following, options)
                     state = write_shard(out, shard, results, offsets[shard.split], fingerprint, options)
                     if on_shard_written is not None:
                         on_shard_written(state)
@@ -204,6 +253,7 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+    _remove_unreferenced_images(out, states)
     label_issues = sorted((issue.as_dict() for issue in labels.issues), key=lambda item: (item["id"], item["reason"]))
     image_skips = [item for state in states for item in state["skipped"]]
     write_jsonl_atomic(label_issues + image_skips, out / "report.jsonl")

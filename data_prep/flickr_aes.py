@@ -9,8 +9,11 @@ Release files::
     40K/<image name>
 
 Score: the mean of the worker ratings (1..5), recomputed from the worker file, with its count and
-population std. The score file is compared with that mean, read both as ``mean / 5`` and as the
-mean itself; the closer reading and the images that disagree by more than 0.01 are reported.
+population std. A rating outside 1..5 (``rating_out_of_range``) or a second rating of the same image
+by the same worker (``duplicate_rating``, the first is kept) is reported with its line and left out
+of the mean; an image left without ratings is reported (``no_valid_ratings``) and not written.
+The score file is compared with that mean, read both as ``mean / 5`` and as the mean itself; the
+closer reading and the images that disagree by more than 0.01 are reported.
 Split: no official generic split. Default (Aes-R1's authors): seeded 9:1, seed 42. Option
 ``test-workers``: every image rated by a worker listed in a file (the field's 37 test workers,
 4,737 images) is test.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -64,14 +68,19 @@ def read_labels(
     collector = LabelCollector(DATASET, method)
     ratings = read_worker_ratings(worker_csv)
     for image, entries in ratings.items():
-        values = [rating for _, rating, _ in entries]
+        values = _valid_ratings(collector, image, entries, worker_csv)
+        if not values:
+            collector.report(image, "no_valid_ratings", f"none of its {len(entries)} ratings is usable", worker_csv, entries[0][2])
+            continue
         collector.add(
             image, "train", statistics.fmean(values), Path(images) / image, file=worker_csv, line=entries[0][2],
             vote_count=len(values), vote_std=statistics.pstdev(values),
         )
+    collector.check_scales()
     definition: dict
     if split == "seeded":
-        test_ids = seeded_test_ids(collector.records, seed, test_fraction)
+        # Over every listed image, so that a bad label does not move other images between splits.
+        test_ids = seeded_test_ids(ratings, seed, test_fraction)
         definition = describe_seeded(seed, test_fraction)
     elif split == "test-workers":
         if test_workers is None:
@@ -80,7 +89,7 @@ def read_labels(
         sources.append(test_workers)
         workers = {fields[0] for _, fields in read_whitespace_rows(test_workers, n_columns=1)}
         test_ids = {image for image, entries in ratings.items() if any(worker in workers for worker, _, _ in entries)}
-        definition = {"kind": "test-workers", "workers": str(test_workers.resolve()), "n_workers": len(workers)}
+        definition = {"kind": "test-workers", "workers": os.path.abspath(test_workers), "n_workers": len(workers)}
     else:
         raise ValueError(f"unknown FLICKR-AES split {split!r}; expected 'seeded' or 'test-workers'")
     collector.assign_splits(lambda record: "test" if record.id in test_ids else "train")
@@ -89,6 +98,20 @@ def read_labels(
         sources.append(score_txt)
         definition["score_file_check"] = _cross_check(collector, read_score_file(score_txt), score_txt)
     return collector.label_set(sources, definition)
+
+
+def _valid_ratings(collector: LabelCollector, image: str, entries: list[tuple[str, float, int]], path: Path) -> list[float]:
+    """The image's ratings on the 1..5 scale, one per worker (see the module docstring)."""
+    kept: dict[str, float] = {}
+    for worker, rating, line in entries:
+        if not collector.in_scale(rating, path):
+            collector.report(image, "rating_out_of_range", f"worker {worker} rated {rating:g}, outside [1, 5]; left out of the mean", path, line)
+        elif worker in kept:
+            agreement = "same rating" if kept[worker] == rating else f"conflicting rating {rating:g} (kept {kept[worker]:g})"
+            collector.report(image, "duplicate_rating", f"worker {worker} again, {agreement}; left out of the mean", path, line)
+        else:
+            kept[worker] = rating
+    return list(kept.values())
 
 
 def _cross_check(collector: LabelCollector, file_scores: dict[str, tuple[float, int]], path: Path) -> dict:

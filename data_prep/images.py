@@ -1,31 +1,49 @@
-"""Validate each image once and, when embedding, produce RGB bytes within a pixel budget.
+"""Validate each image once and decide the pixels the model will receive, the same in every mode.
 
 Checks, in order, with the reason code a skipped image gets in the report:
 ``missing_file`` (no such file), ``unreadable`` (OS error), ``not_an_image`` (PIL cannot identify
 it), ``too_many_pixels`` (width * height above ``pixel_cap``, checked from the header before any
-decoding: a decompression bomb never gets decoded), ``too_small`` (a side below ``min_side``),
-``extreme_aspect_ratio`` (above ``max_aspect_ratio``: Qwen2-VL's resizer rejects > 200),
-``corrupt`` (full decode fails, e.g. a truncated JPEG).
+decoding: a decompression bomb never gets decoded), then, on the size the model will receive
+(after EXIF orientation and the pixel budget): ``too_small`` (a side below ``min_side``),
+``extreme_aspect_ratio`` (above ``max_aspect_ratio``: Qwen2-VL's processor refuses > 200), and
+``corrupt`` (the decode fails, e.g. a truncated JPEG).
 
-Embedding keeps the file's own bytes when it is an RGB JPEG/PNG needing no resize (lossless and
-fast); otherwise grayscale/CMYK/palette/16-bit are converted to RGB, alpha is composited over white,
-the image is shrunk (Lanczos) to fit ``max_pixels`` / ``max_side``, and re-encoded as JPEG. With
-path references the file is only validated; consumers open it and convert to RGB themselves
-(verl's RLHFDataset does), so resizing needs embedding.
+What the model receives is decided here once, for every mode (``prepare``):
+
+- an image that needs no change -- within the pixel budget (``data_prep.pixel_budget``), no EXIF
+  rotation, and a mode that every consumer's ``convert("RGB")`` turns into the right picture
+  (``AS_IS_MODES``) -- is stored as it is: its path, or with ``embed`` the file's own bytes;
+- every other image is prepared once: EXIF orientation applied, converted to RGB (alpha over
+  white, 16-bit rescaled), shrunk with Lanczos to ``budget_size``, and encoded as JPEG q95. Its
+  bytes are embedded, or written once to a prepared file whose path the parquet stores.
+
+So verl's RL dataset (``datasets`` decodes, applying EXIF orientation), verl's SFT dataset
+(``qwen_vl_utils``, no orientation) and our evaluation all see the same pixels, in both modes.
+JPEG validation and shrinking use PIL's reduced-DCT ``draft`` decode: it reads every entropy-coded
+byte (so truncation and bit errors are found as by a full decode) at a fraction of the IDCT cost.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import os
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-PIL_DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
-KEEP_FORMATS = ("JPEG", "PNG")
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
+
+DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
+KEEP_FORMATS = ("JPEG", "MPO", "PNG")  # MPO: a camera's multi-picture JPEG; readers take its first frame
+DRAFT_FORMATS = ("JPEG", "MPO")
+AS_IS_MODES = ("RGB", "L", "CMYK", "YCbCr", "1")
+"""Modes whose plain ``convert("RGB")`` (what verl and qwen_vl_utils do) is the right picture; palette
+images without transparency too. Alpha modes (black under verl, white under qwen_vl_utils) and
+16-bit modes (clipped to white by ``convert``) are prepared instead."""
+ORIENTATION_TAG = 0x0112
+JPEG_VALIDATION_SCALE = 8  # the smallest DCT scale: every coefficient is still entropy-decoded
 
 
 @dataclass(frozen=True)
@@ -33,35 +51,40 @@ class ImageOptions:
     """How images are checked and stored.
 
     Attributes:
-        embed: store image bytes in the parquet (True) or the absolute path (False).
-        max_pixels: shrink so that width * height <= max_pixels (None: no area budget). Needs embed.
-        max_side: shrink so that the longest side <= max_side (None: no limit). Needs embed.
-        pixel_cap: images above this many pixels are skipped as ``too_many_pixels`` (PIL refuses
-            images above twice its own ``Image.MAX_IMAGE_PIXELS`` first; raise that to go higher).
-        min_side: images with a side below this are skipped as ``too_small``.
-        max_aspect_ratio: images with long/short side above this are skipped.
-        jpeg_quality: quality of re-encoded JPEGs.
+        embed: store image bytes in the parquet (True) or a path (False): the original file when it
+            needs no change, else a prepared copy written once under the output folder.
+        max_pixels: the pixel budget (``data_prep.pixel_budget``); None stores every image at its
+            own size (only for models other than Qwen2-VL: the processor's own limit then applies).
+        pixel_cap: images above this many pixels are skipped as ``too_many_pixels``; this is the only
+            cap (PIL's own decompression-bomb limit is lifted while the header is checked against it).
+        min_side: images whose stored size has a side below this are skipped as ``too_small``.
+        max_aspect_ratio: images whose stored long/short side exceeds this are skipped.
+        jpeg_quality: quality of prepared JPEGs.
     """
 
     embed: bool = False
-    max_pixels: int | None = None
-    max_side: int | None = None
-    pixel_cap: int = PIL_DEFAULT_PIXEL_CAP
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    pixel_cap: int = DEFAULT_PIXEL_CAP
     min_side: int = 16
     max_aspect_ratio: float = 200.0
     jpeg_quality: int = 95
 
     def __post_init__(self) -> None:
-        if not self.embed and (self.max_pixels or self.max_side):
-            raise ValueError("resizing (max_pixels / max_side) needs embedded images: path references point at the original files")
+        if self.max_pixels is not None:
+            budget_size(28, 28, self.max_pixels)  # raises for a budget below one visual token
+        if self.pixel_cap < 1 or self.min_side < 1 or not self.max_aspect_ratio >= 1:
+            raise ValueError(f"pixel_cap and min_side must be >= 1 and max_aspect_ratio >= 1, got {self}")
 
 
 @dataclass(frozen=True)
 class ImageResult:
     """Outcome for one image. ``ok`` False means skipped with ``reason`` and ``detail``.
 
-    ``width``/``height`` are of the stored image; ``source_mode`` is the file's PIL mode;
-    ``data`` holds the bytes to embed (None in path mode or when skipped).
+    ``width``/``height`` are of what the model receives (after orientation and budget);
+    ``source_width``/``source_height``/``source_mode`` of the file; ``changes`` lists what was done
+    (``oriented``, ``converted``, ``resized``; empty: stored as is); ``data`` holds the bytes to
+    embed (None in path mode or when skipped); ``stored_path`` is the prepared file written in path
+    mode (None: the original is referenced).
     """
 
     ok: bool
@@ -69,27 +92,19 @@ class ImageResult:
     detail: str = ""
     width: int = 0
     height: int = 0
+    source_width: int = 0
+    source_height: int = 0
     source_mode: str = ""
+    changes: tuple[str, ...] = ()
     data: bytes | None = None
-
-
-def fitted_size(width: int, height: int, max_pixels: int | None, max_side: int | None) -> tuple[int, int]:
-    """Largest size with the same aspect ratio within both budgets (never enlarges)."""
-    factor = 1.0
-    if max_pixels and width * height > max_pixels:
-        factor = min(factor, math.sqrt(max_pixels / (width * height)))
-    if max_side and max(width, height) > max_side:
-        factor = min(factor, max_side / max(width, height))
-    if factor >= 1.0:
-        return width, height
-    return max(1, math.floor(width * factor)), max(1, math.floor(height * factor))
+    stored_path: str | None = None
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
     """RGB version of any PIL mode; transparent pixels become white (not black)."""
     if image.mode == "RGB":
         return image
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
@@ -99,49 +114,145 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _skip(reason: str, detail: str = "", mode: str = "") -> ImageResult:
-    return ImageResult(ok=False, reason=reason, detail=detail, source_mode=mode)
+def converts_as_is(image: Image.Image) -> bool:
+    """Whether a plain ``convert("RGB")`` of ``image`` is the picture ``to_rgb`` gives."""
+    if image.mode == "P":
+        return "transparency" not in image.info
+    return image.mode in AS_IS_MODES
 
 
-def load_image(path: str, options: ImageOptions) -> ImageResult:
-    """Validate the image at ``path`` and prepare what the parquet stores (see module docstring)."""
+def orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1..8; 1 or a missing/broken tag: as stored)."""
+    try:
+        value = image.getexif().get(ORIENTATION_TAG, 1)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _skip(reason: str, detail: str = "", mode: str = "", size: tuple[int, int] = (0, 0)) -> ImageResult:
+    return ImageResult(ok=False, reason=reason, detail=detail, source_mode=mode, source_width=size[0], source_height=size[1])
+
+
+@contextmanager
+def _own_pixel_cap() -> Iterator[None]:
+    """Lift PIL's decompression-bomb limit: ``pixel_cap`` is checked from the header instead (one cap)."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def _stored_size(width: int, height: int, turned: bool, options: ImageOptions) -> tuple[int, int]:
+    """The size the model receives: after orientation (``turned``: sides swap) and the budget."""
+    if turned:
+        width, height = height, width
+    if options.max_pixels is None:
+        return width, height
+    return budget_size(width, height, options.max_pixels)
+
+
+def _decode(image: Image.Image, target: tuple[int, int] | None) -> None:
+    """Decode the pixels; JPEGs at the smallest DCT scale that still covers ``target`` (None: validation)."""
+    if image.format in DRAFT_FORMATS:
+        if target is None:
+            target = (max(1, image.width // JPEG_VALIDATION_SCALE), max(1, image.height // JPEG_VALIDATION_SCALE))
+        image.draft(None, target)
+    image.load()
+
+
+def load_image(path: str, options: ImageOptions, prepared_path: str | None = None) -> ImageResult:
+    """Validate the image at ``path`` and prepare what the parquet stores (see the module docstring).
+
+    Args:
+        path: the original image file.
+        options: checks and budget.
+        prepared_path: where a prepared copy goes in path mode (written atomically); without it the
+            prepared bytes are returned in ``data`` (embed mode, or a caller that stores them itself).
+    """
     if not os.path.isfile(path):
         return _skip("missing_file", path)
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as error:
-        return _skip("unreadable", str(error))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))
-    except UnidentifiedImageError as error:
-        return _skip("not_an_image", str(error))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        return _skip("too_many_pixels", str(error))
-    except (OSError, SyntaxError, ValueError) as error:
-        return _skip("corrupt", f"{type(error).__name__}: {error}")
-    with image:
-        width, height, mode = image.width, image.height, image.mode
-        if width * height > options.pixel_cap:
-            return _skip("too_many_pixels", f"{width}x{height} > {options.pixel_cap} pixels", mode)
-        if min(width, height) < options.min_side:
-            return _skip("too_small", f"{width}x{height}, min side {options.min_side}", mode)
-        if max(width, height) / min(width, height) > options.max_aspect_ratio:
-            return _skip("extreme_aspect_ratio", f"{width}x{height}", mode)
+        return _skip("unreadable", f"{type(error).__name__}: {error.strerror or error}")
+    with _own_pixel_cap():
         try:
-            image.load()
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-            return _skip("corrupt", f"{type(error).__name__}: {error}", mode)
+            image = Image.open(io.BytesIO(raw))
+        except UnidentifiedImageError:
+            return _skip("not_an_image", f"no image format PIL reads; {len(raw)} bytes starting {raw[:16]!r}")
+        except (OSError, SyntaxError, ValueError) as error:
+            return _skip("corrupt", f"{type(error).__name__}: {error}")
+        with image:
+            return _check_and_store(image, raw, options, prepared_path)
+
+
+def _check_and_store(image: Image.Image, raw: bytes, options: ImageOptions, prepared_path: str | None) -> ImageResult:
+    source = (image.width, image.height)
+    mode = image.mode
+    if source[0] * source[1] > options.pixel_cap:
+        return _skip("too_many_pixels", f"{source[0]}x{source[1]} > {options.pixel_cap} pixels", mode, source)
+    turn = orientation(image)
+    try:
+        stored = _stored_size(*source, turn in (5, 6, 7, 8), options)
+    except ValueError:  # the budget's resize rule refuses aspect ratios above 200
+        stored = source
+    where = f"{source[0]}x{source[1]}" + (f" stored as {stored[0]}x{stored[1]}" if stored != source else "")
+    if min(stored) < options.min_side:
+        return _skip("too_small", f"{where}, min side {options.min_side}", mode, source)
+    if max(stored) / min(stored) > options.max_aspect_ratio:
+        return _skip("extreme_aspect_ratio", f"{where}: {max(stored) / min(stored):.1f} > {options.max_aspect_ratio:g}", mode, source)
+    changes = tuple(
+        name for name, needed in (
+            ("oriented", turn != 1), ("converted", not converts_as_is(image)),
+            ("resized", stored != (source[::-1] if turn in (5, 6, 7, 8) else source)),
+        ) if needed
+    )
+    # Decode at the smallest JPEG scale that covers the stored size (in the file's own orientation).
+    target = None if not changes else (stored[::-1] if turn in (5, 6, 7, 8) else stored)
+    try:
+        _decode(image, target)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        return _skip("corrupt", f"{type(error).__name__}: {error}", mode, source)
+    result = dict(ok=True, width=stored[0], height=stored[1], source_width=source[0], source_height=source[1], source_mode=mode, changes=changes)
+    if not changes:
         if not options.embed:
-            return ImageResult(ok=True, width=width, height=height, source_mode=mode)
-        size = fitted_size(width, height, options.max_pixels, options.max_side)
-        if mode == "RGB" and image.format in KEEP_FORMATS and size == (width, height):
-            return ImageResult(ok=True, width=width, height=height, source_mode=mode, data=raw)
-        rgb = to_rgb(image)
-        if size != (width, height):
-            rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+            return ImageResult(**result)
+        if image.format in KEEP_FORMATS:
+            return ImageResult(**result, data=raw)
+        return ImageResult(**result, data=_encode_lossless(raw))
+    data = _prepare(image, stored, options.jpeg_quality)
+    if prepared_path is None:
+        return ImageResult(**result, data=data)
+    _write_atomic(prepared_path, data)
+    return ImageResult(**result, stored_path=prepared_path)
+
+
+def _prepare(image: Image.Image, stored: tuple[int, int], quality: int) -> bytes:
+    """Orientation, RGB, Lanczos to ``stored`` (the budget size), JPEG: the one preparation of an image."""
+    rgb = to_rgb(ImageOps.exif_transpose(image) if orientation(image) != 1 else image)
+    if rgb.size != stored:
+        rgb = rgb.resize(stored, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    rgb.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _encode_lossless(raw: bytes) -> bytes:
+    """A format other than JPEG/PNG (TIFF, BMP, WebP...) that needs no change: the same pixels as PNG."""
+    with Image.open(io.BytesIO(raw)) as image:
         buffer = io.BytesIO()
-        rgb.save(buffer, format="JPEG", quality=options.jpeg_quality)
-        return ImageResult(ok=True, width=size[0], height=size[1], source_mode=mode, data=buffer.getvalue())
+        image.convert("RGB").save(buffer, format="PNG")
+        return buffer.getvalue()
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)

@@ -90,3 +90,46 @@ def rl_row(table: dict, index: int) -> dict:
             "raw_score": table["raw_score"], "index": index, "vote_count": table["vote_count"], "vote_std": table["vote_std"],
         },
     }
+
+
+# Column names of the image bytes inside each layout's parquet: JPEG/PNG bytes do not compress, so
+# the writer stores them uncompressed (zstd spent CPU on them for nothing).
+IMAGE_BYTES_COLUMNS = {"table": "image.bytes", "rl": "images.list.element.bytes"}
+
+_TABLE_SCALARS = ("id", "dataset", "split", "score", "raw_score", "vote_count", "vote_std", "width", "height")
+
+
+def _image_structs(cells: list[dict]) -> pa.StructArray:
+    # Built column by column: pa.Table.from_pylist spent seconds per GB converting nested binary values.
+    return pa.StructArray.from_arrays(
+        [pa.array([cell["bytes"] for cell in cells], pa.binary()), pa.array([cell["path"] for cell in cells], pa.string())],
+        names=["bytes", "path"],
+    )
+
+
+def arrow_table(layout: str, rows: list[dict]) -> pa.Table:
+    """The arrow table of ``layout`` for table rows (``table_row`` dicts); rl rows are derived as ``rl_row`` does.
+
+    ``rows`` are the table layout's rows in both cases; the rl layout's ``extra_info.index`` counts
+    from ``rows[i]["index"]``. Equivalent to ``pa.Table.from_pylist`` of the row builders, much faster.
+    """
+    schema = SCHEMAS[layout]
+    types = SCHEMAS["table"]
+    column = {name: pa.array([row[name] for row in rows], types.field(name).type) for name in _TABLE_SCALARS}
+    images = _image_structs([row["image"] for row in rows])
+    if layout == "table":
+        return pa.Table.from_arrays([*(column[name] for name in _TABLE_SCALARS), images], schema=schema)
+    n = len(rows)
+    index = pa.array([row["index"] for row in rows], pa.int64())
+    extra = schema.field("extra_info").type
+    arrays = [
+        column["dataset"],
+        pa.array([ABILITY] * n, pa.string()),
+        pa.array([[{"role": "user", "content": SCORING_PROMPT}]] * n, schema.field("prompt").type),
+        pa.ListArray.from_arrays(pa.array(range(n + 1), pa.int32()), images),
+        pa.StructArray.from_arrays([pa.array(["rule"] * n, pa.string()), column["score"]], names=["style", "ground_truth"]),
+        pa.StructArray.from_arrays(
+            [index if name == "index" else column[name] for name in extra.names], fields=list(extra),
+        ),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)

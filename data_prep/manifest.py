@@ -5,19 +5,21 @@ It holds no timestamps, so the same inputs give the same manifest byte for byte.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
 from data_prep.images import ImageOptions
 from data_prep.parquet_io import sha256_file
+from data_prep.pixel_budget import PATCH_FACTOR
 
-CONVERTER_VERSION = "0.1.0"  # bump when the output of a converter changes for the same inputs
+CONVERTER_VERSION = "0.2.0"  # bump when the output of a converter changes for the same inputs
 
 
 def source_entry(path: Path) -> dict:
-    """A source file's absolute path, size and sha256."""
-    path = Path(path).resolve()
+    """A source file's absolute path (as given, symlinks not followed), size and sha256."""
+    path = Path(os.path.abspath(path))
     return {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
@@ -31,7 +33,13 @@ def build_manifest(
     skipped: Counter = Counter()
     reasons: Counter = Counter(issue["reason"] for issue in label_issues)
     modes: Counter = Counter()
+    changes: Counter = Counter()
+    sizes: dict[str, list[int]] = {}
     for state in shard_states:
+        changes.update(state.get("changes", {}))
+        for key, (low, high) in state.get("stored_size", {}).items():
+            old_low, old_high = sizes.get(key, (low, high))
+            sizes[key] = [min(old_low, low), max(old_high, high)]
         written[state["split"]] += state["rows"]
         skipped[state["split"]] += len(state["skipped"])
         reasons.update(item["reason"] for item in state["skipped"])
@@ -43,7 +51,13 @@ def build_manifest(
         "sources": [source_entry(path) for path in source_files],
         "split_definition": split_definition,
         "normalisation": normalisation,
-        "images": {**asdict(image_options), "source_modes": dict(sorted(modes.items()))},
+        "images": {
+            **asdict(image_options),
+            "budget": _budget(image_options),
+            "source_modes": dict(sorted(modes.items())),
+            "changes": dict(sorted(changes.items())),
+            "stored": {key: {"min": low, "max": high} for key, (low, high) in sorted(sizes.items())},
+        },
         "counts": {
             split: {"listed": listed[split], "written": written[split], "skipped_images": skipped[split]} for split in splits
         },
@@ -52,9 +66,22 @@ def build_manifest(
         "files": {
             layout: [
                 {"file": f"{layout}/{state['name']}", "rows": state["rows"], "sha256": state["sha256"][layout]}
-                for state in shard_states
+                for state in shard_states if state["rows"]
             ]
             for layout in layouts
         },
+        "empty_shards": [state["name"] for state in shard_states if not state["rows"]],
         "report": "report.jsonl",
+    }
+
+
+def _budget(options: ImageOptions) -> dict:
+    """How the pixel budget was applied (``data_prep.pixel_budget``), for the manifest."""
+    if options.max_pixels is None:
+        return {"max_pixels": None, "rule": "off: images stored at their own size"}
+    return {
+        "max_pixels": options.max_pixels,
+        "max_visual_tokens": options.max_pixels // PATCH_FACTOR**2,
+        "rule": "data_prep.pixel_budget.budget_size: the Qwen2-VL processor's resize of the stored image stays within max_pixels",
+        "applies_to": "every mode: embedded bytes, or path references to the original (already within budget) or a prepared copy",
     }

@@ -16,8 +16,9 @@ sha256 order of :mod:`data_prep.splits`.
 from __future__ import annotations
 
 import argparse
+import json
 import math
-from collections import Counter
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,12 +117,15 @@ def build_mixture(
     ratios = dict(ratios or DEFAULT_RATIOS)
     if set(ratios) != set(sources):
         raise ValueError(f"ratios name {sorted(ratios)} but sources name {sorted(sources)}")
+    check_request(total, ratios)
     out = Path(out).resolve()
     files = {d: _source_files(Path(sources[d]), split) for d in ratios}
     cells = {d: _cells(files[d], balance) for d in ratios}
     available = {d: {cell: len(ids) for cell, ids in cells[d].items()} for d in ratios}
     quotas = allocate(available, total, ratios, balance)
     chosen = {d: {id for cell, n in quotas[d].items() for id in seeded_order(cells[d].get(cell, []), seed, f"mix:{d}:{cell}")[:n]} for d in ratios}
+    if not any(chosen.values()):
+        raise ValueError(f"nothing to draw: the sources' {split} splits hold no image for the requested mixture (available: {available})")
     stats = _write_rows(files, chosen, out, layouts, shard_bytes)
     requested = {level: n for level, n in zip(LEVELS, apportion(total, [1.0] * 3))} if balance else {ALL: total}
     drawn = {cell: sum(quotas[d].get(cell, 0) for d in ratios) for cell in requested}
@@ -129,6 +133,7 @@ def build_mixture(
         "dataset": "mixture", "converter_version": CONVERTER_VERSION, "split": split, "seed": seed, "total_requested": total,
         "ratios": ratios, "balance_levels": balance, "level_bins": "bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1] (Aes-R1 App. E.2)",
         "sources": {d: _source_description(Path(sources[d])) for d in ratios},
+        "pixel_budget": {d: _source_budget(Path(sources[d])) for d in ratios},
         "available": available, "drawn": quotas, "shortfall": {cell: requested[cell] - drawn[cell] for cell in requested},
         "rows": stats["rows"], "files": stats["files"],
     }
@@ -136,10 +141,30 @@ def build_mixture(
     return manifest
 
 
+def check_request(total: int, ratios: dict[str, float]) -> None:
+    """Refuse a mixture that cannot mean anything: a total below 1, a weight that is negative or not
+    finite, or weights that are all 0 (each gave 0 rows, a dropped dataset or a NaN in the manifest)."""
+    if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+        raise ValueError(f"--total must be a whole number of images >= 1, got {total!r}")
+    bad = {name: weight for name, weight in ratios.items() if not math.isfinite(weight) or weight < 0}
+    if bad:
+        raise ValueError(f"--ratios must be finite and >= 0, got {bad}")
+    if sum(ratios.values()) <= 0:
+        raise ValueError(f"--ratios must have a positive sum, got {ratios}")
+
+
+def _source_budget(folder: Path) -> int | None | str:
+    """The ``max_pixels`` the source was converted with (its manifest), or ``unknown``."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return "unknown"
+    return json.loads(manifest.read_text()).get("images", {}).get("max_pixels", "unknown")
+
+
 def _source_description(folder: Path) -> dict | str:
     """The source's manifest (path + sha256) when it has one, else its folder."""
     manifest = folder / "manifest.json"
-    return source_entry(manifest) if manifest.is_file() else str(folder.resolve())
+    return source_entry(manifest) if manifest.is_file() else os.path.abspath(folder)
 
 
 def _write_rows(files: dict[str, list[Path]], chosen: dict[str, set[str]], out: Path, layouts: tuple[str, ...], shard_bytes: int) -> dict:
@@ -171,7 +196,7 @@ def _write_rows(files: dict[str, list[Path]], chosen: dict[str, set[str]], out: 
                     index += 1
                     if size >= shard_bytes:
                         flush()
-    if buffer or shard_count == 0:
+    if buffer:
         flush()
     listing: dict[str, list[dict]] = {}
     for layout in LAYOUTS:
@@ -203,7 +228,23 @@ def summary(manifest: dict) -> str:
 
 
 def _ratio_list(text: str) -> list[float]:
-    return [float(part) for part in text.split(",")]
+    try:
+        weights = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected three comma-separated numbers such as 2,2,1, got {text!r}") from None
+    if len(weights) != 3 or not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+        raise argparse.ArgumentTypeError(f"expected three finite weights >= 0 with a positive sum (AVA,TAD66K,FLICKR-AES), got {text!r}")
+    return weights
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -211,7 +252,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tad66k", type=Path, required=True, help="output folder of `aesr1-prep tad66k`")
     parser.add_argument("--flickr-aes", type=Path, required=True, help="output folder of `aesr1-prep flickr_aes`")
     parser.add_argument("--ratios", type=_ratio_list, default=list(DEFAULT_RATIOS.values()), help="AVA,TAD66K,FLICKR-AES weights (default 2,2,1)")
-    parser.add_argument("--total", type=int, default=DEFAULT_TOTAL, help="mixture size (Aes-R1: 15000)")
+    parser.add_argument("--total", type=_positive_int, default=DEFAULT_TOTAL, help="mixture size (Aes-R1: 15000)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the draw")
     parser.add_argument("--balance-levels", action="store_true", help="equal numbers of bad / fair / good images (App. E.2 bins)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")

@@ -7,7 +7,9 @@ with a :class:`NativeFormatError` on anything else, saying what was expected and
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -35,13 +37,31 @@ def require_file(path: Path | str, what: str) -> Path:
     return path
 
 
+def read_text(path: Path | str) -> str:
+    """The file's text (UTF-8, an optional BOM); a byte that is not UTF-8 raises with its line and column.
+
+    Line endings are kept (CRLF too), so that readers count lines as the file has them.
+    """
+    data = Path(path).read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[line_start:error.start].decode("utf-8", errors="replace")) + 1
+        context = data[line_start : data.find(b"\n", error.start) if b"\n" in data[error.start:] else len(data)][:120]
+        raise NativeFormatError(path, line, column, "UTF-8 text", f"byte {data[error.start]:#04x} in {context!r}") from None
+
+
 def read_whitespace_rows(path: Path, n_columns: int | None = None, min_columns: int = 1) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line_number, fields)`` of a whitespace-separated text file, 1-based lines.
 
     Blank lines are skipped; leading/trailing blanks and CRLF are ignored. ``n_columns`` demands an
     exact field count, ``min_columns`` a minimum.
     """
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(read_text(path), newline="") as handle:
         for line_number, line in enumerate(handle, start=1):
             fields = line.split()
             if not fields:
@@ -66,10 +86,11 @@ def read_csv_rows(path: Path, columns: Mapping[str, Sequence[str]]) -> Iterator[
             stripping blanks, e.g. ``{"image": ["image", "imageName"]}``. Other columns are ignored.
 
     Raises:
-        NativeFormatError: a wanted column is missing (the message lists the header found), or a
-            row has fewer fields than the header.
+        NativeFormatError: a wanted column is missing (the message lists the header found), a row
+            has fewer fields than the header or more (trailing empty fields are accepted), or a byte
+            is not UTF-8.
     """
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(read_text(path), newline="") as handle:
         reader = csv.reader(handle, skipinitialspace=True)
         header = next(reader, None)
         if header is None:
@@ -87,7 +108,9 @@ def read_csv_rows(path: Path, columns: Mapping[str, Sequence[str]]) -> Iterator[
             line_number = reader.line_num
             if not fields or all(not field.strip() for field in fields):
                 continue
-            if len(fields) < len(header):
+            extra = fields[len(header):]
+            if len(fields) < len(header) or any(field.strip() for field in extra):
+                # A row with a field too many (``name,7,45``) would be read with its values shifted or cut.
                 raise NativeFormatError(path, line_number, None, f"{len(header)} comma-separated fields", f"{len(fields)}: {fields}")
             yield line_number, {wanted: fields[pos].strip() for wanted, pos in positions.items()}
 

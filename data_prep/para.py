@@ -15,6 +15,7 @@ kept in test and its train line reported as ``duplicate_id``.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from data_prep.label_collector import LabelCollector
@@ -40,7 +41,7 @@ def read_labels(annotation: Path, images: Path, method: str = DEFAULT_METHOD) ->
             std = parse_float(row["std"], path, line, "aestheticScore_std")
             image = Path(images) / row["session"] / row["image"]
             collector.add(row["image"], split, raw, image, file=path, line=line, vote_std=std)
-    definition = {"kind": "official", "train": str(files["train"].resolve()), "test": str(files["test"].resolve())}
+    definition = {"kind": "official", "train": os.path.abspath(files["train"]), "test": os.path.abspath(files["test"])}
     return collector.label_set([files["train"], files["test"]], definition)
 
 

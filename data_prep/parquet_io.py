@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,13 +29,39 @@ def _replace(tmp: Path, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_parquet_atomic(rows: list[dict], schema: pa.Schema, path: Path, row_group_size: int) -> None:
-    """Write ``rows`` (dicts matching ``schema``) to ``path`` atomically, zstd-compressed."""
+def write_parquet_atomic(
+    rows: list[dict] | pa.Table, schema: pa.Schema, path: Path, row_group_size: int, uncompressed: Sequence[str] = (),
+) -> str:
+    """Write ``rows`` (dicts matching ``schema``, or a table of it) to ``path`` atomically; returns its sha256.
+
+    zstd-compressed, except the column paths in ``uncompressed`` (e.g. image bytes that do not
+    compress). The file is built in memory and hashed there, so it is not read back to checksum it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary(path)
-    table = pa.Table.from_pylist(rows, schema=schema)
-    pq.write_table(table, tmp, row_group_size=max(1, row_group_size), compression="zstd")
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
+    compression: str | dict = "zstd"
+    if uncompressed:
+        compression = {name: "none" if name in uncompressed else "zstd" for name in _leaf_paths(table.schema)}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=max(1, row_group_size), compression=compression)
+    buffer = sink.getvalue()
+    with open(tmp, "wb") as handle:
+        handle.write(buffer)
     _replace(tmp, path)
+    return hashlib.sha256(buffer).hexdigest()
+
+
+def _leaf_paths(schema: pa.Schema) -> list[str]:
+    """Parquet column paths (``images.list.element.bytes``) of every leaf of ``schema``."""
+    def walk(prefix: str, kind: pa.DataType) -> list[str]:
+        if pa.types.is_struct(kind):
+            return [leaf for field in kind for leaf in walk(f"{prefix}.{field.name}", field.type)]
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            return walk(f"{prefix}.list.element", kind.value_type)
+        return [prefix]
+
+    return [leaf for field in schema for leaf in walk(field.name, field.type)]
 
 
 def write_json_atomic(data: object, path: Path) -> None:

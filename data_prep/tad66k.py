@@ -14,6 +14,7 @@ An image listed in both is kept in test and its train line reported as ``duplica
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from data_prep.label_collector import LabelCollector
@@ -37,7 +38,7 @@ def read_labels(labels: Path, images: Path, method: str = DEFAULT_METHOD) -> Lab
         for line, row in read_csv_rows(path, COLUMNS):
             raw = parse_float(row["score"], path, line, "score")
             collector.add(row["image"], split, raw, Path(images) / row["image"], file=path, line=line)
-    definition = {"kind": "official", "train": str(files["train"].resolve()), "test": str(files["test"].resolve())}
+    definition = {"kind": "official", "train": os.path.abspath(files["train"]), "test": os.path.abspath(files["test"])}
     return collector.label_set([files["train"], files["test"]], definition)
 
 

@@ -120,7 +120,9 @@ def test_rl_rows_follow_the_contract(ava_release: Path, tmp_path: Path, rows_of,
     assert (info["id"], info["dataset"], info["split"], info["raw_score"], info["vote_count"]) == ("300", "ava", "train", 1.5, 2)
     assert info["score"] == row["reward_model"]["ground_truth"] and info["vote_std"] == 0.5
     image = open_cell(row["images"][0])
-    assert row["images"][0]["path"] is None and image.mode == "RGB" and image.size == (32, 24)
+    # Grayscale needs no change (every consumer's convert("RGB") is exact): embedded as the file's bytes.
+    assert row["images"][0]["path"] is None and image.mode == "L" and image.size == (32, 24)
+    assert row["images"][0]["bytes"] == (ava_release / "images" / "300.jpg").read_bytes()
 
 
 def test_wrong_column_count_names_file_and_line(ava_release: Path):

@@ -125,3 +125,51 @@ def test_duplicate_records_are_refused(labels: LabelSet, tmp_path: Path):
     labels.records.append(labels.records[0])
     with pytest.raises(ValueError, match="id '000' appears twice"):
         write_dataset(labels, tmp_path / "out", options())
+
+
+def test_a_shard_whose_images_were_all_skipped_gets_no_file(labels: LabelSet, tmp_path: Path):
+    # D5: it was written as a 0-row parquet, on which datasets fails ("BatchSize must be greater than 0").
+    import datasets
+
+    first = labels.records[:4]  # the first shard's images (about 4 a shard)
+    for record in first:
+        path = Path(record.image_path)
+        if path.exists():
+            path.write_bytes(bytes(path.stat().st_size))  # same size (so the same shard plan), not an image
+    out = tmp_path / "out"
+    manifest = write_dataset(labels, out, options())
+    assert manifest["empty_shards"] == ["train-00000-of-00005.parquet"]
+    assert not (out / "table" / "train-00000-of-00005.parquet").exists() and not (out / "rl" / "train-00000-of-00005.parquet").exists()
+    assert all(entry["rows"] > 0 for entries in manifest["files"].values() for entry in entries)
+    rows = datasets.load_dataset("parquet", data_files=sorted(str(p) for p in (out / "rl").glob("train-*.parquet")), split="train")
+    assert len(rows) == manifest["counts"]["train"]["written"] == 15
+    assert [row["extra_info"]["index"] for row in rows] == list(range(15))
+    assert write_dataset(labels, out, options()) == manifest  # the empty shard's state is reused on a rerun
+
+
+def test_all_images_skipped_writes_no_parquet(labels: LabelSet, tmp_path: Path):
+    for record in labels.records:
+        Path(record.image_path).unlink(missing_ok=True)
+    manifest = write_dataset(labels, tmp_path / "out", options())
+    assert not list((tmp_path / "out").rglob("*.parquet")) and manifest["counts"]["train"]["written"] == 0
+
+
+def test_path_mode_prepares_oversized_images_once_and_resumes(tmp_path: Path, draw):
+    records = [
+        Record(f"{i}", "ava", "train", 5.0, 0.5, str(draw.image(tmp_path / "images" / f"{i}.jpg", seed=i, size=size)))
+        for i, size in enumerate([(1024, 768), (64, 48), (2000, 1500)])
+    ]
+    labels = LabelSet("ava", records)
+    out = tmp_path / "out"
+    manifest = write_dataset(labels, out, WriteOptions(progress=False))
+    prepared = sorted(out.glob("images/*/*.jpg"))
+    assert len(prepared) == 2 and manifest["images"]["changes"] == {"none": 1, "resized": 2}
+    stamps = {p: p.stat().st_mtime_ns for p in prepared}
+    assert write_dataset(labels, out, WriteOptions(progress=False)) == manifest
+    assert {p: p.stat().st_mtime_ns for p in out.glob("images/*/*.jpg")} == stamps  # reused, not rewritten
+    prepared[0].unlink()
+    redone = []
+    write_dataset(labels, out, WriteOptions(progress=False), on_shard_written=lambda state: redone.append(state["name"]))
+    assert redone == ["train-00000-of-00001.parquet"] and sorted(out.glob("images/*/*.jpg")) == prepared
+    write_dataset(labels, out, WriteOptions(image=ImageOptions(embed=True), progress=False))
+    assert not list(out.glob("images/*/*.jpg"))  # embedded now: the copies are no longer referenced

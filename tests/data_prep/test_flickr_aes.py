@@ -78,3 +78,30 @@ def test_missing_image_column_names_file(flickr_release: Path):
     (flickr_release / flickr_aes.WORKER_FILE).write_text("worker, image_id, score\nA1, x.jpg, 3\n")
     with pytest.raises(NativeFormatError, match=r"FLICKR-AES_image_labeled_by_each_worker\.csv:1: column 'image'"):
         read(flickr_release)
+
+
+def test_ratings_off_the_scale_or_repeated_are_reported_and_left_out(flickr_release: Path):
+    # D2: a rating of 0 turned a mean of 2.2 into 1.6; the same worker twice gave 6 votes and 2.333.
+    path = flickr_release / flickr_aes.WORKER_FILE
+    lines = path.read_text().splitlines()
+    lines[1] = " A1, farm1_0_b.jpg, 0"  # was 1: out of 1..5
+    lines.append(" A2, farm1_1_b.jpg, 1")  # A2 rated farm1_1 already (3)
+    lines += [" A1, lonely.jpg, 9", " A2, lonely.jpg, 7"]  # no usable rating
+    path.write_text("\n".join(lines) + "\n")
+    labels = flickr_aes.read_labels(path, flickr_release / "40K")
+    records = {r.id: r for r in labels.records}
+    assert records["farm1_0_b.jpg"].vote_count == 4 and records["farm1_0_b.jpg"].raw_score == 3.5  # 2, 3, 4, 5
+    assert records["farm1_1_b.jpg"].vote_count == 5 and records["farm1_1_b.jpg"].raw_score == 3.0
+    issues = {(i.id, i.reason, i.line) for i in labels.issues}
+    assert issues == {
+        ("farm1_0_b.jpg", "rating_out_of_range", 2), ("farm1_1_b.jpg", "duplicate_rating", 102),
+        ("lonely.jpg", "rating_out_of_range", 103), ("lonely.jpg", "rating_out_of_range", 104), ("lonely.jpg", "no_valid_ratings", 103),
+    }
+    assert "lonely.jpg" not in records
+
+
+def test_worker_file_on_another_scale_stops(flickr_release: Path):
+    path = flickr_release / flickr_aes.WORKER_FILE
+    path.write_text("worker, imagePair, score\n" + "".join(f" A{i}, x{i}.jpg, {i / 10}\n" for i in range(10)))
+    with pytest.raises(ValueError, match=r"10 of 10 scores lie outside flickr_aes's native scale \[1, 5\]; found 0 to 0\.9, which fits the scale \[0, 1\]"):
+        flickr_aes.read_labels(path, flickr_release / "40K")

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from PIL import Image
 
-from data_prep.images import ImageOptions, fitted_size, load_image, to_rgb
+from data_prep.images import ImageOptions, load_image, to_rgb
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, visual_tokens
 
 EMBED = ImageOptions(embed=True)
 
@@ -29,11 +28,18 @@ def test_path_mode_validates_without_bytes(tmp_path: Path, draw):
     assert result.ok and result.data is None and result.source_mode == "L"
 
 
-@pytest.mark.parametrize("mode", ["L", "CMYK", "P", "RGBA", "LA"])
-def test_other_modes_are_embedded_as_rgb_jpeg(tmp_path: Path, draw, mode: str):
+@pytest.mark.parametrize("mode", ["L", "CMYK", "P"])
+def test_modes_every_consumer_converts_right_are_stored_as_they_are(tmp_path: Path, draw, mode: str):
     path = draw.image(tmp_path / f"a.{mode}", mode=mode)
     result = load_image(str(path), EMBED)
-    assert result.ok and result.source_mode == mode
+    assert result.ok and result.source_mode == mode and result.changes == () and result.data == path.read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_alpha_modes_are_prepared_as_rgb_jpeg(tmp_path: Path, draw, mode: str):
+    path = draw.image(tmp_path / f"a.{mode}", mode=mode)
+    result = load_image(str(path), EMBED)
+    assert result.ok and result.source_mode == mode and result.changes == ("converted",)
     image = Image.open(io.BytesIO(result.data))
     assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (32, 24))
 
@@ -71,39 +77,152 @@ def test_bad_images_are_skipped_with_a_reason(tmp_path: Path, draw, make, option
     assert not result.ok and result.reason == reason and result.data is None
 
 
-def test_decompression_bomb_is_not_decoded(tmp_path: Path):
-    # A PNG whose header claims 20000 x 20000 = 400 MP (PIL's own cap is 2 x 89 MP): rejected from
-    # the header alone, before any pixel data is read.
-    path = tmp_path / "bomb.png"
-    Image.new("L", (4, 4)).save(path)
+def _png_with_header_size(path: Path, width: int, height: int) -> Path:
+    """A 4x4 PNG whose header claims ``width`` x ``height``: what a decompression bomb looks like."""
+    Image.new("1", (4, 4)).save(path)
     data = bytearray(path.read_bytes())
     ihdr = 12  # offset of the IHDR chunk type: after the 8-byte signature and the 4-byte length
-    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", 20000, 20000)
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
     data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
     path.write_bytes(bytes(data))
-    assert load_image(str(path), EMBED).reason == "too_many_pixels"
-    assert load_image(str(path), ImageOptions(pixel_cap=10**10)).reason == "too_many_pixels"
+    return path
+
+
+def test_decompression_bomb_is_not_decoded(tmp_path: Path):
+    # The header claims 20000 x 20000 = 400 MP: rejected from the header alone, before any pixel data is read.
+    path = _png_with_header_size(tmp_path / "bomb.png", 20000, 20000)
+    result = load_image(str(path), EMBED)
+    assert result.reason == "too_many_pixels" and result.detail == "20000x20000 > 89478485 pixels"
+
+
+def test_the_users_pixel_cap_is_the_only_cap(tmp_path: Path):
+    # D10: 99 MP is above PIL's own limit (89 MP warns, 179 MP raises); a user cap of 200 MP lets it through
+    # the header check (the 4x4 pixel data then fails to decode: corrupt, not too_many_pixels).
+    path = _png_with_header_size(tmp_path / "big.png", 11000, 9000)
+    assert load_image(str(path), ImageOptions(pixel_cap=200_000_000)).reason == "corrupt"
+    assert load_image(str(path), ImageOptions(pixel_cap=98_000_000)).reason == "too_many_pixels"
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485  # PIL's global limit is restored
+
+
+def test_not_an_image_detail_is_the_same_in_every_run(tmp_path: Path, draw):
+    # D9: PIL's message names an object address (<_io.BytesIO object at 0x7fd0...>): reports of identical runs differed.
+    path = draw.not_an_image(tmp_path / "page.jpg")
+    details = {load_image(str(path), EMBED).detail for _ in range(3)}
+    assert details == {"no image format PIL reads; 26 bytes starting b'<html>404 not fo'"}
 
 
 def test_resize_fits_the_pixel_budget(tmp_path: Path, draw):
     path = draw.image(tmp_path / "big.jpg", size=(200, 100))
     result = load_image(str(path), ImageOptions(embed=True, max_pixels=5000))
     image = Image.open(io.BytesIO(result.data))
-    assert image.size == (result.width, result.height) == (100, 50)
+    assert image.size == (result.width, result.height) == budget_size(200, 100, 5000) == (84, 28)
+    assert result.changes == ("resized",) and (result.source_width, result.source_height) == (200, 100)
 
 
-def test_resize_needs_embedding():
-    with pytest.raises(ValueError, match="needs embedded images"):
-        ImageOptions(max_pixels=1000)
+@pytest.mark.parametrize("size", [(1024, 768), (2000, 1500), (768, 1024)])
+def test_default_options_keep_every_image_within_the_budget(tmp_path: Path, draw, size):
+    path = draw.image(tmp_path / "photo.jpg", size=size)
+    for options, prepared in ((ImageOptions(), str(tmp_path / "prepared.jpg")), (EMBED, None)):
+        result = load_image(str(path), options, prepared)
+        stored = Image.open(result.stored_path or io.BytesIO(result.data))
+        assert stored.size == (result.width, result.height)
+        assert visual_tokens(*stored.size) <= DEFAULT_MAX_PIXELS // 28**2
 
 
-@given(st.integers(1, 5000), st.integers(1, 5000), st.none() | st.integers(1, 10**7), st.none() | st.integers(1, 4000))
-def test_fitted_size_respects_budgets_and_keeps_shape(width, height, max_pixels, max_side):
-    new_w, new_h = fitted_size(width, height, max_pixels, max_side)
-    assert 1 <= new_w <= width and 1 <= new_h <= height
-    if max_pixels and new_w > 1 and new_h > 1:
-        assert new_w * new_h <= max_pixels
-    if max_side and new_w > 1 and new_h > 1:
-        assert max(new_w, new_h) <= max_side
-    if (new_w, new_h) != (width, height) and min(new_w, new_h) > 2:
-        assert abs(new_w / new_h - width / height) <= 2 * max(width / height, 1) / min(new_w, new_h)
+def test_aspect_ratio_is_checked_on_what_the_model_receives(tmp_path: Path, draw):
+    # D6: 12000x60 (ratio 200) is stored as 7224x28 under the budget (ratio 258), which Qwen2-VL refuses.
+    path = draw.image(tmp_path / "strip.jpg", size=(12000, 60))
+    result = load_image(str(path), EMBED)
+    assert result.reason == "extreme_aspect_ratio" and result.detail == "12000x60 stored as 7224x28: 258.0 > 200"
+    assert load_image(str(path), ImageOptions(embed=True, max_pixels=None)).ok  # no budget: stored as it is
+
+
+def test_stored_images_pass_the_qwen2_vl_processor(tmp_path: Path, draw):
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    processor = Qwen2VLImageProcessorPil()
+    for i, size in enumerate([(5600, 56), (3000, 16), (1024, 768), (17, 3000)]):
+        result = load_image(str(draw.image(tmp_path / f"{i}.jpg", size=size)), EMBED)
+        if result.ok:
+            processor(images=[Image.open(io.BytesIO(result.data))], return_tensors="np")  # raises on a ratio > 200
+        else:
+            assert result.reason in ("too_small", "extreme_aspect_ratio"), result
+
+
+def _rotated_jpeg(path: Path, orientation: int) -> Path:
+    """96x48 pixels (left half black, right half white) tagged with an EXIF orientation."""
+    pixels = np.zeros((48, 96, 3), np.uint8)
+    pixels[:, 48:] = 255
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes(), quality=95)
+    return path
+
+
+def _as_consumers_see(result, path_mode: bool) -> list[Image.Image]:
+    """The picture as verl's RL dataset (datasets' decoder) and its SFT dataset (plain PIL) get it."""
+    from datasets import Image as ImageFeature
+
+    cell = {"bytes": None, "path": result.stored_path} if path_mode else {"bytes": result.data, "path": None}
+    plain = Image.open(cell["path"] or io.BytesIO(cell["bytes"]))
+    return [ImageFeature().decode_example(cell).convert("RGB"), plain.convert("RGB")]
+
+
+@pytest.mark.parametrize("path_mode", [True, False], ids=["paths", "embed"])
+def test_exif_orientation_is_applied_once_in_every_mode(tmp_path: Path, path_mode: bool):
+    # D7: datasets transposed path images (48x96) while re-encoded ones lost the tag (96x48).
+    path = _rotated_jpeg(tmp_path / "turned.jpg", orientation=6)  # 6: rotate 90 degrees clockwise to view
+    options = ImageOptions(embed=not path_mode)
+    result = load_image(str(path), options, str(tmp_path / "prepared.jpg") if path_mode else None)
+    assert (result.width, result.height, result.changes) == (48, 96, ("oriented",))
+    for seen in _as_consumers_see(result, path_mode):
+        assert seen.size == (48, 96)
+        top, bottom = np.asarray(seen)[:40].mean(), np.asarray(seen)[56:].mean()
+        assert top < 15 and bottom > 240  # turned clockwise, the black left half is on top
+
+
+def _sixteen_bit_png(path: Path) -> Path:
+    values = np.zeros((32, 32), np.uint16)
+    values[:16] = 7710  # 30 / 255 of the 16-bit range: dark, but PIL's convert("RGB") clips it to white
+    values[16:] = 58082  # 225 / 255
+    Image.fromarray(values).save(path)
+    return path
+
+
+def _transparent_png(path: Path) -> Path:
+    pixels = np.zeros((32, 32, 4), np.uint8)
+    pixels[:16] = (10, 20, 30, 255)  # opaque top half; the bottom half is fully transparent
+    Image.fromarray(pixels, "RGBA").save(path)
+    return path
+
+
+@pytest.mark.parametrize(("make", "top", "bottom"), [(_sixteen_bit_png, 30, 225), (_transparent_png, 20, 255)])
+def test_paths_and_embed_modes_give_the_model_the_same_pixels(tmp_path: Path, make, top: int, bottom: int):
+    # D8: a 16-bit PNG came out nearly white and transparency black through verl's convert("RGB") in path mode.
+    path = make(tmp_path / "source.png")
+    via_path = load_image(str(path), ImageOptions(), str(tmp_path / "prepared.jpg"))
+    embedded = load_image(str(path), EMBED)
+    assert via_path.stored_path and via_path.changes == embedded.changes == ("converted",)
+    assert Path(via_path.stored_path).read_bytes() == embedded.data
+    for seen in _as_consumers_see(via_path, True) + _as_consumers_see(embedded, False):
+        pixels = np.asarray(seen, float)
+        assert abs(pixels[:16].mean() - top) < 3 and abs(pixels[16:].mean() - bottom) < 3
+
+
+def test_images_within_budget_are_referenced_not_copied(tmp_path: Path, draw):
+    path = draw.image(tmp_path / "a.jpg", size=(640, 400))
+    result = load_image(str(path), ImageOptions(), str(tmp_path / "prepared.jpg"))
+    assert result.ok and result.stored_path is None and result.data is None and not (tmp_path / "prepared.jpg").exists()
+
+
+def test_budget_below_one_visual_token_is_refused():
+    with pytest.raises(ValueError, match="at least 784"):
+        ImageOptions(max_pixels=500)
+
+
+def test_a_cameras_multi_picture_jpeg_is_kept_as_it_is(tmp_path: Path):
+    # PIL opens such files as MPO, not JPEG; re-encoding them (lossless PNG) would only bloat the parquet.
+    path = tmp_path / "camera.jpg"
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(path, format="MPO", save_all=True, append_images=[Image.new("RGB", (64, 48))])
+    result = load_image(str(path), EMBED)
+    assert result.ok and result.changes == () and result.data == path.read_bytes()

@@ -113,3 +113,49 @@ def test_shortfall_when_images_run_out(converted, tmp_path: Path):
 def test_unconverted_source_is_a_clear_error(converted, tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="convert the dataset"):
         build_mixture({**converted, "ava": tmp_path / "nothing"}, tmp_path / "mix", total=10)
+
+
+@pytest.mark.parametrize(
+    ("total", "ratios", "message"),
+    [
+        (0, (2, 2, 1), "--total must be a whole number of images >= 1, got 0"),  # wrote 0 rows
+        (-5, (2, 2, 1), "--total must be a whole number of images >= 1, got -5"),  # shortfall -5, exit 0
+        (10, (0, 0, 0), "--ratios must have a positive sum"),  # 0 rows, exit 0
+        (10, (-1, 2, 2), r"--ratios must be finite and >= 0, got \{'ava': -1\}"),  # AVA dropped, -1 in the manifest
+        (10, (float("nan"), 1, 1), r"--ratios must be finite and >= 0, got \{'ava': nan\}"),
+        (10, (float("inf"), 1, 1), r"--ratios must be finite and >= 0, got \{'ava': inf\}"),  # a traceback
+    ],
+)
+def test_meaningless_requests_are_refused(converted, tmp_path: Path, total, ratios, message):
+    # D12
+    with pytest.raises(ValueError, match=message):
+        build_mixture(converted, tmp_path / "mix", total=total, ratios=dict(zip(("ava", "tad66k", "flickr_aes"), ratios)))
+    assert not (tmp_path / "mix").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--ratios", "0,0,0", "positive sum"), ("--ratios", "nan,1,1", "finite weights"), ("--ratios", "1,2", "three"), ("--total", "-5", ">= 1")],
+)
+def test_command_line_refuses_meaningless_requests(converted, tmp_path: Path, capsys, flag, value, message):
+    from data_prep.cli import main
+
+    sources = ["--ava", str(converted["ava"]), "--tad66k", str(converted["tad66k"]), "--flickr-aes", str(converted["flickr_aes"])]
+    with pytest.raises(SystemExit) as exit:
+        main(["mix", *sources, flag, value, "--out", str(tmp_path / "mix")])
+    assert exit.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_sources_without_rows_are_an_error_not_an_empty_file(converted, tmp_path: Path):
+    # D5: a 0-row parquet makes datasets and RLHFDataset fail with "BatchSize must be greater than 0".
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from data_prep.layouts import SCHEMAS
+
+    empty = tmp_path / "empty"
+    (empty / "table").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([], schema=SCHEMAS["table"]), empty / "table" / "train-00000-of-00001.parquet")  # an older writer's output
+    with pytest.raises(ValueError, match="nothing to draw"):
+        build_mixture({"ava": empty, "tad66k": empty, "flickr_aes": empty}, tmp_path / "mix", total=10)
+    assert not (tmp_path / "mix").exists()

@@ -65,3 +65,26 @@ def test_parse_float_rejects_non_numbers(text: str):
 def test_parse_count_rejects_non_counts(text: str):
     with pytest.raises(NativeFormatError, match=r"column 3"):
         parse_count(text, Path("f.txt"), 1, 3)
+
+
+def test_csv_row_with_a_field_too_many_names_line(tmp_path: Path):
+    # D1: TAD66K's `name,7,45` was read as 7.0 and the 45 ignored.
+    path = tmp_path / "train.csv"
+    path.write_text("image,score\nx.jpg,5\nname,7,45\n")
+    with pytest.raises(NativeFormatError, match=r"train\.csv:3: expected 2 comma-separated fields, found 3: \['name', '7', '45'\]"):
+        list(read_csv_rows(path, COLUMNS))
+
+
+def test_csv_trailing_empty_field_is_accepted(tmp_path: Path):
+    path = tmp_path / "train.csv"
+    path.write_text("image,score\nx.jpg,5,\n")  # a trailing comma carries no value
+    assert list(read_csv_rows(path, COLUMNS)) == [(2, {"image": "x.jpg", "score": "5"})]
+
+
+@pytest.mark.parametrize("reader", [lambda p: list(read_csv_rows(p, COLUMNS)), lambda p: list(read_whitespace_rows(p))])
+def test_non_utf8_byte_names_file_line_and_column(tmp_path: Path, reader):
+    # D3: a Latin-1 byte gave `UnicodeDecodeError ... position 161` with no file or line.
+    path = tmp_path / "labels.csv"
+    path.write_bytes(b"image,score\r\nx.jpg,5\r\ncaf\xe9.jpg,6\r\n")
+    with pytest.raises(NativeFormatError, match=r"labels\.csv:3: column 4: expected UTF-8 text, found byte 0xe9 in b'caf\\xe9\.jpg,6\\r'"):
+        reader(path)

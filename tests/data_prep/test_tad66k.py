@@ -6,6 +6,7 @@ import pytest
 
 from data_prep import tad66k
 from data_prep.convert import WriteOptions, write_dataset
+from data_prep.label_collector import ScaleError
 from data_prep.native_files import NativeFormatError
 
 
@@ -65,7 +66,26 @@ def test_bad_score_names_line(tad_release):
 
 def test_score_outside_scale_is_reported_not_written(tad_release):
     merge, images = tad_release
-    (merge / "test.csv").write_text("image,score\nt1.jpg,94.6\n")
+    (merge / "test.csv").write_text("image,score\nt1.jpg,94.6\nt2.jpg,5\n")
     labels = tad66k.read_labels(merge, images)
     assert "t1.jpg" not in {r.id for r in labels.records}
     assert [(i.reason, i.line) for i in labels.issues if i.id == "t1.jpg"] == [("score_out_of_range", 2)]
+
+
+def test_a_file_on_another_scale_stops_and_names_the_scale(tad_release):
+    # D4: train.csv divided by 10 gave one score_out_of_range line per image, exit 0, and no train split.
+    merge, images = tad_release
+    (merge / "train.csv").write_text("image,score\n" + "".join(f"{i}.jpg,{0.1 + i / 100:.2f}\n" for i in range(40)) + "ok.jpg,5\n")
+    with pytest.raises(ScaleError, match=r"merge/train\.csv: 40 of 41 scores lie outside tad66k's native scale \[1, 10\]; found 0\.1 to 5, which fits the scale \[0, 5\]"):
+        tad66k.read_labels(merge, images)
+    (merge / "train.csv").write_text("image,score\n" + "".join(f"{i}.jpg,{0.1 + i / 100:.2f}\n" for i in range(40)))
+    with pytest.raises(ScaleError, match=r"found 0\.1 to 0\.49, which fits the scale \[0, 1\]"):
+        tad66k.read_labels(merge, images)
+
+
+def test_listed_paths_are_kept_not_resolved_through_symlinks(tad_release, tmp_path: Path):
+    merge, images = tad_release
+    link = tmp_path / "linked_images"
+    link.symlink_to(images)
+    records = {r.id: r for r in tad66k.read_labels(merge, link).records}
+    assert records["t1.jpg"].image_path == str(link / "t1.jpg")

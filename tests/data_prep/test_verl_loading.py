@@ -6,6 +6,7 @@ stops where verl hands the image to the processor: it checks the PIL images verl
 transformers' PIL-backend Qwen2-VL image processor on them.
 """
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,44 @@ def test_sft_dataset_reads_the_prompt_messages(rl_files, tokenizer):
     assert dataset.messages[0] == [{"role": "user", "content": SCORING_PROMPT}]
     images = dataset.dataframe["images"].iloc[0]
     assert len(images) == 1 and (images[0]["bytes"] is not None or Path(images[0]["path"]).is_file())
+
+
+@pytest.mark.parametrize("embed", [False, True], ids=["default", "embed"])
+def test_default_prep_output_of_large_photos_is_within_the_pixel_budget(tmp_path: Path, draw, embed: bool):
+    """Issue 12 item 1: 1024x768 and 2000x1500 photos, converted with the CLI's defaults, reach the model
+    within the budget (262,144 pixels: at most 334 visual tokens), as datasets (verl's reader) decodes them."""
+    import datasets
+
+    from data_prep.cli import main
+    from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, visual_tokens
+
+    merge = tmp_path / "merge"
+    merge.mkdir()
+    sizes = {"wide.jpg": (1024, 768), "large.jpg": (2000, 1500), "small.jpg": (512, 384)}
+    for i, (name, size) in enumerate(sizes.items()):
+        draw.image(tmp_path / "images" / name, seed=i, size=size)
+    (merge / "train.csv").write_text("image,score\n" + "".join(f"{name},5\n" for name in sizes))
+    (merge / "test.csv").write_text("image,score\n")
+    out = tmp_path / "out"
+    args = ["tad66k", "--labels", str(merge), "--images", str(tmp_path / "images"), "--out", str(out), "--workers", "1", "--no-progress"]
+    assert main(args + (["--embed"] if embed else [])) == 0
+    budget_tokens = DEFAULT_MAX_PIXELS // 28**2
+    processor = Qwen2VLImageProcessorPil()
+    rows = datasets.load_dataset("parquet", data_files=[str(p) for p in (out / "rl").glob("*.parquet")], split="train")
+    seen = {}
+    for row in rows:
+        image = row["images"][0].convert("RGB")
+        grid = processor(images=[image], return_tensors="np")["image_grid_thw"][0]
+        tokens = int(grid[1] * grid[2]) // 4  # 2 x 2 patches merge into one visual token
+        assert tokens == visual_tokens(*image.size) <= budget_tokens
+        seen[row["extra_info"]["id"]] = image.size
+    # 999 and 1230 visual tokens unprepared (verl dropped such prompts as overlong); 315 and 315 now.
+    assert seen == {"wide.jpg": (588, 420), "large.jpg": (588, 420), "small.jpg": (512, 384)}
+    table = {row["id"]: row for row in datasets.load_dataset("parquet", data_files=[str(p) for p in (out / "table").glob("*.parquet")], split="train")}
+    assert all((table[id]["width"], table[id]["height"]) == size for id, size in seen.items())  # the table says what the model sees
+    assert table["small.jpg"]["image"].size == (512, 384)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["images"]["max_pixels"] == DEFAULT_MAX_PIXELS and manifest["images"]["stored"]["visual_tokens"]["max"] <= budget_tokens
+    assert manifest["images"]["changes"] == {"none": 1, "resized": 2}
+    if not embed:  # the small photo is referenced where it is; the two large ones were written once, budget-sized
+        assert len(list((out / "images").rglob("*.jpg"))) == 2
