@@ -17,10 +17,12 @@ import logging
 import sys
 from pathlib import Path
 
+from recipe.aesr1.aescot.chat_client import FatalEndpointError
 from recipe.aesr1.evaluation.backends import SamplingSettings
 from recipe.aesr1.evaluation.benchmark_table import PLCC_MODES
 from recipe.aesr1.evaluation.cli_options import (
     add_backend_args,
+    add_image_args,
     add_policy_args,
     add_sampling_args,
     backend_from_args,
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--split", default="test", help="split to evaluate (default: test)")
     data.add_argument("--limit", type=int, help="first N images per benchmark (quick runs)")
     data.add_argument("--batch-size", type=int, default=16, help="images per backend call")
+    add_image_args(run)
     run.add_argument("--out", required=True, help="run folder (predictions, metrics, tables, plots)")
     run.add_argument("--name", help="row name in the table (default: the model folder name)")
     add_sampling_args(run)
@@ -75,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace, sampling: SamplingSettings | None = None) -> EvaluationSettings:
     extra = {}
     if args.command == "run":
-        extra = {"split": args.split, "limit": args.limit, "batch_size": args.batch_size}
+        extra = {"split": args.split, "limit": args.limit, "batch_size": args.batch_size, "max_pixels": args.max_pixels}
     return EvaluationSettings(
         sampling=sampling or SamplingSettings(),
         policy=policy_from_args(args),
@@ -91,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         settings = _settings(args, sampling_from_args(args))
-        summary = evaluate(backend_from_args(args), args.model, args.data, args.out, settings, args.name)
+        try:
+            summary = evaluate(backend_from_args(args), args.model, args.data, args.out, settings, args.name)
+        except FatalEndpointError as error:  # its message is redacted and names the endpoint
+            print(f"error: {error}", file=sys.stderr)
+            return 3
         print((Path(args.out) / "table.md").read_text())
         print(json.dumps(summary["average"], indent=2))
     elif args.command == "summarize":

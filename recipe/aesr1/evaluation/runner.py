@@ -2,7 +2,7 @@
 
 Output folder of a run::
 
-    run.json                     model, backend, prompt hash, sampling settings (checked on resume)
+    run.json                     model, backend, prompt hash, sampling settings, pixel budget (checked on resume)
     predictions/<benchmark>.jsonl one line per image, appended as produced (see predictions.py)
     metrics.json                 per-benchmark metrics with bootstrap intervals, failure counts,
                                  average token entropy, critique checks, and the averages
@@ -26,9 +26,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
-from recipe.aesr1.evaluation.backends.base import InferenceBackend, Sample, SamplingSettings, image_seed
+from recipe.aesr1.evaluation.backends.base import (
+    InferenceBackend,
+    Sample,
+    SamplingSettings,
+    generate_each,
+    image_seed,
+)
 from recipe.aesr1.evaluation.benchmark_data import BenchmarkRow, find_parquet_files, iter_rows
 from recipe.aesr1.evaluation.benchmark_table import (
     BenchmarkMetrics,
@@ -39,7 +46,7 @@ from recipe.aesr1.evaluation.benchmark_table import (
 )
 from recipe.aesr1.evaluation.entropy import average_token_entropy
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
-from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, USABLE, decode_table_image
+from recipe.aesr1.evaluation.images import USABLE, decode_table_image
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
 from recipe.aesr1.evaluation.plots import plot_distributions, plot_scatter
 from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
@@ -54,6 +61,7 @@ class EvaluationSettings:
 
     ``limit`` keeps the first N test images of each benchmark (quick looks; the table says n).
     ``batch_size`` is how many images go to the backend per call (vLLM batches them; hf loops).
+    ``max_pixels`` is the project's one pixel budget (``data_prep.pixel_budget``), recorded in run.json.
     """
 
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
@@ -75,6 +83,7 @@ def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
         "prompt_sha256": hashlib.sha256(settings.prompt.encode()).hexdigest(),
         "sampling": settings.sampling.to_json(),
         "split": settings.split,
+        "max_pixels": settings.max_pixels,
     }
 
 
@@ -157,14 +166,9 @@ def _score_batch(
 ) -> None:
     loaded = [decode_table_image(row.image, settings.max_pixels) for row in rows]
     seeds = [image_seed(settings.sampling.seed, f"{benchmark}/{row.id}") for row in rows]
-    usable = [i for i, image in enumerate(loaded) if image.usable]
-    samples: dict[int, list[Sample]] = {}
-    if usable:
-        outputs = backend.generate(
-            [loaded[i].image for i in usable], settings.prompt, settings.sampling, [seeds[i] for i in usable]
-        )
-        samples = dict(zip(usable, outputs, strict=True))
-    for i, row in enumerate(rows):
+
+    def record(i: int, samples: list[Sample]) -> None:
+        row = rows[i]
         if not loaded[i].usable:
             logger.warning("%s/%s: image %s (%s)", benchmark, row.id, loaded[i].status, loaded[i].detail)
         store.append(
@@ -175,8 +179,23 @@ def _score_batch(
                 "image_status": loaded[i].status,
                 "image_detail": loaded[i].detail,
                 "seed": seeds[i],
-                "samples": [sample_record(s) for s in samples.get(i, [])],
+                "samples": [sample_record(s) for s in samples],
             }
+        )
+
+    usable = [i for i, image in enumerate(loaded) if image.usable]
+    for i in range(len(rows)):
+        if not loaded[i].usable:
+            record(i, [])
+    if usable:
+        # Each image's record is on disk as soon as its reply arrives, not when the batch ends.
+        generate_each(
+            backend,
+            [loaded[i].image for i in usable],
+            settings.prompt,
+            settings.sampling,
+            [seeds[i] for i in usable],
+            lambda k, samples: record(usable[k], samples),
         )
 
 

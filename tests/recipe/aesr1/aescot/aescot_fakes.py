@@ -194,9 +194,10 @@ def send_scripted(handler: BaseHTTPRequestHandler, behaviour: str, ok_payload) -
     sent byte by byte over S seconds), ``echo:STATUS`` (an error whose body repeats the Authorization
     header, as a careless proxy does).
     """
-    if behaviour.startswith("delay:"):
-        time.sleep(float(behaviour.split(":")[1]))
-        behaviour = "ok"
+    if behaviour.startswith("delay:"):  # delay:S answers normally after S seconds, delay:S:B plays B then
+        _, seconds, *rest = behaviour.split(":", 2)
+        time.sleep(float(seconds))
+        behaviour = rest[0] if rest else "ok"
     if behaviour == "drop":
         handler.close_connection = True
         return
