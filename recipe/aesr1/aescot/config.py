@@ -11,6 +11,8 @@ from typing import Optional
 
 from omegaconf import OmegaConf
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
+
 
 @dataclass
 class EndpointConfig:
@@ -72,6 +74,9 @@ class FilterConfig:
     # Skip the remaining judges once a record is rejected (saves calls; the audit page then shows
     # "skipped" for them).
     short_circuit: bool = True
+    # ours: reject a critique longer than this many tokens (reason "too_long") even when the server says
+    # finish_reason "stop"; null = expert.max_tokens, the budget the SFT rows are sized for.
+    max_critique_tokens: Optional[int] = None
 
 
 @dataclass
@@ -92,6 +97,9 @@ class AesCoTConfig:
     filters: FilterConfig = field(default_factory=FilterConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     with_dimension_guide: bool = True  # append the Table 5 guide to the Appendix B prompt
+    # The project's one pixel budget (data_prep.pixel_budget; 512 x 512, Aes-R1's released max_pixels):
+    # images above it are shrunk before they are sent to the expert and the factual judge.
+    max_pixels: int = DEFAULT_MAX_PIXELS
     retry_failed: bool = False  # on restart, request again the keys whose retries ran out
     show_progress: bool = True
 

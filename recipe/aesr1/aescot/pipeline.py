@@ -1,7 +1,7 @@
 """The AesCoT pipeline (Aes-R1 Sec. 3.2, Fig. 2): sample, critique with the score hidden, filter, export.
 
-Every record flows through: expert critique -> programmatic checks (truncation, SFT format, score
-leakage) -> alignment judge (critique only) -> factual judge (image + critique). A record is kept
+Every record flows through: expert critique -> programmatic checks (truncation, length, SFT format,
+score leakage) -> alignment judge (critique only) -> factual judge (image + critique). A record is kept
 when every error type is zero (D_AesCoT = F(D_CoT), ||E_i|| = 0). Sampling runs in rounds until each
 level holds its target count of kept records (Table 6 counts are after filtering) or the pool or the
 round budget runs out; surplus kept records beyond the target are marked, not exported.
@@ -25,7 +25,8 @@ from tqdm import tqdm
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.aescot.config import AesCoTConfig, EndpointConfig
-from recipe.aesr1.aescot.images import data_url, image_bytes
+from recipe.aesr1.aescot.critique_length import token_lower_bound
+from recipe.aesr1.aescot.images import budgeted_data_url, image_bytes
 from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.levels import LEVELS, target_sizes
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
@@ -122,7 +123,7 @@ class _RecordProcessor:
             result.verdicts[stage] = rr.SKIPPED if enabled else rr.OFF
         try:
             data = image_bytes(image, where=f"{c.file} row {c.row}")
-            url = data_url(data)
+            url = budgeted_data_url(data, self.config.max_pixels)
         except (ValueError, OSError) as error:
             result.errors["image"] = str(error)
             result.reject(rr.IMAGE_UNREADABLE)
@@ -140,6 +141,10 @@ class _RecordProcessor:
         # Programmatic checks: cheap, always all run.
         if generated.finish_reason == "length":
             result.reject(rr.TRUNCATED)
+        budget = filters.max_critique_tokens or self.endpoints["generate"].config.max_tokens
+        if token_lower_bound(critique) > budget:  # a server may ignore max_tokens and still say "stop"
+            result.errors["length"] = f"at least {token_lower_bound(critique)} tokens, budget {budget}"
+            result.reject(rr.TOO_LONG)
         parsed = parse_answer(sft_target(critique, c.score))
         if not parsed.format_ok or parsed.score is None or abs(parsed.score - round(c.score, 2)) > 1e-9:
             result.errors["format"] = parsed.reason

@@ -34,9 +34,9 @@ LEVEL_WORDS = {"bad": "poor", "fair": "decent", "good": "excellent"}
 KEY_HEADER = "X-AesCoT-Request-Key"
 
 
-def draw_image(color: str, fmt: str = "PNG") -> bytes:
-    """A 48x48 picture of one colour with a white square: enough for the fake judges to check claims."""
-    image = Image.new("RGB", (48, 48), COLORS[color])
+def draw_image(color: str, fmt: str = "PNG", size: tuple[int, int] = (48, 48)) -> bytes:
+    """A picture of one colour with a white square: enough for the fake judges to check claims."""
+    image = Image.new("RGB", size, COLORS[color])
     ImageDraw.Draw(image).rectangle([16, 16, 24, 24], fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
@@ -48,6 +48,17 @@ def color_of(data_url: str) -> str:
     with Image.open(io.BytesIO(data)) as image:
         pixel = image.convert("RGB").getpixel((2, 2))
     return min(COLORS, key=lambda name: sum((a - b) ** 2 for a, b in zip(COLORS[name], pixel)))
+
+
+def image_sizes(body: dict) -> list[tuple[int, int]]:
+    """(width, height) of every image part of a chat request."""
+    content = body["messages"][0]["content"]
+    urls = [p["image_url"]["url"] for p in content if p["type"] == "image_url"] if isinstance(content, list) else []
+    sizes = []
+    for url in urls:
+        with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as image:
+            sizes.append(image.size)
+    return sizes
 
 
 def write_table(path, rows: list[dict]) -> None:
@@ -132,7 +143,8 @@ class FakeChatServer:
         plan = self.script.get(f"{stage}/{name}", self.script.get(name, []))
         behaviour = plan[attempt] if attempt < len(plan) else "ok"
         with self._lock:
-            self.requests.append({"key": key, "behaviour": behaviour, "time": time.monotonic()})
+            self.requests.append({"key": key, "behaviour": behaviour, "time": time.monotonic(),
+                                  "image_sizes": image_sizes(body)})
         if self.delay_s:
             time.sleep(self.delay_s)
 
