@@ -85,8 +85,10 @@ def _level(score: float) -> str:
 
 
 class FakeChatServer:
-    def __init__(self, script: dict[str, list[str]] | None = None, delay_s: float = 0.0):
+    def __init__(self, script: dict[str, list[str]] | None = None, delay_s: float = 0.0,
+                 suffixes: dict[str, str] | None = None):
         self.script = script or {}
+        self.suffixes = suffixes or {}  # id -> sentence the expert appends to its critique
         self.delay_s = delay_s
         self.requests: list[dict] = []  # one per HTTP request: key, behaviour
         self.authorizations: set[str] = set()
@@ -150,6 +152,8 @@ class FakeChatServer:
 
         def ok_payload() -> dict:
             text, finish = self.answer(stage, name, body)
+            if stage == "generate" and name in self.suffixes:
+                text += " " + self.suffixes[name]
             return chat_completion(body["model"], [text], finish)
 
         send_scripted(handler, behaviour, ok_payload)

@@ -98,3 +98,40 @@ def test_a_wrong_input_path_says_what_was_expected(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and "Traceback" not in err
         assert "expected a folder converted by aesr1-prep" in err and str(bad) in err
+
+
+# Leaks the expert may write (id -> sentence appended to its critique), in forms the old filter missed.
+PLANTED_LEAKS = {
+    "ok-b1": "It earns a 12.",  # score 0.12 on the hundred-point scale, after an evaluative verb
+    "ok-f1": "It is a solid 4.",  # 0.45 rounded on the ten-point scale
+    "ok-b2": "On a ten-point scale it sits low.",  # a scale phrase with no number
+    "ok-b3": "The value shown to me seems fair.",  # a reference to the given value
+    "ok-f2": "Roughly 0,52 in my book.",  # a decimal comma
+    "ok-f3": "Somewhere near the 60th percentile.",  # a percentile
+    "ok-g2": "Eight tenths of the way to perfect.",  # a verbal fraction
+    "ok-g3": "It comes in at 0.\u200b88.",  # an invisible character inside the number
+}
+# Photographic prose near the score: must not cost the record.
+PLANTED_CLEAN = {
+    "ok-b4": "A 1/10 of a second exposure blurs the walkers.",
+    "ok-f4": "The 0.7 s exposure smooths the water.",
+    "ok-g1": "The 7 figures on the left balance the tree.",
+    "ok-g4": "The sense of scale is striking.",
+}
+
+
+def test_planted_leaks_never_reach_the_sft_set(chat_server, aescot_config, monkeypatch):
+    from recipe.aesr1.aescot.outputs import write_outputs
+
+    monkeypatch.setenv("AESCOT_TEST_KEY", SECRET)
+    config = aescot_config("unused")
+    with chat_server(suffixes={**PLANTED_LEAKS, **PLANTED_CLEAN}) as server:
+        config.expert.base_url = config.alignment_judge.base_url = config.factual_judge.base_url = server.url
+        result = run(config)
+    paths, _ = write_outputs(config, result)
+    exported = {row["id"] for row in pq.read_table(paths.sft, columns=["id"]).to_pylist()}
+    by_id = {r.id: r for r in result.results}
+    for id_ in PLANTED_LEAKS:
+        assert by_id[id_].reasons == [rr.LEAKAGE] and id_ not in exported, (id_, by_id[id_].leakage)
+    for id_ in PLANTED_CLEAN:
+        assert by_id[id_].status == rr.KEPT and id_ in exported, (id_, by_id[id_].leakage)
