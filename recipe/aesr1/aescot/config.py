@@ -69,6 +69,9 @@ class FilterConfig:
     """The three error types of Sec. 3.2 (e_leak, e_align, e_fact); each can be switched off."""
 
     leakage: bool = True
+    # ours, off by default: also ask the leakage_judge endpoint whether the critique gives the score
+    # away (the paper filters with model judgments plus audits); rejects as "leakage", code "judge".
+    leakage_judge: bool = False
     alignment: bool = True
     factual: bool = True
     # Skip the remaining judges once a record is rejected (saves calls; the audit page then shows
@@ -93,6 +96,7 @@ class AesCoTConfig:
     expert: EndpointConfig = field(default_factory=EndpointConfig)
     alignment_judge: EndpointConfig = field(default_factory=_judge_defaults)
     factual_judge: EndpointConfig = field(default_factory=_judge_defaults)
+    leakage_judge: EndpointConfig = field(default_factory=_judge_defaults)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
     output: OutputConfig = field(default_factory=OutputConfig)

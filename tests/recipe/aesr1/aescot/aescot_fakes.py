@@ -4,7 +4,8 @@ The server plays the expert and both judges, decided by the request-key header's
 * expert: reads the score from the Appendix B prompt and the image's colour from the data URL, and
   writes a critique naming that colour and a level word (poor / decent / excellent);
 * alignment judge: maps the level word back to bad / fair / good (no image, no score needed);
-* factual judge: decodes the image and lists the colour claim when it is wrong.
+* factual judge: decodes the image and lists the colour claim when it is wrong;
+* leakage judge: says yes when the critique ranks the picture "near the top".
 Record ids choose defects: ``leak*`` (a "7 out of 10"), ``wrongcolor*``, ``misaligned*``, ``tags*``
 (an ``<answer>`` tag inside the critique), ``long*`` (finish_reason "length"), ``garbage*`` (the
 alignment judge never gives a level). A ``script`` maps "stage/id" or "id" to one behaviour per
@@ -185,6 +186,8 @@ class FakeChatServer:
                 return "I cannot decide.", "stop"
             word = re.search(r"this is a (\w+) photograph", text).group(1)
             return {v: k for k, v in LEVEL_WORDS.items()}[word], "stop"
+        if stage == "leakage_judge":  # sees through a leak no rule names: a rank "near the top"
+            return ("yes" if "near the top" in text else "no"), "stop"
         if stage == "factual":
             claimed = re.search(r"dominated by (\w+) tones", text).group(1)
             claims = [] if claimed == color_of(images[0]) else [f"The frame is dominated by {claimed} tones."]

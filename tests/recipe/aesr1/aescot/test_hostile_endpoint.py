@@ -135,3 +135,18 @@ def test_planted_leaks_never_reach_the_sft_set(chat_server, aescot_config, monke
         assert by_id[id_].reasons == [rr.LEAKAGE] and id_ not in exported, (id_, by_id[id_].leakage)
     for id_ in PLANTED_CLEAN:
         assert by_id[id_].status == rr.KEPT and id_ in exported, (id_, by_id[id_].leakage)
+
+
+def test_the_leakage_judge_adds_its_verdict(chat_server, aescot_config, monkeypatch):
+    monkeypatch.setenv("AESCOT_TEST_KEY", SECRET)
+    judge = ["filters.leakage_judge=true", "leakage_judge.max_retries=2", "leakage_judge.backoff_base_s=0.005",
+             "leakage_judge.backoff_max_s=0.02", "leakage_judge.timeout_s=5"]
+    subtle = {"ok-g1": "Few pictures of this kind rank near the top."}  # no rule sees a number here
+    with chat_server(suffixes=subtle, script={"leakage_judge/ok-g2": ["500"] * 10}) as server:
+        result = run(aescot_config(server.url, overrides=tuple(judge)))
+    by_id = {r.id: r for r in result.results}
+    assert by_id["ok-g1"].reasons == [rr.LEAKAGE] and by_id["ok-g1"].verdicts["leakage"] == rr.PASS
+    assert by_id["ok-g1"].verdicts["leakage_judge"] == rr.REJECT and by_id["ok-g1"].leakage[-1]["code"] == "judge"
+    assert by_id["ok-g2"].reasons == [rr.LEAKAGE_JUDGE_FAILED]  # the judge's retries ran out
+    assert by_id["ok-g3"].status == rr.KEPT and by_id["ok-g3"].verdicts["leakage_judge"] == rr.PASS
+    assert by_id["leak-b"].verdicts["leakage_judge"] == rr.SKIPPED  # short-circuited by the rules
