@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--split", default="test", help="split to evaluate (default: test)")
     data.add_argument("--limit", type=int, help="first N images per benchmark (quick runs)")
     data.add_argument("--batch-size", type=int, default=16, help="images per backend call")
+    data.add_argument(
+        "--retry-failed", action="store_true", help="on a rerun, send again images whose requests all failed"
+    )
     add_image_args(run)
     run.add_argument("--out", required=True, help="run folder (predictions, metrics, tables, plots)")
     run.add_argument("--name", help="row name in the table (default: the model folder name)")
@@ -78,7 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace, sampling: SamplingSettings | None = None) -> EvaluationSettings:
     extra = {}
     if args.command == "run":
-        extra = {"split": args.split, "limit": args.limit, "batch_size": args.batch_size, "max_pixels": args.max_pixels}
+        extra = {
+            "split": args.split,
+            "limit": args.limit,
+            "batch_size": args.batch_size,
+            "max_pixels": args.max_pixels,
+            "retry_failed": args.retry_failed,
+        }
     return EvaluationSettings(
         sampling=sampling or SamplingSettings(),
         policy=policy_from_args(args),

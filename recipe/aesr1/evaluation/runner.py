@@ -49,7 +49,7 @@ from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_pol
 from recipe.aesr1.evaluation.images import USABLE, decode_table_image
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
 from recipe.aesr1.evaluation.plots import plot_distributions, plot_scatter
-from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
+from recipe.aesr1.evaluation.predictions import BACKEND_ERROR, PredictionStore, sample_record
 from recipe.aesr1.evaluation.reasoning_checks import summarize_critiques
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class EvaluationSettings:
     ``limit`` keeps the first N test images of each benchmark (quick looks; the table says n).
     ``batch_size`` is how many images go to the backend per call (vLLM batches them; hf loops).
     ``max_pixels`` is the project's one pixel budget (``data_prep.pixel_budget``), recorded in run.json.
+    ``retry_failed`` sends again, on a rerun, the images whose requests all failed (retries ran out).
     """
 
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
@@ -74,6 +75,7 @@ class EvaluationSettings:
     bootstrap_seed: int = 0
     max_pixels: int = DEFAULT_MAX_PIXELS
     prompt: str = SCORING_PROMPT
+    retry_failed: bool = False  # score again images whose every sample is a backend_error (not recorded)
 
 
 def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
@@ -132,7 +134,12 @@ def predict(
     _check_or_write_header(out_dir, _run_header(model, backend.name, settings))
     selected = _select_rows(files, settings)
     stores = {b: PredictionStore(out_dir / "predictions" / f"{b}.jsonl") for b in selected}
-    todo = {(row.dataset, row.id) for b, rows in selected.items() for row in rows if row.id not in stores[b]}
+    todo = {
+        (row.dataset, row.id)
+        for b, rows in selected.items()
+        for row in rows
+        if row.id not in stores[b] or (settings.retry_failed and backend_failed(stores[b].records[row.id]))
+    }
     if not todo:
         return stores
     labels = {(row.dataset, row.id): row.label for rows in selected.values() for row in rows}
@@ -169,6 +176,7 @@ def _score_batch(
 
     def record(i: int, samples: list[Sample]) -> None:
         row = rows[i]
+        replace = row.id in store  # only with retry_failed: a failed record is superseded
         if not loaded[i].usable:
             logger.warning("%s/%s: image %s (%s)", benchmark, row.id, loaded[i].status, loaded[i].detail)
         store.append(
@@ -180,7 +188,8 @@ def _score_batch(
                 "image_detail": loaded[i].detail,
                 "seed": seeds[i],
                 "samples": [sample_record(s) for s in samples],
-            }
+            },
+            replace=replace,
         )
 
     usable = [i for i, image in enumerate(loaded) if image.usable]
@@ -197,6 +206,12 @@ def _score_batch(
             [seeds[i] for i in usable],
             lambda k, samples: record(usable[k], samples),
         )
+
+
+def backend_failed(record: dict) -> bool:
+    """True when every sample of a prediction record is a ``backend_error`` (the endpoint never answered)."""
+    samples = record.get("samples") or []
+    return bool(samples) and all(s.get("reason") == BACKEND_ERROR for s in samples)
 
 
 def read_predictions(out_dir: Path) -> dict[str, list[dict]]:

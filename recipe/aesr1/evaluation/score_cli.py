@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.atomic_files import write_csv_atomic, write_text_atomic
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from recipe.aesr1.aescot.chat_client import FatalEndpointError
 from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, generate_each, image_seed
 from recipe.aesr1.evaluation.cli_options import (
@@ -44,7 +44,7 @@ from recipe.aesr1.evaluation.cli_options import (
     sampling_from_args,
 )
 from recipe.aesr1.evaluation.images import IMAGE_EXTENSIONS, decode_image
-from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
+from recipe.aesr1.evaluation.predictions import BACKEND_ERROR, PredictionStore, sample_record
 from recipe.aesr1.evaluation.reasoning_checks import critique_text, level_of
 
 
@@ -77,7 +77,8 @@ def score_files(
     progress = tqdm(total=len(paths), desc="scoring", unit="img")
 
     def emit(index: int, status: str, detail: str, samples: list) -> None:
-        rows[index] = {**_row(paths[index], status, detail, [sample_record(s) for s in samples]), "max_pixels": max_pixels}
+        row = _row(paths[index], status, detail, [sample_record(s) for s in samples])
+        rows[index] = {**row, "max_pixels": max_pixels}
         if on_row is not None:
             on_row(rows[index])
         progress.update(1)
@@ -121,6 +122,7 @@ def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
         "level": level_of(score),
         "n_scored": len(scores),
         "n_samples": len(samples),
+        "n_backend_errors": sum(s["reason"] == BACKEND_ERROR for s in samples),
         "reasoning": critique_text(first["text"]) if first else "",
         "response": first["text"] if first else "",
     }
@@ -156,12 +158,14 @@ def score_to_file(
     top_k: int | None = None,
     batch_size: int = 8,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    retry_failed: bool = False,
 ) -> list[dict]:
     """Score ``paths`` and write ``out`` (all rows in input order, or the ``top_k`` best ranked).
 
     Rows are logged to ``partial_log_path(out)`` as their replies arrive, so a rerun after an
     interruption scores only the files not yet logged, and a rerun after the end scores none (same
-    options expected; a log made with another ``max_pixels`` is refused). Returns every row, in input order.
+    options expected; a log made with another ``max_pixels`` is refused). ``retry_failed`` sends again the
+    files whose requests all failed (``backend_error``). Returns every row, in input order.
     """
     if out is not None and out.suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise SystemExit(f"--out must end in .csv or .jsonl, got {out}")
@@ -173,13 +177,19 @@ def score_to_file(
                 f"{log.path}: rows scored with --max-pixels {', '.join(other)}, not {max_pixels}; "
                 "use another --out or delete the log to score again"
             )
-    todo = [p for p in paths if log is None or str(p) not in log]
-    fresh = score_files(backend, todo, sampling, batch_size, max_pixels, on_row=log.append if log is not None else None)
+    todo = [p for p in paths if log is None or str(p) not in log or (retry_failed and _failed(log.records[str(p)]))]
+    on_row = (lambda row: log.append(row, replace=True)) if log is not None else None
+    fresh = score_files(backend, todo, sampling, batch_size, max_pixels, on_row=on_row)
     done = {r["path"]: r for r in fresh} if log is None else log.records
     rows = [done[str(p)] for p in paths]
     if out is not None:
         write_rows(rank_rows(rows)[:top_k] if top_k else rows, out)
     return rows
+
+
+def _failed(row: dict) -> bool:
+    """A row whose every sample is a ``backend_error``: the endpoint never answered for this file."""
+    return row["n_samples"] > 0 and row.get("n_backend_errors") == row["n_samples"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="results file, .csv or .jsonl (default: print only)")
     parser.add_argument("--top-k", type=int, help="keep the K best images, ranked (best-shot selection)")
     parser.add_argument("--batch-size", type=int, default=8, help="images per backend call")
+    parser.add_argument("--retry-failed", action="store_true", help="send again files whose requests all failed")
     add_backend_args(parser)
     add_image_args(parser)
     add_sampling_args(parser)
@@ -206,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     backend = backend_from_args(args)
     sampling = sampling_from_args(args)
     try:
-        rows = score_to_file(backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels)
+        rows = score_to_file(
+            backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels, args.retry_failed
+        )
     except FatalEndpointError as error:  # its message is redacted and names the endpoint
         print(f"error: {error}", file=sys.stderr)
         return 3

@@ -110,3 +110,29 @@ def test_an_echoed_key_never_reaches_disk_or_the_terminal(fake_judge, tmp_path, 
     assert SECRET not in captured.out + captured.err
     for path in tmp_path.glob("scores.csv*"):
         assert SECRET.encode() not in path.read_bytes()
+
+
+def test_retry_failed_sends_again_only_the_images_whose_requests_all_failed(fake_judge, tmp_path, helpers):
+    url, judge = fake_judge
+    preds = [0.2, 0.4, 0.6]
+    judge.script = {helpers.red_for(0.4): ["503"] * 4}  # retries (3) run out: backend_error, run goes on
+    out, data = tmp_path / "run", _table(tmp_path, helpers, preds)
+    predict(_backend(url), "m", data, out, EvaluationSettings())
+    assert _records(out)["i1"]["samples"][0]["reason"] == "backend_error"
+    sent = len(judge.requests)
+    predict(_backend(url), "m", data, out, EvaluationSettings())  # a plain rerun keeps the outcome
+    assert len(judge.requests) == sent
+    predict(_backend(url), "m", data, out, EvaluationSettings(retry_failed=True))
+    assert len(judge.requests) == sent + 1 and _records(out)["i1"]["samples"][0]["score"] == 0.4
+    # aesr1-score: the same for a file whose requests all failed.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, p in (("a", 0.3), ("b", 0.5)):
+        (photos / f"{name}.png").write_bytes(helpers.png_bytes(helpers.red_for(p)))
+    judge.script[helpers.red_for(0.5)] = ["503"] * 4
+    paths, csv = score_cli.collect_inputs([str(photos)]), tmp_path / "scores.csv"
+    rows = score_cli.score_to_file(_backend(url), paths, SamplingSettings(), csv)
+    assert [r["status"] for r in rows] == ["ok", "no_score"] and rows[1]["n_backend_errors"] == 1
+    sent = len(judge.requests)
+    rows = score_cli.score_to_file(_backend(url), paths, SamplingSettings(), csv, retry_failed=True)
+    assert len(judge.requests) == sent + 1 and [r["score"] for r in rows] == [0.3, 0.5]
