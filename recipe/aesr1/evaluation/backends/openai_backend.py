@@ -3,7 +3,8 @@
 The image travels inline as a base64 data URL between the prompt's text halves, so the model sees the
 same text/image/text message as in training. Requests run concurrently (bounded) through the project's
 one client (``recipe.aesr1.aescot.chat_client``), which owns retries, deadlines and redaction.
-Endpoints that ignore ``n`` get topped up with single requests. ``seed`` is forwarded (honoured by vLLM, best-effort on hosted APIs).
+Endpoints that ignore ``n`` get topped up with single requests. ``seed`` is forwarded (honoured by
+vLLM, best-effort on hosted APIs).
 
 A vLLM server fills parameters the request leaves out from the checkpoint's
 ``generation_config.json`` (Qwen2.5-VL-Instruct: ``top_k=1``, ``repetition_penalty=1.05``, i.e. near
