@@ -55,7 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     overrides = list(args.overrides) + (["show_progress=false"] if args.quiet else [])
-    config = load_config(args.config, overrides)
+    try:
+        return _run(args, load_config(args.config, overrides))
+    except FatalEndpointError as error:  # its message is redacted and names the endpoint
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    except (ValueError, FileNotFoundError) as error:  # bad config or inputs: the message names the key or file
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, config) -> int:
     if args.print_config:
         print(config_to_yaml(config))
         return 0
@@ -68,11 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             short = max(0, target[level] - available[level])
             print(f"{level:<5} target {target[level]:>6}  available {available[level]:>7}  shortfall {short}")
         return 0
-    try:
-        result = run(config)
-    except FatalEndpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 3
+    result = run(config)
     paths, stats = write_outputs(config, result)
     print(format_statistics(stats))
     print(f"\nSFT set: {paths.sft}  ({len(result.kept)} rows)\nstatistics: {paths.stats}\n"

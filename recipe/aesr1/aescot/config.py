@@ -11,6 +11,8 @@ from typing import Optional
 
 from omegaconf import OmegaConf
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
+
 
 @dataclass
 class EndpointConfig:
@@ -67,11 +69,17 @@ class FilterConfig:
     """The three error types of Sec. 3.2 (e_leak, e_align, e_fact); each can be switched off."""
 
     leakage: bool = True
+    # ours, off by default: also ask the leakage_judge endpoint whether the critique gives the score
+    # away (the paper filters with model judgments plus audits); rejects as "leakage", code "judge".
+    leakage_judge: bool = False
     alignment: bool = True
     factual: bool = True
     # Skip the remaining judges once a record is rejected (saves calls; the audit page then shows
     # "skipped" for them).
     short_circuit: bool = True
+    # ours: reject a critique longer than this many tokens (reason "too_long") even when the server says
+    # finish_reason "stop"; null = expert.max_tokens, the budget the SFT rows are sized for.
+    max_critique_tokens: Optional[int] = None
 
 
 @dataclass
@@ -88,10 +96,14 @@ class AesCoTConfig:
     expert: EndpointConfig = field(default_factory=EndpointConfig)
     alignment_judge: EndpointConfig = field(default_factory=_judge_defaults)
     factual_judge: EndpointConfig = field(default_factory=_judge_defaults)
+    leakage_judge: EndpointConfig = field(default_factory=_judge_defaults)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     with_dimension_guide: bool = True  # append the Table 5 guide to the Appendix B prompt
+    # The project's one pixel budget (data_prep.pixel_budget; 512 x 512, Aes-R1's released max_pixels):
+    # images above it are shrunk before they are sent to the expert and the factual judge.
+    max_pixels: int = DEFAULT_MAX_PIXELS
     retry_failed: bool = False  # on restart, request again the keys whose retries ran out
     show_progress: bool = True
 

@@ -11,6 +11,9 @@ from typing import Any
 
 from PIL import Image
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
+from recipe.aesr1.evaluation.images import decode_image
+
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp"}
 
 
@@ -40,6 +43,28 @@ def data_url(data: bytes) -> str:
     if mime is None:
         raise ValueError(f"unsupported image format for a data URL: {image.format!r}")
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def budgeted_data_url(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """``data_url`` of the image within the project's one pixel budget (``data_prep.pixel_budget``).
+
+    The image is opened by the evaluation's ``decode_image`` (same budget, same outcome for a bomb or a
+    corrupt file). One already within budget is sent as its original bytes; a larger one is shrunk by
+    ``fit_to_budget`` and re-encoded (PNG stays PNG, anything else becomes JPEG quality 95).
+
+    Raises:
+        ValueError: the bytes are no usable image (the message gives the decoder's outcome).
+    """
+    loaded = decode_image(data, max_pixels, apply_exif_orientation=False)
+    if not loaded.usable:
+        raise ValueError(f"image {loaded.status}: {loaded.detail}")
+    if loaded.status != "downscaled":
+        return data_url(data)
+    with Image.open(io.BytesIO(data)) as original:
+        fmt = "PNG" if original.format == "PNG" else "JPEG"
+    buffer = io.BytesIO()
+    loaded.image.save(buffer, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return data_url(buffer.getvalue())
 
 
 def thumbnail_data_url(data: bytes, max_side: int = 384) -> str:

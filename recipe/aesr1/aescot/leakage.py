@@ -1,10 +1,20 @@
 """Programmatic score-leakage filter (Aes-R1 Sec. 3.2 error type e_leak; Appendix E.2).
 
 The expert was told the score and told to keep it private (Appendix B). A critique leaks when it
-writes the score or a rescaling of it, writes any rating on a numeric scale, ties rating words to
-numbers, or refers to hidden information or to the instructions. Each rule has its own code so the
-audit page shows why a critique was rejected. Known false positives, accepted because a lost critique
-costs less than a leaking one: "one out of five people", a decimal equal to a rescaled score.
+writes the score or a rescaling of it, gives any rating on a numeric scale, ranks the picture by
+percentile or rating band, ties rating words to numbers, or points at the score it was shown. The
+stage runs in three steps:
+
+1. ``leakage_text.normalise``: Unicode digits, invisible characters, decimal commas and number words
+   become ASCII digits, so "zero point seven three", "0,73" and "0.\u200b73" all read "0.73".
+2. Rules, each with its own code so the audit page shows why a critique was rejected: the score and
+   its rescalings (x1, x10, x5, x100, at the precision written), scale and rating vocabulary near a
+   number, percentiles and bands, references to a given, shown or hidden value.
+3. Photographic number contexts are exempt: shutter speeds (1/100 s, 0.5 s), apertures (f/2.8), focal
+   lengths, ISO, EV, distances, ratios, fractions of the frame, counts and numbers in the scene.
+
+The judge endpoint's verdict (``requests.leakage_messages``) can be added on top (``filters.leakage_judge``).
+Precision and recall on a corpus of 209 hand-written cases are measured by ``test_leakage_corpus.py``.
 """
 
 from __future__ import annotations
@@ -12,53 +22,115 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from recipe.aesr1.aescot.leakage_text import normalise
+
 # Rule codes.
-SCORE_VALUE = "score_value"  # the score or a rescaling: 0.73, .73, 7.3, 3.65, 73%
-RATING_SCALE = "rating_scale"  # a number on a rating scale: 7/10, 7 out of 10, 73/100, "on a scale of"
-RATING_NUMBER = "rating_number"  # rating words next to a number: "rated 8", "a rating of seven"
-HIDDEN_REFERENCE = "hidden_reference"  # "the hidden score", "as instructed", "the rating provided"
+SCORE_VALUE = "score_value"  # the score or a rescaling: 0.73, .73, 7.3, 3.65, 73%, or a bare 0.x score
+RATING_SCALE = "rating_scale"  # a number on a rating scale: 7/10, 7 out of 10, "on a ten-point scale", stars
+RATING_NUMBER = "rating_number"  # rating words or evaluative verbs with a number: "rated 8", "a solid 7"
+RANKING = "ranking"  # percentiles, deciles, "top 10%", "the high sixes", "upper band of ratings"
+HIDDEN_REFERENCE = "hidden_reference"  # "the hidden score", "the value shown", "as instructed", "its score"
+JUDGE = "judge"  # the leakage judge said the critique reveals the score
 
-# Scales a score may be rescaled to: [0, 1] itself, /10, /5, /100 (percent).
-_SCALES = (1.0, 10.0, 5.0, 100.0)
-# "one" is left out: "one of the best", "this one" are ordinary prose.
-_NUMBER_WORDS = "zero|two|three|four|five|six|seven|eight|nine|ten|hundred"
-_NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|\b(?:{_NUMBER_WORDS})\b)"
-_DENOMINATOR = r"(?:100|10|5|ten|five|(?:a\s+)?hundred)\b"
+_SCALES = (1.0, 10.0, 5.0, 100.0)  # [0, 1] itself, /10, /5, /100 (percent)
+_NUM = r"(?:\d+(?:\.\d+)?|\.\d+)(?!\.?\d)"  # a whole number: "0.5" is never read as "0"
+_DENOMINATOR = r"(?:100|10|5)\b"
 
-_DECIMAL_TOKEN = re.compile(r"(?<![\w.])(\d*\.\d+)(?![\w.]*\d)")
-_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|per\s*cent\b)", re.IGNORECASE)
+# Words after a number that make it photographic or part of the scene (units, lens and format terms).
+_UNIT_AFTER = (
+    r"s|sec|secs|seconds?|ms|minutes?|mins?|hours?|h|mm|cm|m|metres?|meters?|km|ft|feet|foot|inch(?:es)?|"
+    r"\"|'|px|pixels?|mp|megapixels?|k|kelvin|°|degrees?|ev|stops?|x|fps|iso|lens|aperture|zoom|crop|ratio|"
+    r"aspect|widescreen|format|sensor|euros?|dollars?|€|\$|km/h|mph|kg|g|am|pm"
+)
+_UNIT = re.compile(rf"\s*-?\s*(?:{_UNIT_AFTER})(?![a-z])", re.IGNORECASE)  # used with .match(text, pos)
+_PHOTO_BEFORE = re.compile(r"(?:\bf\s*/?\s*|\biso\s*|[+\-±]\s*|\bev\s*|@\s*|\b1/|\d\s*[:x×]\s*)$", re.IGNORECASE)
+_FRAME_NOUNS = (
+    r"second|frame|width|height|image\s+area|sky|foreground|background|composition|picture\s+area|scene|"
+    r"area|canvas|shot"
+)
+_OF_FRAME = re.compile(rf"\s*of\s+(?:a|an|the|its|this)\s+(?:\w+\s+)?(?:{_FRAME_NOUNS})\b", re.IGNORECASE)
+
+_NUMBER_TOKEN = re.compile(r"(?<![\w.\-:/])(\d*\.\d+|\d+)(?![\w.]*\d)(?!:\d)")
+_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE)
+
+_ADJECTIVE = (
+    r"solid|strong|respectable|decent|fair|good|high|low|weak|mere|clear|easy|comfortable|modest|generous|"
+    r"middling|mediocre|perfect|honest|firm|safe|reasonable|healthy|clean|straight|flat|round|shaky"
+)
+# A rating closes with punctuation, the end, or rating words: "a solid 7.", "an 8 from me", "a 9, easily".
+_RATING_CLOSE = (
+    r"(?=\s*(?:[.,;!?)]|$|overall\b|points?\b|stars?\b|out\s*of\b|outta\b|of\s+" + _DENOMINATOR +
+    r"|/|from\s+me\b|for\s+me\b|on\s+(?:a|the|my|any)\b|at\s+(?:best|most)\b|territory\b|and\s+move\b|maybe\b))"
+)
+_VERB = (
+    r"give|gives|gave|giving|award|awards|awarded|earn|earns|earned|deserve|deserves|deserved|merit|merits|"
+    r"warrant|warrants|get|gets|got|land|lands|call\s+it|(?:put|place)s?\s+it\s+at|clocks?\s+in\s+at|comes?\s+in\s+at|"
+    r"tops?\s+out\s+at|"
+    r"sits?\s+at|reach(?:es)?|hits?|scores?|scored|rate|rated|rates|grade|graded|mark|marked"
+)
+_RATING_WORD = r"(?:scores?|scored|ratings?|grades?|graded|marks?|aesthetic\s+value|rated|rating)"
+
 _SCALE_PATTERNS = (
-    # 7/10, 7.3 / 10, 3.65/5 -- but not a shutter speed such as 1/100 s.
-    re.compile(rf"{_NUMBER}\s*/\s*{_DENOMINATOR}(?!\s*(?:s|sec|secs|seconds?)\b)", re.IGNORECASE),
-    re.compile(rf"\bout\s+of\s+{_DENOMINATOR}", re.IGNORECASE),
-    re.compile(r"\b(?:on|using)\s+a\s+(?:\w+\s+)?scale\b|\b\d+\s*-?\s*point\s+scale\b", re.IGNORECASE),
+    re.compile(rf"(?:{_NUM})\s*/\s*{_DENOMINATOR}", re.IGNORECASE),  # 7/10 (shutter speeds exempted below)
+    re.compile(rf"\bout\s*of\s+{_DENOMINATOR}|\boutta\s+{_DENOMINATOR}", re.IGNORECASE),
+    re.compile(rf"\b(?:{_NUM})\s+of\s+{_DENOMINATOR}(?=\s*(?:[.,;!?]|$))", re.IGNORECASE),
+    re.compile(r"\b\d+\s*-?\s*point\s+(?:scale|system)\b|\b\d+(?:\s+and\s+a\s+half)?\s*-?\s*stars?\b",
+               re.IGNORECASE),
+    re.compile(r"\b(?:rating|numeric(?:al)?|scoring|grading|aesthetic|quality|mental)\s+(?:scale|ruler)\b",
+               re.IGNORECASE),
+    re.compile(r"\bscale\s+(?:of|from)\s+\d+\s+to\s+\d+|\b\d+\s*[-–]\s*\d+\s+scale\b|\bon\s+a\s+scale\s+of\b",
+               re.IGNORECASE),
+    re.compile(r"\b(?:midpoint|middle|top|bottom|upper\s+end|lower\s+end|high\s+end|low\s+end)\s+of\s+the\s+"
+               r"(?:rating\s+)?scale\b", re.IGNORECASE),
 )
-_RATING_WORD = r"(?:scores?|scored|scoring|ratings?|(?<![-\w])rated?|grades?|graded)"
 _RATING_NUMBER_PATTERNS = (
-    # "rated it an 8", "a rating of seven", "score: 0.8" -- the number within four words after.
-    re.compile(rf"\b{_RATING_WORD}\b(?:\W+\w+){{0,3}}?\W+{_NUMBER}", re.IGNORECASE),
-    # "an 8 rating", "a seven score" -- the number within two words before.
-    re.compile(rf"{_NUMBER}(?:\W+\w+){{0,2}}?\W+{_RATING_WORD}\b", re.IGNORECASE),
+    re.compile(rf"\b(?:a|an)\s+(?:(?:{_ADJECTIVE})\s+)?(?:{_NUM}){_RATING_CLOSE}", re.IGNORECASE),
+    re.compile(rf"\b(?:{_VERB})\s+(?:(?:it|this|the\s+\w+|me)\s+)?(?:(?:a|an|around|about|roughly|near|"
+               rf"at|only|just)\s+)?(?:(?:{_ADJECTIVE})\s+)?(?:{_NUM}){_RATING_CLOSE}", re.IGNORECASE),
+    re.compile(rf"\b{_RATING_WORD}\b\s*(?::|\bof\b|\bis\b|\bhere\s+is\b|\baround\b|\babout\b)?\s*"
+               rf"(?:(?:a|an|about|around|roughly)\s+)?(?:{_NUM})(?![\w-])", re.IGNORECASE),
+    re.compile(rf"(?<![\w.])(?:{_NUM})\s+(?:rating|score|grade|mark)\b", re.IGNORECASE),
+    re.compile(r"\bwould\s+(?:score|rate|rank)\s+(?:it\s+)?(?:around|about|at|a|an)?\s*\d", re.IGNORECASE),
+    # "scores highly, around 8": a rating verb, an adverb, then the number.
+    re.compile(rf"\b(?:scores?|scored|rates?|rated)\s+\w+ly\W+(?:(?:around|about|roughly|at)\s+)?(?:{_NUM})",
+               re.IGNORECASE),
 )
+_RANKING_PATTERNS = (
+    re.compile(r"\b\d+(?:st|nd|rd|th)\s+percentile\b|\bpercentiles?\b|\b(?:decile|quartile|quintile)s?\b",
+               re.IGNORECASE),
+    re.compile(r"\b(?:top|bottom|upper|lower|best|worst)\s+\d+\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE),
+    re.compile(r"\b(?:better|worse)\s+than\s+(?:about\s+|roughly\s+|some\s+)?\d+\s*(?:%|per\s*cent\b|percent\b)",
+               re.IGNORECASE),
+    re.compile(r"\b(?:low|mid|high|upper|lower)[-\s]+(?:ones|twos|threes|fours|fives|sixes|sevens|eights|nines|"
+               r"\d0s)\b", re.IGNORECASE),
+    re.compile(r"\b(?:band|tier|bracket|range|region)\s+of\s+(?:the\s+)?(?:ratings?|scores?|grades?|the\s+scale)\b",
+               re.IGNORECASE),
+)
+_VALUE_NOUN = r"(?:aesthetic\s+)?(?:scores?|ratings?|values?|numbers?|figures?|labels?|grades?|marks?)"
 _HIDDEN_PATTERNS = (
     re.compile(
         r"\b(?:hidden|private|secret|confidential|undisclosed|concealed|withheld|given|provided|assigned|"
-        r"supplied|true|actual|target)\s+(?:aesthetic\s+)?(?:scores?|ratings?|values?|numbers?|variables?|"
-        r"information)\b",
+        r"supplied|true|actual|target|stated|shown|reference|ground[-\s]truth|mean\s+opinion|original|real)\s+"
+        + _VALUE_NOUN + r"\b|\b(?:hidden|true|actual|target)\s+information\b",
         re.IGNORECASE,
     ),
-    re.compile(r"\b(?:score|rating)s?\s+(?:(?:that|which)\s+)?(?:was\s+|were\s+|is\s+)?(?:provided|given|"
-               r"assigned|supplied|shared|mentioned)\b", re.IGNORECASE),
-    re.compile(r"\binstruct(?:ed|ions?)\b|\bi\s+(?:was|have\s+been)\s+(?:told|asked)\b|\b(?:the|this|my|your)\s+prompt\b",
+    re.compile(rf"\b{_VALUE_NOUN}\s+(?:(?:that|which)\s+)?(?:was\s+|were\s+|is\s+)?(?:provided|given|shown|"
+               r"assigned|supplied|shared|mentioned|stated)\b", re.IGNORECASE),
+    re.compile(rf"\b{_VALUE_NOUN}\s+(?:i|we)\s+(?:was|were|am|have\s+been)\s+(?:given|shown|told|provided)\b",
                re.IGNORECASE),
-    re.compile(r"\b(?:reveal|disclose|mention|state)(?:s|d|ing)?\b(?:\W+\w+){0,3}?\W+(?:the\s+)?"
-               r"(?:numeric(?:al)?\s+)?(?:scores?|ratings?|values?)\b", re.IGNORECASE),
+    re.compile(r"\b(?:its|the|this|my|your|that)\s+(?:aesthetic\s+)?(?:scores?|ratings?|labels?)\b(?!\s+of\s+the\s+"
+               r"(?:game|match))", re.IGNORECASE),
+    re.compile(r"\b(?:as|per)\s+(?:my\s+|the\s+)?instruct(?:ed|ions?)\b|\b(?:my|the|your)\s+instructions\s+"
+               r"(?:say|said|tell|told|ask|asked|require)|\bi\s+(?:was|have\s+been|am)\s+(?:told|asked|instructed)\b"
+               r"|\b(?:the|this|my|your)\s+prompt\b", re.IGNORECASE),
+    re.compile(rf"\b(?:reveal|disclose|mention|state|share)(?:s|d|ing)?\b(?:\W+\w+){{0,3}}?\W+(?:the\s+)?"
+               rf"(?:numeric(?:al)?\s+)?{_VALUE_NOUN}\b", re.IGNORECASE),
 )
 
 
 @dataclass(frozen=True)
 class LeakageFinding:
-    """One piece of leaked text: the rule ``code`` and the ``text`` it matched."""
+    """One piece of leaked text: the rule ``code`` and the (normalised) ``text`` it matched."""
 
     code: str
     text: str
@@ -90,6 +162,52 @@ def _matches_rescaled_score(token: str, score: float) -> bool:
     return any(abs(round(shown * scale, decimals) - value) < 1e-9 for scale in _SCALES)
 
 
+def _photographic(text: str, start: int, end: int) -> bool:
+    """Is the number at ``text[start:end]`` a unit value, a lens/format term or a fraction of the frame?"""
+    before = text[max(0, start - 8) : start]  # the longest prefix _PHOTO_BEFORE needs ("iso ", "f / ")
+    return bool(_UNIT.match(text, end) or _PHOTO_BEFORE.search(before) or _OF_FRAME.match(text, end))
+
+
+def _score_values(text: str, score: float) -> list[LeakageFinding]:
+    findings = []
+    for match in _NUMBER_TOKEN.finditer(text):
+        token = match.group(1)
+        if _photographic(text, match.start(1), match.end(1)):
+            continue
+        if "." in token:
+            # A decimal equal to a rescaled score, or any bare 0.x-style value: critiques have no other.
+            if _matches_rescaled_score(token, score) or float(token) <= 1.0:
+                findings.append(LeakageFinding(SCORE_VALUE, token))
+    for match in _PERCENT.finditer(text):
+        if _matches_rescaled_score(match.group(1), score) and not _OF_FRAME.match(text, match.end()):
+            findings.append(LeakageFinding(SCORE_VALUE, match.group(0)))
+    return findings
+
+
+def _pattern_findings(text: str, code: str, patterns: tuple[re.Pattern, ...]) -> list[LeakageFinding]:
+    findings = []
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            if code in (RATING_SCALE, RATING_NUMBER) and _exempt_fraction(text, match):
+                continue
+            findings.append(LeakageFinding(code, match.group(0)))
+    return findings
+
+
+_FRACTION_TAIL = re.compile(r"\s*/\s*\d+")
+
+
+def _exempt_fraction(text: str, match: re.Match) -> bool:
+    """A shutter speed (1/100 s) or a fraction of the frame (1/10 of the frame) is no rating."""
+    end = match.end()
+    tail = _FRACTION_TAIL.match(text, end)  # the match stopped before "/10": look past the denominator
+    if tail is not None:
+        end = tail.end()
+    elif "/" not in match.group(0):
+        return False
+    return bool(_UNIT.match(text, end) or _OF_FRAME.match(text, end))
+
+
 def find_leakage(critique: str, score: float) -> LeakageVerdict:
     """Run every leakage rule on one critique.
 
@@ -98,20 +216,15 @@ def find_leakage(critique: str, score: float) -> LeakageVerdict:
         score: the true normalised score in [0, 1] the expert was shown.
 
     Returns:
-        A verdict listing every finding (empty when the critique is clean).
+        A verdict listing every finding (empty when the critique is clean); texts are normalised.
     """
-    findings: list[LeakageFinding] = []
-    for match in _DECIMAL_TOKEN.finditer(critique):
-        if _matches_rescaled_score(match.group(1), score):
-            findings.append(LeakageFinding(SCORE_VALUE, match.group(0)))
-    for match in _PERCENT.finditer(critique):
-        if _matches_rescaled_score(match.group(1), score):
-            findings.append(LeakageFinding(SCORE_VALUE, match.group(0)))
+    text = normalise(critique)
+    findings = _score_values(text, score)
     for code, patterns in (
         (RATING_SCALE, _SCALE_PATTERNS),
         (RATING_NUMBER, _RATING_NUMBER_PATTERNS),
+        (RANKING, _RANKING_PATTERNS),
         (HIDDEN_REFERENCE, _HIDDEN_PATTERNS),
     ):
-        for pattern in patterns:
-            findings.extend(LeakageFinding(code, m.group(0)) for m in pattern.finditer(critique))
+        findings += _pattern_findings(text, code, patterns)
     return LeakageVerdict(tuple(findings))

@@ -1,7 +1,8 @@
 """The AesCoT pipeline (Aes-R1 Sec. 3.2, Fig. 2): sample, critique with the score hidden, filter, export.
 
-Every record flows through: expert critique -> programmatic checks (truncation, SFT format, score
-leakage) -> alignment judge (critique only) -> factual judge (image + critique). A record is kept
+Every record flows through: expert critique -> programmatic checks (truncation, length, SFT format,
+score leakage) -> leakage judge (optional) -> alignment judge (critique only) -> factual judge (image +
+critique). A record is kept
 when every error type is zero (D_AesCoT = F(D_CoT), ||E_i|| = 0). Sampling runs in rounds until each
 level holds its target count of kept records (Table 6 counts are after filtering) or the pool or the
 round budget runs out; surplus kept records beyond the target are marked, not exported.
@@ -25,14 +26,17 @@ from tqdm import tqdm
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.aescot.config import AesCoTConfig, EndpointConfig
-from recipe.aesr1.aescot.images import data_url, image_bytes
-from recipe.aesr1.aescot.leakage import find_leakage
+from recipe.aesr1.aescot.critique_length import token_lower_bound
+from recipe.aesr1.aescot.images import budgeted_data_url, image_bytes
+from recipe.aesr1.aescot.leakage import JUDGE, find_leakage
 from recipe.aesr1.aescot.levels import LEVELS, target_sizes
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
 from recipe.aesr1.aescot.requests import (
     alignment_messages,
     factual_messages,
     generation_messages,
+    leakage_messages,
+    parse_leak_verdict,
     parse_level,
     parse_unsupported_claims,
     payload_for_key,
@@ -120,9 +124,11 @@ class _RecordProcessor:
         for stage, enabled in (("leakage", filters.leakage), ("alignment", filters.alignment),
                                ("factual", filters.factual)):
             result.verdicts[stage] = rr.SKIPPED if enabled else rr.OFF
+        if filters.leakage_judge:
+            result.verdicts["leakage_judge"] = rr.SKIPPED
         try:
             data = image_bytes(image, where=f"{c.file} row {c.row}")
-            url = data_url(data)
+            url = budgeted_data_url(data, self.config.max_pixels)
         except (ValueError, OSError) as error:
             result.errors["image"] = str(error)
             result.reject(rr.IMAGE_UNREADABLE)
@@ -140,6 +146,10 @@ class _RecordProcessor:
         # Programmatic checks: cheap, always all run.
         if generated.finish_reason == "length":
             result.reject(rr.TRUNCATED)
+        budget = filters.max_critique_tokens or self.endpoints["generate"].config.max_tokens
+        if token_lower_bound(critique) > budget:  # a server may ignore max_tokens and still say "stop"
+            result.errors["length"] = f"at least {token_lower_bound(critique)} tokens, budget {budget}"
+            result.reject(rr.TOO_LONG)
         parsed = parse_answer(sft_target(critique, c.score))
         if not parsed.format_ok or parsed.score is None or abs(parsed.score - round(c.score, 2)) > 1e-9:
             result.errors["format"] = parsed.reason
@@ -154,6 +164,19 @@ class _RecordProcessor:
         # Judges: skipped once rejected when short_circuit is on.
         def should_skip() -> bool:
             return filters.short_circuit and bool(result.reasons)
+
+        if filters.leakage_judge and not should_skip():
+            judged = await self._request("leakage_judge", c.record_id, leakage_messages(critique), parse_leak_verdict)
+            if not judged.ok:
+                result.errors["leakage_judge"] = judged.error or ""
+                result.verdicts["leakage_judge"] = rr.FAILED
+                result.reject(rr.LEAKAGE_JUDGE_FAILED)
+            elif parse_leak_verdict(judged.text or ""):
+                result.leakage.append({"code": JUDGE, "text": (judged.text or "").strip()[:200]})
+                result.verdicts["leakage_judge"] = rr.REJECT
+                result.reject(rr.LEAKAGE)
+            else:
+                result.verdicts["leakage_judge"] = rr.PASS
 
         if filters.alignment and not should_skip():
             judged = await self._request("alignment", c.record_id, alignment_messages(critique), parse_level)
@@ -190,6 +213,8 @@ class _RecordProcessor:
 def _endpoint_configs(config: AesCoTConfig) -> dict[str, tuple[str, EndpointConfig]]:
     """stage -> (config section naming the endpoint, its config); judges of disabled filters are left out."""
     stages = {"generate": ("expert", config.expert)}
+    if config.filters.leakage_judge:
+        stages["leakage_judge"] = ("leakage_judge", config.leakage_judge)
     if config.filters.alignment:
         stages["alignment"] = ("alignment_judge", config.alignment_judge)
     if config.filters.factual:

@@ -101,3 +101,12 @@ FACTUAL_JUDGE_PROMPT = (
     "errors. Reply with JSON only, in the form {{\"unsupported_claims\": [\"...\"]}}, with an empty list "
     "when every statement is supported.\n\nCritique:\n{critique}"
 )
+
+# Our leakage judge (optional, filters.leakage_judge): the paper filters with model judgments plus
+# audits; this judge sees the critique only and answers whether it gives away a score.
+LEAKAGE_JUDGE_PROMPT = (
+    "Below is a critique of a photograph. The writer knew the photograph's numeric aesthetic score and "
+    "was told to keep it private. Does the critique state, hint at or refer to a numeric score, a rating "
+    "on any scale, a rank or percentile, or a value it was given? Describing the photograph as good or "
+    "poor is allowed. Reply with exactly one word: yes or no.\n\nCritique:\n{critique}"
+)

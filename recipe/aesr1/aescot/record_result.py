@@ -14,14 +14,16 @@ SURPLUS = "surplus"  # passed every filter, but its level already reached the ta
 IMAGE_UNREADABLE = "image_unreadable"
 GENERATION_FAILED = "generation_failed"  # the expert's retries ran out (error kept in `errors`)
 TRUNCATED = "truncated"  # finish_reason "length": the critique was cut off at max_tokens
+TOO_LONG = "too_long"  # more tokens than filters.max_critique_tokens although the server said "stop"
 FORMAT = "format"  # the SFT target <think>critique</think><answer>score</answer> does not parse cleanly
-LEAKAGE = "leakage"  # e_leak: see leakage.py for the rule codes
+LEAKAGE = "leakage"  # e_leak: see leakage.py for the rule codes (and "judge" for the leakage judge)
+LEAKAGE_JUDGE_FAILED = "leakage_judge_failed"
 MISALIGNED = "misaligned"  # e_align: the judge's level from the critique alone != the true level
 ALIGNMENT_JUDGE_FAILED = "alignment_judge_failed"
 FACTUAL_ERROR = "factual_error"  # e_fact: the judge listed claims the image does not support
 FACTUAL_JUDGE_FAILED = "factual_judge_failed"
-REASONS = (IMAGE_UNREADABLE, GENERATION_FAILED, TRUNCATED, FORMAT, LEAKAGE, MISALIGNED, ALIGNMENT_JUDGE_FAILED,
-           FACTUAL_ERROR, FACTUAL_JUDGE_FAILED)
+REASONS = (IMAGE_UNREADABLE, GENERATION_FAILED, TRUNCATED, TOO_LONG, FORMAT, LEAKAGE, LEAKAGE_JUDGE_FAILED,
+           MISALIGNED, ALIGNMENT_JUDGE_FAILED, FACTUAL_ERROR, FACTUAL_JUDGE_FAILED)
 
 # Verdicts of the stages leakage / alignment / factual.
 PASS, REJECT, FAILED, SKIPPED, OFF = "pass", "reject", "failed", "skipped", "off"

@@ -3,6 +3,7 @@
 ``generate``: the expert critiques the image knowing its score (Appendix B construction prompt).
 ``alignment``: a judge reads the critique only and names its level (error type e_align, Sec. 3.2).
 ``factual``: a judge sees image and critique and lists unsupported claims (error type e_fact).
+``leakage_judge`` (optional): a judge reads the critique only and says whether it gives the score away.
 Each reader raises ValueError on a reply it cannot read; the client then retries the request.
 """
 
@@ -18,11 +19,13 @@ from recipe.aesr1.aescot.prompts import (
     ALIGNMENT_JUDGE_PROMPT,
     FACTUAL_JUDGE_PROMPT,
     IMAGE_PLACEHOLDER,
+    LEAKAGE_JUDGE_PROMPT,
     construction_prompt,
 )
 
 _LEVEL_WORD = re.compile(r"\b(bad|fair|good)\b", re.IGNORECASE)
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+_YES_NO = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
 
 
 def image_chat(text: str, image_url: str) -> list[dict[str, Any]]:
@@ -49,6 +52,22 @@ def alignment_messages(critique: str) -> list[dict[str, Any]]:
 
 def factual_messages(critique: str, image_url: str) -> list[dict[str, Any]]:
     return image_chat(FACTUAL_JUDGE_PROMPT.format(critique=critique), image_url)
+
+
+def leakage_messages(critique: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": LEAKAGE_JUDGE_PROMPT.format(critique=critique)}]
+
+
+def parse_leak_verdict(reply: str) -> bool:
+    """True when the leakage judge said yes; ValueError when it said neither or both.
+
+    >>> parse_leak_verdict("No.")
+    False
+    """
+    found = {match.lower() for match in _YES_NO.findall(reply)}
+    if len(found) != 1:
+        raise ValueError(f"expected exactly one of yes/no in the leakage-judge reply, got {reply[:120]!r}")
+    return found.pop() == "yes"
 
 
 def parse_level(reply: str) -> str:

@@ -47,22 +47,42 @@ class LevelPools:
         return {level: len(self.pools.get(level, [])) for level in LEVELS}
 
 
+TABLE_DIR = "table"
+"""Where ``aesr1-prep`` writes the evaluation table of a converted folder (``rl/``, ``sft/`` hold other layouts)."""
+
+EXPECTED_INPUT = (
+    "expected a folder converted by aesr1-prep (its table/*.parquet is read), a parquet file in the "
+    f"evaluation-table layout (columns {', '.join(REQUIRED_COLUMNS)}), or a glob matching such files"
+)
+
+
 def expand_inputs(inputs: list[str]) -> list[str]:
-    """Files, directories (all ``*.parquet`` below) and globs -> sorted unique file list."""
+    """Inputs -> sorted unique parquet files in the evaluation-table layout.
+
+    Each input is a file, a glob, or a folder: a folder converted by ``aesr1-prep`` contributes its
+    ``table/`` shards only (never ``rl/`` or ``sft/``); any other folder, every ``*.parquet`` below it.
+
+    Raises:
+        FileNotFoundError: an input matches nothing, or a folder holds no parquet (says what was expected).
+    """
     files: set[str] = set()
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files.update(str(p) for p in path.rglob("*.parquet"))
+            root = path / TABLE_DIR if (path / TABLE_DIR).is_dir() else path
+            found = {str(p) for p in root.rglob("*.parquet")}
+            if not found:
+                raise FileNotFoundError(f"sampling.inputs: folder {item!r} holds no parquet file; {EXPECTED_INPUT}")
+            files.update(found)
         elif path.is_file():
             files.add(str(path))
         else:
             matched = glob.glob(item, recursive=True)
             if not matched:
-                raise FileNotFoundError(f"sampling.inputs: {item!r} matches no file")
+                raise FileNotFoundError(f"sampling.inputs: {item!r} matches no file; {EXPECTED_INPUT}")
             files.update(matched)
     if not files:
-        raise FileNotFoundError(f"sampling.inputs {inputs!r} hold no parquet file")
+        raise FileNotFoundError(f"sampling.inputs {inputs!r} hold no parquet file; {EXPECTED_INPUT}")
     return sorted(files)
 
 
@@ -74,7 +94,7 @@ def read_candidates(files: list[str], split: str, datasets: list[str]) -> list[C
         schema = pq.read_schema(file)
         missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
         if missing:
-            raise ValueError(f"{file}: missing column(s) {missing}; expected the evaluation-table layout")
+            raise ValueError(f"{file}: missing column(s) {missing}; {EXPECTED_INPUT}")
         table = pq.read_table(file, columns=["id", "dataset", "split", "score", "raw_score"]).to_pydict()
         for row, (id_, dataset, row_split, score, raw) in enumerate(
             zip(table["id"], table["dataset"], table["split"], table["score"], table["raw_score"])

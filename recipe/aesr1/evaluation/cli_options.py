@@ -1,10 +1,11 @@
-"""Command-line options shared by ``aesr1-eval`` and ``aesr1-score``: backend, sampling, policy."""
+"""Command-line options shared by ``aesr1-eval`` and ``aesr1-score``: backend, images, sampling, policy."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from recipe.aesr1.evaluation.backends import BACKENDS, InferenceBackend, SamplingSettings, make_backend
 from recipe.aesr1.evaluation.failure_policy import DEFAULT_FILL_VALUE, POLICIES, ParseFailurePolicy
 
@@ -18,6 +19,10 @@ def add_backend_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--concurrency", type=int, default=8, help="openai: requests in flight")
     group.add_argument("--image-format", choices=("jpeg", "png"), default="jpeg", help="openai: image encoding")
     group.add_argument(
+        "--timeout", type=float, default=600.0, help="openai: deadline in seconds of one attempt (the whole reply)"
+    )
+    group.add_argument("--max-retries", type=int, default=5, help="openai: retries of a failed or malformed reply")
+    group.add_argument(
         "--extra-body",
         type=json.loads,
         help='openai: extra JSON request fields; for a vLLM server \'{"top_k": -1, "repetition_penalty": 1.0}\'',
@@ -28,6 +33,16 @@ def add_backend_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm: GPUs per model")
     group.add_argument("--gpu-memory-utilization", type=float, default=0.9, help="vllm: share of GPU memory")
     group.add_argument("--max-model-len", type=int, help="vllm: context length (e.g. 8192 to fit the KV cache)")
+
+
+def add_image_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("images")
+    group.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"pixel budget (data_prep.pixel_budget): larger images are shrunk first (default {DEFAULT_MAX_PIXELS})",
+    )
 
 
 def add_sampling_args(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +91,8 @@ def backend_from_args(args: argparse.Namespace) -> InferenceBackend:
             "concurrency": args.concurrency,
             "image_format": args.image_format,
             "extra_body": args.extra_body,
+            "timeout_s": args.timeout,
+            "max_retries": args.max_retries,
         }
     else:
         options = {

@@ -19,11 +19,13 @@ import logging
 import sys
 from pathlib import Path
 
+from recipe.aesr1.aescot.chat_client import FatalEndpointError
 from recipe.aesr1.evaluation.backends import SamplingSettings
 from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, check_bootstrap_settings
 from recipe.aesr1.evaluation.benchmark_table import PLCC_MODES
 from recipe.aesr1.evaluation.cli_options import (
     add_backend_args,
+    add_image_args,
     add_policy_args,
     add_sampling_args,
     backend_from_args,
@@ -66,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--split", default="test", help="split to evaluate (default: test)")
     data.add_argument("--limit", type=int, help="first N images per benchmark (quick runs)")
     data.add_argument("--batch-size", type=int, default=16, help="images per backend call")
+    data.add_argument(
+        "--retry-failed", action="store_true", help="on a rerun, send again images whose requests all failed"
+    )
+    add_image_args(run)
     run.add_argument("--out", required=True, help="run folder (predictions, metrics, tables, plots)")
     run.add_argument("--name", help="row name in the table (default: the model folder name)")
     add_sampling_args(run)
@@ -104,7 +110,13 @@ def _settings(args: argparse.Namespace, sampling: SamplingSettings | None = None
         raise SystemExit(f"aesr1-eval: {error}") from None
     extra = {}
     if args.command == "run":
-        extra = {"split": args.split, "limit": args.limit, "batch_size": args.batch_size}
+        extra = {
+            "split": args.split,
+            "limit": args.limit,
+            "batch_size": args.batch_size,
+            "max_pixels": args.max_pixels,
+            "retry_failed": args.retry_failed,
+        }
     return EvaluationSettings(
         sampling=sampling or SamplingSettings(),
         policy=policy_from_args(args),
@@ -121,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":
         settings = _settings(args, sampling_from_args(args))
-        summary = evaluate(backend_from_args(args), args.model, args.data, args.out, settings, args.name)
+        try:
+            summary = evaluate(backend_from_args(args), args.model, args.data, args.out, settings, args.name)
+        except FatalEndpointError as error:  # its message is redacted and names the endpoint
+            print(f"error: {error}", file=sys.stderr)
+            return 3
         print((Path(args.out) / "table.md").read_text())
         print(json.dumps(summary["average"], indent=2))
     elif args.command == "entropy":

@@ -5,30 +5,37 @@ Every file gets a ``LoadedImage`` whose ``status`` says what happened:
 * ``ok``: decoded as is (RGB).
 * ``converted``: decoded and converted to RGB (grayscale, CMYK, palette, 16-bit, alpha composited on
   white); ``detail`` names the original mode.
-* ``downscaled``: larger than ``max_pixels`` and shrunk, keeping the aspect ratio (the model's image
-  processor would shrink it anyway; doing it first bounds memory).
-* ``missing``, ``unreadable`` (not an image, truncated or corrupt), ``too_large`` (above
-  ``hard_limit_pixels``, refused before decoding, as a decompression bomb would be): no image.
+* ``downscaled``: above the project's one pixel budget (``data_prep.pixel_budget``, default
+  ``DEFAULT_MAX_PIXELS`` = 262,144 = 512 x 512, configurable) and shrunk by ``fit_to_budget``, as the
+  training data was: the model sees the same picture size in training, evaluation, scoring and AesCoT.
+* ``missing``, ``unreadable`` (not an image, truncated or corrupt, or an aspect ratio above 200 that
+  the Qwen2-VL processor refuses), ``too_large`` (a declared size above ``hard_limit_pixels``, refused
+  before decoding, as a decompression bomb would be): no image.
+
+Pillow's own decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``, which raises inside ``Image.open``
+for headers above ~179 MP) is replaced by ``hard_limit_pixels`` for the whole open-and-decode, so a
+huge declared size gives the ``too_large`` outcome instead of an exception.
 """
 
 from __future__ import annotations
 
 import io
-import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, fit_to_budget
 
-DEFAULT_MAX_PIXELS = 16_000_000
-"""Above ~16 MP images are shrunk before scoring; Qwen2.5-VL's processor caps inputs at ~12.8 MP."""
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 DEFAULT_HARD_LIMIT_PIXELS = 400_000_000
 """Refuse to decode above this (e.g. a 20000 x 20000 panorama) instead of exhausting memory."""
 
 USABLE = ("ok", "converted", "downscaled")
+
+_PIL_LIMIT_LOCK = threading.Lock()  # Image.MAX_IMAGE_PIXELS is process-global
 
 
 @dataclass(frozen=True)
@@ -70,37 +77,46 @@ def decode_image(
     """
     if isinstance(source, (str, Path)) and not Path(source).is_file():
         return LoadedImage(None, "missing", f"no such file: {source}")
+    with _PIL_LIMIT_LOCK:
+        # Our own limit replaces PIL's decompression-bomb guard, which runs inside Image.open already.
+        previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return _decode(source, max_pixels, hard_limit_pixels, apply_exif_orientation)
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+
+
+def _decode(source: str | Path | bytes, max_pixels: int, hard_limit_pixels: int, exif: bool) -> LoadedImage:
     try:
         handle = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
     except UnidentifiedImageError:
         return LoadedImage(None, "unreadable", "not a recognised image format")
-    except OSError as error:
-        return LoadedImage(None, "unreadable", str(error))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        return LoadedImage(None, "unreadable", str(error) or type(error).__name__)
     with handle:
         width, height = handle.size
         if width * height > hard_limit_pixels:
             return LoadedImage(None, "too_large", f"{width}x{height} exceeds {hard_limit_pixels} pixels")
         try:
-            # Our own limit replaces PIL's decompression-bomb guard, which would refuse large photos.
-            previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                if width * height > max_pixels:
-                    handle.draft("RGB", (width // 2, height // 2))  # JPEG: decode at reduced size
-                image = ImageOps.exif_transpose(handle) if apply_exif_orientation else handle
-                image.load()
-            finally:
-                Image.MAX_IMAGE_PIXELS = previous
+            target = budget_size(width, height, max_pixels)
+        except ValueError as error:  # aspect ratio the processor refuses, or a side of 0
+            return LoadedImage(None, "unreadable", str(error))
+        try:
+            if target != (width, height):
+                handle.draft("RGB", target)  # JPEG: decode at a reduced size no smaller than the target
+            image = ImageOps.exif_transpose(handle) if exif else handle
+            image.load()
         except (OSError, ValueError, SyntaxError) as error:  # truncated or corrupt data
             return LoadedImage(None, "unreadable", str(error) or type(error).__name__)
     image, converted = _to_rgb(image)
-    if width * height > max_pixels:  # the JPEG draft may already have shrunk part of the way
-        if image.width * image.height > max_pixels:
-            scale = math.sqrt(max_pixels / (image.width * image.height))
-            size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-            image = image.resize(size, Image.Resampling.LANCZOS)
-        detail = f"{width}x{height} -> {image.width}x{image.height}" + (f", {converted}" if converted else "")
-        return LoadedImage(image, "downscaled", detail)
-    return LoadedImage(image, "converted" if converted else "ok", converted)
+    try:
+        fitted = fit_to_budget(image, max_pixels)  # on the transposed image: budget_size keeps orientation
+    except ValueError as error:
+        return LoadedImage(None, "unreadable", str(error))
+    if (width, height) != (fitted.width, fitted.height) and fitted.width * fitted.height < width * height:
+        detail = f"{width}x{height} -> {fitted.width}x{fitted.height}" + (f", {converted}" if converted else "")
+        return LoadedImage(fitted, "downscaled", detail)
+    return LoadedImage(fitted, "converted" if converted else "ok", converted)
 
 
 def decode_table_image(struct: dict, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:

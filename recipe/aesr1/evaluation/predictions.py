@@ -74,10 +74,14 @@ class PredictionStore:
     def __len__(self) -> int:
         return len(self.records)
 
-    def append(self, record: dict) -> None:
-        """Add one image's record durably (flush + fsync) before the next image is scored."""
+    def append(self, record: dict, replace: bool = False) -> None:
+        """Add one image's record durably (flush + fsync) before the next image is scored.
+
+        ``replace=True`` supersedes an earlier record of the image (a retried failure): the new line is
+        appended and, as the last one, wins when the file is read again.
+        """
         image_id = str(record[self.key])
-        if image_id in self.records:
+        if image_id in self.records and not replace:
             raise ValueError(f"{self.path}: image {image_id!r} is already recorded")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:

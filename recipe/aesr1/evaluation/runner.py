@@ -2,7 +2,7 @@
 
 Output folder of a run::
 
-    run.json                     model, backend, prompt hash, sampling settings (checked on resume)
+    run.json                     model, backend, prompt hash, sampling settings, pixel budget (checked on resume)
     predictions/<benchmark>.jsonl one line per image, appended as produced (see predictions.py)
     metrics.json                 per-benchmark metrics with bootstrap intervals, failure counts,
                                  average token entropy, critique checks, and the averages
@@ -26,9 +26,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
-from recipe.aesr1.evaluation.backends.base import InferenceBackend, Sample, SamplingSettings, image_seed
+from recipe.aesr1.evaluation.backends.base import (
+    InferenceBackend,
+    Sample,
+    SamplingSettings,
+    generate_each,
+    image_seed,
+)
 from recipe.aesr1.evaluation.benchmark_data import BenchmarkRow, find_parquet_files, iter_rows
 from recipe.aesr1.evaluation.benchmark_table import (
     BenchmarkMetrics,
@@ -40,10 +47,10 @@ from recipe.aesr1.evaluation.benchmark_table import (
 from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from recipe.aesr1.evaluation.entropy import EntropyFigure, entropy_figure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
-from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, USABLE, decode_table_image
+from recipe.aesr1.evaluation.images import USABLE, decode_table_image
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
 from recipe.aesr1.evaluation.plots import plot_distributions, plot_scatter
-from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
+from recipe.aesr1.evaluation.predictions import BACKEND_ERROR, PredictionStore, sample_record
 from recipe.aesr1.evaluation.reasoning_checks import summarize_critiques
 
 logger = logging.getLogger(__name__)
@@ -55,6 +62,8 @@ class EvaluationSettings:
 
     ``limit`` keeps the first N test images of each benchmark (quick looks; the table says n).
     ``batch_size`` is how many images go to the backend per call (vLLM batches them; hf loops).
+    ``max_pixels`` is the project's one pixel budget (``data_prep.pixel_budget``), recorded in run.json.
+    ``retry_failed`` sends again, on a rerun, the images whose requests all failed (retries ran out).
     """
 
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
@@ -68,6 +77,7 @@ class EvaluationSettings:
     bootstrap_seed: int = 0
     max_pixels: int = DEFAULT_MAX_PIXELS
     prompt: str = SCORING_PROMPT
+    retry_failed: bool = False  # score again images whose every sample is a backend_error (not recorded)
 
 
 def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
@@ -77,6 +87,7 @@ def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
         "prompt_sha256": hashlib.sha256(settings.prompt.encode()).hexdigest(),
         "sampling": settings.sampling.to_json(),
         "split": settings.split,
+        "max_pixels": settings.max_pixels,
     }
 
 
@@ -125,7 +136,12 @@ def predict(
     _check_or_write_header(out_dir, _run_header(model, backend.name, settings))
     selected = _select_rows(files, settings)
     stores = {b: PredictionStore(out_dir / "predictions" / f"{b}.jsonl") for b in selected}
-    todo = {(row.dataset, row.id) for b, rows in selected.items() for row in rows if row.id not in stores[b]}
+    todo = {
+        (row.dataset, row.id)
+        for b, rows in selected.items()
+        for row in rows
+        if row.id not in stores[b] or (settings.retry_failed and backend_failed(stores[b].records[row.id]))
+    }
     if not todo:
         return stores
     labels = {(row.dataset, row.id): row.label for rows in selected.values() for row in rows}
@@ -159,14 +175,10 @@ def _score_batch(
 ) -> None:
     loaded = [decode_table_image(row.image, settings.max_pixels) for row in rows]
     seeds = [image_seed(settings.sampling.seed, f"{benchmark}/{row.id}") for row in rows]
-    usable = [i for i, image in enumerate(loaded) if image.usable]
-    samples: dict[int, list[Sample]] = {}
-    if usable:
-        outputs = backend.generate(
-            [loaded[i].image for i in usable], settings.prompt, settings.sampling, [seeds[i] for i in usable]
-        )
-        samples = dict(zip(usable, outputs, strict=True))
-    for i, row in enumerate(rows):
+
+    def record(i: int, samples: list[Sample]) -> None:
+        row = rows[i]
+        replace = row.id in store  # only with retry_failed: a failed record is superseded
         if not loaded[i].usable:
             logger.warning("%s/%s: image %s (%s)", benchmark, row.id, loaded[i].status, loaded[i].detail)
         store.append(
@@ -177,9 +189,31 @@ def _score_batch(
                 "image_status": loaded[i].status,
                 "image_detail": loaded[i].detail,
                 "seed": seeds[i],
-                "samples": [sample_record(s) for s in samples.get(i, [])],
-            }
+                "samples": [sample_record(s) for s in samples],
+            },
+            replace=replace,
         )
+
+    usable = [i for i, image in enumerate(loaded) if image.usable]
+    for i in range(len(rows)):
+        if not loaded[i].usable:
+            record(i, [])
+    if usable:
+        # Each image's record is on disk as soon as its reply arrives, not when the batch ends.
+        generate_each(
+            backend,
+            [loaded[i].image for i in usable],
+            settings.prompt,
+            settings.sampling,
+            [seeds[i] for i in usable],
+            lambda k, samples: record(usable[k], samples),
+        )
+
+
+def backend_failed(record: dict) -> bool:
+    """True when every sample of a prediction record is a ``backend_error`` (the endpoint never answered)."""
+    samples = record.get("samples") or []
+    return bool(samples) and all(s.get("reason") == BACKEND_ERROR for s in samples)
 
 
 def read_predictions(out_dir: Path) -> dict[str, list[dict]]:

@@ -11,8 +11,11 @@ gave no parseable answer (or the endpoint refused the image), or ``missing``/``u
 ``score`` is the mean over ``--n`` samples (``spread`` their std), ``level`` is bad/fair/good
 (Aes-R1 Appendix E.2), ``reasoning`` the critique of the first scored sample.
 
-With ``--out``, rows are logged to ``<out>.partial.jsonl`` as they are produced: rerunning the same
-command after an interruption scores only the files not yet done.
+Images above the pixel budget (``--max-pixels``, default 262,144 = 512 x 512, the project's one budget
+in ``data_prep.pixel_budget``) are shrunk first, as in training; each row records the budget.
+With ``--out``, rows are logged to ``<out>.partial.jsonl`` as their replies arrive, and the log is kept:
+rerunning the same command after an interruption scores only the files not yet done, and after the end
+scores none.
 """
 
 from __future__ import annotations
@@ -28,17 +31,20 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.atomic_files import write_csv_atomic, write_text_atomic
-from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, image_seed
+from recipe.aesr1.aescot.chat_client import FatalEndpointError
+from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, generate_each, image_seed
 from recipe.aesr1.evaluation.cli_options import (
     add_backend_args,
+    add_image_args,
     add_sampling_args,
     backend_from_args,
     sampling_from_args,
 )
-from recipe.aesr1.evaluation.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, decode_image
-from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
+from recipe.aesr1.evaluation.images import IMAGE_EXTENSIONS, decode_image
+from recipe.aesr1.evaluation.predictions import BACKEND_ERROR, PredictionStore, sample_record
 from recipe.aesr1.evaluation.reasoning_checks import critique_text, level_of
 
 
@@ -66,25 +72,36 @@ def score_files(
     prompt: str = SCORING_PROMPT,
     on_row: Callable[[dict], None] | None = None,
 ) -> list[dict]:
-    """One result row per path, in input order; ``on_row`` sees each row as soon as it exists."""
-    rows: list[dict] = []
+    """One result row per path, in input order; ``on_row`` sees each row as soon as its reply arrives."""
+    rows: dict[int, dict] = {}
     progress = tqdm(total=len(paths), desc="scoring", unit="img")
+
+    def emit(index: int, status: str, detail: str, samples: list) -> None:
+        row = _row(paths[index], status, detail, [sample_record(s) for s in samples])
+        rows[index] = {**row, "max_pixels": max_pixels}
+        if on_row is not None:
+            on_row(rows[index])
+        progress.update(1)
+
     for start in range(0, len(paths), batch_size):
-        chunk = paths[start : start + batch_size]
-        loaded = [decode_image(p, max_pixels) for p in chunk]
-        usable = [i for i, image in enumerate(loaded) if image.usable]
-        outputs = {}
+        chunk = range(start, min(start + batch_size, len(paths)))
+        loaded = {i: decode_image(paths[i], max_pixels) for i in chunk}
+        usable = [i for i in chunk if loaded[i].usable]
+        for i in chunk:
+            if not loaded[i].usable:
+                emit(i, loaded[i].status, loaded[i].detail, [])
         if usable:
-            seeds = [image_seed(sampling.seed, str(chunk[i])) for i in usable]
-            generated = backend.generate([loaded[i].image for i in usable], prompt, sampling, seeds)
-            outputs = dict(zip(usable, generated, strict=True))
-        for i, path in enumerate(chunk):
-            rows.append(_row(path, loaded[i].status, loaded[i].detail, [sample_record(s) for s in outputs.get(i, [])]))
-            if on_row is not None:
-                on_row(rows[-1])
-        progress.update(len(chunk))
+            seeds = [image_seed(sampling.seed, str(paths[i])) for i in usable]
+            generate_each(
+                backend,
+                [loaded[i].image for i in usable],
+                prompt,
+                sampling,
+                seeds,
+                lambda k, samples: emit(usable[k], loaded[usable[k]].status, loaded[usable[k]].detail, samples),
+            )
     progress.close()
-    return rows
+    return [rows[i] for i in range(len(paths))]
 
 
 def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
@@ -105,6 +122,7 @@ def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
         "level": level_of(score),
         "n_scored": len(scores),
         "n_samples": len(samples),
+        "n_backend_errors": sum(s["reason"] == BACKEND_ERROR for s in samples),
         "reasoning": critique_text(first["text"]) if first else "",
         "response": first["text"] if first else "",
     }
@@ -125,7 +143,10 @@ def write_rows(rows: list[dict], out: Path) -> None:
 
 
 def partial_log_path(out: Path) -> Path:
-    """Where rows are logged while a run is in progress: ``<out>.partial.jsonl``, removed when done."""
+    """The row log of a run writing ``out``: ``<out>.partial.jsonl``, one line per scored file.
+
+    It is kept after ``out`` is written, so rerunning a finished command sends no request.
+    """
     return out.with_name(out.name + ".partial.jsonl")
 
 
@@ -137,24 +158,38 @@ def score_to_file(
     top_k: int | None = None,
     batch_size: int = 8,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    retry_failed: bool = False,
 ) -> list[dict]:
     """Score ``paths`` and write ``out`` (all rows in input order, or the ``top_k`` best ranked).
 
-    Rows are logged to ``partial_log_path(out)`` as they are produced, so a rerun of an interrupted
-    job scores only the files not yet logged (same options expected); the log is removed once
-    ``out`` is written. Returns every row, in input order.
+    Rows are logged to ``partial_log_path(out)`` as their replies arrive, so a rerun after an
+    interruption scores only the files not yet logged, and a rerun after the end scores none (same
+    options expected; a log made with another ``max_pixels`` is refused). ``retry_failed`` sends again the
+    files whose requests all failed (``backend_error``). Returns every row, in input order.
     """
     if out is not None and out.suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise SystemExit(f"--out must end in .csv or .jsonl, got {out}")
     log = PredictionStore(partial_log_path(out), key="path") if out is not None else None
-    todo = [p for p in paths if log is None or str(p) not in log]
-    fresh = score_files(backend, todo, sampling, batch_size, max_pixels, on_row=log.append if log is not None else None)
+    if log is not None:
+        other = sorted({str(r.get("max_pixels")) for r in log.records.values()} - {str(max_pixels)})
+        if other:
+            raise SystemExit(
+                f"{log.path}: rows scored with --max-pixels {', '.join(other)}, not {max_pixels}; "
+                "use another --out or delete the log to score again"
+            )
+    todo = [p for p in paths if log is None or str(p) not in log or (retry_failed and _failed(log.records[str(p)]))]
+    on_row = (lambda row: log.append(row, replace=True)) if log is not None else None
+    fresh = score_files(backend, todo, sampling, batch_size, max_pixels, on_row=on_row)
     done = {r["path"]: r for r in fresh} if log is None else log.records
     rows = [done[str(p)] for p in paths]
     if out is not None:
         write_rows(rank_rows(rows)[:top_k] if top_k else rows, out)
-        log.path.unlink()
     return rows
+
+
+def _failed(row: dict) -> bool:
+    """A row whose every sample is a ``backend_error``: the endpoint never answered for this file."""
+    return row["n_samples"] > 0 and row.get("n_backend_errors") == row["n_samples"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,8 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="results file, .csv or .jsonl (default: print only)")
     parser.add_argument("--top-k", type=int, help="keep the K best images, ranked (best-shot selection)")
     parser.add_argument("--batch-size", type=int, default=8, help="images per backend call")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="larger images are shrunk first")
+    parser.add_argument("--retry-failed", action="store_true", help="send again files whose requests all failed")
     add_backend_args(parser)
+    add_image_args(parser)
     add_sampling_args(parser)
     return parser
 
@@ -180,7 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no image files found in {args.inputs}")
     backend = backend_from_args(args)
     sampling = sampling_from_args(args)
-    rows = score_to_file(backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels)
+    try:
+        rows = score_to_file(
+            backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels, args.retry_failed
+        )
+    except FatalEndpointError as error:  # its message is redacted and names the endpoint
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     shown = rank_rows(rows)[: args.top_k] if args.top_k else rows
     skipped = [r for r in rows if r["score"] is None]
     for r in shown:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from recipe.aesr1.evaluation.backends.base import InferenceBackend, Sample, SamplingSettings, image_seed
+from recipe.aesr1.evaluation.backends.base import (
+    InferenceBackend,
+    Sample,
+    SamplingSettings,
+    generate_each,
+    image_seed,
+)
 
 BACKENDS = ("hf", "openai", "vllm")
 
@@ -27,4 +33,4 @@ def make_backend(kind: str, model: str, **options) -> InferenceBackend:
     raise ValueError(f"unknown backend {kind!r}; valid: {list(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "InferenceBackend", "Sample", "SamplingSettings", "image_seed", "make_backend"]
+__all__ = ["BACKENDS", "InferenceBackend", "Sample", "SamplingSettings", "generate_each", "image_seed", "make_backend"]

@@ -12,7 +12,7 @@ picture goes, exactly as verl's ``RLHFDataset`` splits it into a text/image/text
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -77,6 +77,28 @@ class InferenceBackend(Protocol):
     ) -> list[list[Sample]]:
         """Return ``sampling.n`` samples for each image; ``seeds[i]`` seeds image i's sampling."""
         ...
+
+
+def generate_each(
+    backend: InferenceBackend,
+    images: Sequence[Image.Image],
+    prompt: str,
+    sampling: SamplingSettings,
+    seeds: Sequence[int],
+    on_done: Callable[[int, list[Sample]], None],
+) -> None:
+    """Call ``on_done(i, samples)`` for each image as soon as the backend has its samples.
+
+    A backend answering images one by one (``openai``) defines ``generate_each`` and reports each
+    reply as it arrives, so an interrupted batch loses none it already received; the batched backends
+    (``hf``, ``vllm``) return the whole batch from ``generate``, which is then reported image by image.
+    """
+    own = getattr(backend, "generate_each", None)
+    if own is not None:
+        own(images, prompt, sampling, seeds, on_done)
+        return
+    for index, samples in enumerate(backend.generate(images, prompt, sampling, seeds)):
+        on_done(index, samples)
 
 
 def image_seed(base_seed: int, key: str) -> int:

@@ -1,9 +1,10 @@
 """Any OpenAI-compatible chat endpoint: hosted baselines (GPT-4.1 in Table 1) or a vLLM server.
 
 The image travels inline as a base64 data URL between the prompt's text halves, so the model sees the
-same text/image/text message as in training. Requests run concurrently (bounded); the ``openai``
-client retries transient errors itself. Endpoints that ignore ``n`` get topped up with single
-requests. ``seed`` is forwarded (honoured by vLLM, best-effort on hosted APIs).
+same text/image/text message as in training. Requests run concurrently (bounded) through the project's
+one client (``recipe.aesr1.aescot.chat_client``), which owns retries, deadlines and redaction.
+Endpoints that ignore ``n`` get topped up with single requests. ``seed`` is forwarded (honoured by
+vLLM, best-effort on hosted APIs).
 
 A vLLM server fills parameters the request leaves out from the checkpoint's
 ``generation_config.json`` (Qwen2.5-VL-Instruct: ``top_k=1``, ``repetition_penalty=1.05``, i.e. near
@@ -14,15 +15,17 @@ greedy), unlike the settings recorded here. Against vLLM pass
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import os
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
+from recipe.aesr1.aescot.chat_client import ChatChoice, ChatEndpoint, FatalEndpointError
+from recipe.aesr1.aescot.config import EndpointConfig
 from recipe.aesr1.evaluation.backends.base import Sample, SamplingSettings, split_prompt
 from recipe.aesr1.evaluation.entropy import token_entropy_from_top_logprobs
 
@@ -42,13 +45,22 @@ def image_data_url(image: Image.Image, image_format: str = "jpeg", quality: int 
 
 
 class OpenAIBackend:
-    """Chat-completions client for one model name on one endpoint.
+    """Chat-completions backend for one model name on one endpoint, through the project's one client.
+
+    Requests go through ``recipe.aesr1.aescot.chat_client.ChatEndpoint``, so evaluation and scoring share
+    AesCoT's retry, deadline and redaction policy: 429/5xx/408/409, dropped connections, deadlines,
+    unparsable or non-UTF-8 bodies, replies without choices and empty content are retried up to
+    ``max_retries`` times; a 400 (content filter, image too large) or retries that run out become this
+    image's ``backend_error`` samples with the (redacted) reason, and the run goes on; 401/403/404 raise
+    ``FatalEndpointError``. Each image's samples are handed to ``on_done`` as soon as they arrive.
 
     Args:
         model: the model name the endpoint serves (e.g. ``gpt-4.1-2025-04-14`` or a vLLM served name).
-        base_url: e.g. ``http://127.0.0.1:8000/v1``; None uses the client default / ``OPENAI_BASE_URL``.
+        base_url: e.g. ``http://127.0.0.1:8000/v1``; None uses ``OPENAI_BASE_URL``, else the OpenAI API.
         api_key: None reads ``OPENAI_API_KEY``, else ``"EMPTY"`` (what local vLLM servers accept).
         concurrency: requests in flight at once.
+        timeout_s: deadline of one attempt (whole reply), seconds.
+        max_retries: retries after the first attempt.
         extra_body: extra JSON fields for the endpoint (vLLM sampling keys such as ``top_k``).
     """
 
@@ -64,18 +76,23 @@ class OpenAIBackend:
         timeout_s: float = 600.0,
         max_retries: int = 5,
         extra_body: dict | None = None,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 60.0,
     ):
-        from openai import OpenAI
-
         self.model = model
-        self.concurrency = concurrency
         self.image_format = image_format
         self.extra_body = extra_body or None
-        self.client = OpenAI(
-            base_url=base_url,
-            api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
-            timeout=timeout_s,
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        self.endpoint = EndpointConfig(
+            base_url=base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",
+            model=model,
+            api_key_env=None,
+            max_concurrency=max(1, concurrency),
+            timeout_s=timeout_s,
             max_retries=max_retries,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+            request_key_header=None,
         )
 
     def _messages(self, image: Image.Image, prompt: str) -> list[dict]:
@@ -87,51 +104,65 @@ class OpenAIBackend:
         ]
         return [{"role": "user", "content": content}]
 
-    def _request(self, messages: list[dict], sampling: SamplingSettings, n: int, seed: int) -> list[Sample]:
-        extra = {"logprobs": True, "top_logprobs": sampling.top_logprobs} if sampling.top_logprobs > 0 else {}
-        response = self.client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            n=n,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            max_tokens=sampling.max_new_tokens,
-            seed=seed,
-            extra_body=self.extra_body,
-            **extra,
-        )
-        return [_sample_from_choice(choice) for choice in response.choices]
+    def _params(self, sampling: SamplingSettings, seed: int) -> dict:
+        params = {"temperature": sampling.temperature, "top_p": sampling.top_p,
+                  "max_tokens": sampling.max_new_tokens, "seed": seed}
+        if sampling.top_logprobs > 0:
+            params.update(logprobs=True, top_logprobs=sampling.top_logprobs)
+        if self.extra_body:
+            params["extra_body"] = self.extra_body
+        return params
 
-    def _generate_one(self, image: Image.Image, prompt: str, sampling: SamplingSettings, seed: int) -> list[Sample]:
-        from openai import BadRequestError
-
+    async def _generate_one(
+        self, endpoint: ChatEndpoint, image: Image.Image, prompt: str, sampling: SamplingSettings, seed: int
+    ) -> list[Sample]:
         messages = self._messages(image, prompt)
-        try:
-            samples = self._request(messages, sampling, sampling.n, seed)
-        except BadRequestError as error:
-            # A request the endpoint refuses for this image (content filter, image too large) will be
-            # refused again: record it as this image's outcome. Transient errors are retried by the
-            # client and, when retries run out, stop the run (which then resumes).
-            return [Sample("", error=str(error.message))] * sampling.n
-        while len(samples) < sampling.n:  # endpoint ignored n: one more request per missing sample
-            samples += self._request(messages, sampling, 1, seed + len(samples))
+        samples: list[Sample] = []
+        while len(samples) < sampling.n:  # an endpoint ignoring n: one more request per missing sample
+            missing = sampling.n - len(samples)
+            result = await endpoint.complete(messages, n=missing, params=self._params(sampling, seed + len(samples)))
+            if not result.ok:
+                return samples + [Sample("", error=result.error)] * missing
+            samples += [_sample_from_choice(choice) for choice in result.choices]
         return samples[: sampling.n]
+
+    async def _generate_all(self, images, prompt, sampling, seeds, on_done) -> None:
+        async with ChatEndpoint(self.endpoint, self.name, api_key=self.api_key) as endpoint:
+
+            async def one(index: int) -> None:
+                samples = await self._generate_one(endpoint, images[index], prompt, sampling, seeds[index])
+                on_done(index, samples)  # no await before this: an accepted reply is recorded at once
+
+            async with asyncio.TaskGroup() as group:
+                for index in range(len(images)):
+                    group.create_task(one(index))
+
+    def generate_each(
+        self,
+        images: Sequence[Image.Image],
+        prompt: str,
+        sampling: SamplingSettings,
+        seeds: Sequence[int],
+        on_done: Callable[[int, list[Sample]], None],
+    ) -> None:
+        """Like ``generate``, but calls ``on_done(i, samples)`` for each image as soon as it is answered."""
+        if len(images) != len(seeds):
+            raise ValueError(f"{len(images)} images but {len(seeds)} seeds")
+        try:
+            asyncio.run(self._generate_all(list(images), prompt, sampling, list(seeds), on_done))
+        except* FatalEndpointError as errors:
+            raise errors.exceptions[0] from None
 
     def generate(
         self, images: Sequence[Image.Image], prompt: str, sampling: SamplingSettings, seeds: Sequence[int]
     ) -> list[list[Sample]]:
-        if len(images) != len(seeds):
-            raise ValueError(f"{len(images)} images but {len(seeds)} seeds")
-        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            return list(
-                pool.map(
-                    lambda args: self._generate_one(args[0], prompt, sampling, args[1]), zip(images, seeds, strict=True)
-                )
-            )
+        results: dict[int, list[Sample]] = {}
+        self.generate_each(images, prompt, sampling, seeds, results.__setitem__)
+        return [results[i] for i in range(len(images))]
 
 
-def _sample_from_choice(choice) -> Sample:
-    text = choice.message.content or ""
+def _sample_from_choice(choice: ChatChoice) -> Sample:
+    text = choice.text
     content = getattr(choice.logprobs, "content", None) if choice.logprobs is not None else None
     if not content:
         return Sample(text)

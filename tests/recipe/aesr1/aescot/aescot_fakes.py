@@ -4,13 +4,15 @@ The server plays the expert and both judges, decided by the request-key header's
 * expert: reads the score from the Appendix B prompt and the image's colour from the data URL, and
   writes a critique naming that colour and a level word (poor / decent / excellent);
 * alignment judge: maps the level word back to bad / fair / good (no image, no score needed);
-* factual judge: decodes the image and lists the colour claim when it is wrong.
+* factual judge: decodes the image and lists the colour claim when it is wrong;
+* leakage judge: says yes when the critique ranks the picture "near the top".
 Record ids choose defects: ``leak*`` (a "7 out of 10"), ``wrongcolor*``, ``misaligned*``, ``tags*``
 (an ``<answer>`` tag inside the critique), ``long*`` (finish_reason "length"), ``garbage*`` (the
 alignment judge never gives a level). A ``script`` maps "stage/id" or "id" to one behaviour per
 attempt: ok, an HTTP status (429, 500, 401, ...), drop (close without answer), malformed (invalid
 JSON), nochoices (JSON without choices), delay:S (answer after S seconds), retry-after:S (a 429
-with that header).
+with that header), and the faults ``send_scripted`` lists (empty, huge, nonutf8, trickle:S, echo:STATUS).
+The evaluation tests' server plays the same faults through ``send_scripted``.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ LEVEL_WORDS = {"bad": "poor", "fair": "decent", "good": "excellent"}
 KEY_HEADER = "X-AesCoT-Request-Key"
 
 
-def draw_image(color: str, fmt: str = "PNG") -> bytes:
-    """A 48x48 picture of one colour with a white square: enough for the fake judges to check claims."""
-    image = Image.new("RGB", (48, 48), COLORS[color])
+def draw_image(color: str, fmt: str = "PNG", size: tuple[int, int] = (48, 48)) -> bytes:
+    """A picture of one colour with a white square: enough for the fake judges to check claims."""
+    image = Image.new("RGB", size, COLORS[color])
     ImageDraw.Draw(image).rectangle([16, 16, 24, 24], fill=(255, 255, 255))
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
@@ -47,6 +49,17 @@ def color_of(data_url: str) -> str:
     with Image.open(io.BytesIO(data)) as image:
         pixel = image.convert("RGB").getpixel((2, 2))
     return min(COLORS, key=lambda name: sum((a - b) ** 2 for a, b in zip(COLORS[name], pixel)))
+
+
+def image_sizes(body: dict) -> list[tuple[int, int]]:
+    """(width, height) of every image part of a chat request."""
+    content = body["messages"][0]["content"]
+    urls = [p["image_url"]["url"] for p in content if p["type"] == "image_url"] if isinstance(content, list) else []
+    sizes = []
+    for url in urls:
+        with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as image:
+            sizes.append(image.size)
+    return sizes
 
 
 def write_table(path, rows: list[dict]) -> None:
@@ -73,8 +86,10 @@ def _level(score: float) -> str:
 
 
 class FakeChatServer:
-    def __init__(self, script: dict[str, list[str]] | None = None, delay_s: float = 0.0):
+    def __init__(self, script: dict[str, list[str]] | None = None, delay_s: float = 0.0,
+                 suffixes: dict[str, str] | None = None):
         self.script = script or {}
+        self.suffixes = suffixes or {}  # id -> sentence the expert appends to its critique
         self.delay_s = delay_s
         self.requests: list[dict] = []  # one per HTTP request: key, behaviour
         self.authorizations: set[str] = set()
@@ -131,34 +146,18 @@ class FakeChatServer:
         plan = self.script.get(f"{stage}/{name}", self.script.get(name, []))
         behaviour = plan[attempt] if attempt < len(plan) else "ok"
         with self._lock:
-            self.requests.append({"key": key, "behaviour": behaviour, "time": time.monotonic()})
+            self.requests.append({"key": key, "behaviour": behaviour, "time": time.monotonic(),
+                                  "image_sizes": image_sizes(body)})
         if self.delay_s:
             time.sleep(self.delay_s)
-        if behaviour.startswith("delay:"):
-            time.sleep(float(behaviour.split(":")[1]))
-            behaviour = "ok"
-        if behaviour == "drop":
-            handler.close_connection = True
-            return
-        if behaviour.startswith("retry-after:"):  # a 429 that names its wait
-            self._send(handler, 429, {"error": {"message": "slow down"}},
-                       headers={"Retry-After": behaviour.split(":")[1]})
-            return
-        if behaviour.isdigit():  # 429, 500, 401, 400 ...
-            self._send(handler, int(behaviour), {"error": {"message": f"scripted {behaviour}"}})
-            return
-        if behaviour == "malformed":
-            self._send_raw(handler, 200, b'{"id": "x", "choices": [ {"mess')
-            return
-        if behaviour == "nochoices":
-            self._send(handler, 200, {"id": "x", "object": "chat.completion", "created": 0, "model": "m"})
-            return
-        text, finish = self.answer(stage, name, body)
-        self._send(handler, 200, {
-            "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": finish,
-                         "message": {"role": "assistant", "content": text}}],
-        })
+
+        def ok_payload() -> dict:
+            text, finish = self.answer(stage, name, body)
+            if stage == "generate" and name in self.suffixes:
+                text += " " + self.suffixes[name]
+            return chat_completion(body["model"], [text], finish)
+
+        send_scripted(handler, behaviour, ok_payload)
 
     @staticmethod
     def answer(stage: str, name: str, body: dict) -> tuple[str, str]:
@@ -187,29 +186,86 @@ class FakeChatServer:
                 return "I cannot decide.", "stop"
             word = re.search(r"this is a (\w+) photograph", text).group(1)
             return {v: k for k, v in LEVEL_WORDS.items()}[word], "stop"
+        if stage == "leakage_judge":  # sees through a leak no rule names: a rank "near the top"
+            return ("yes" if "near the top" in text else "no"), "stop"
         if stage == "factual":
             claimed = re.search(r"dominated by (\w+) tones", text).group(1)
             claims = [] if claimed == color_of(images[0]) else [f"The frame is dominated by {claimed} tones."]
             return json.dumps({"unsupported_claims": claims}), "stop"
         raise AssertionError(f"unknown stage {stage!r}")
 
-    @staticmethod
-    def _send(handler, status: int, payload: dict, headers: dict | None = None) -> None:
-        FakeChatServer._send_raw(handler, status, json.dumps(payload).encode(), headers)
 
-    @staticmethod
-    def _send_raw(handler, status: int, data: bytes, headers: dict | None = None) -> None:
-        try:
-            handler.send_response(status)
-            for name, value in (headers or {}).items():
-                handler.send_header(name, value)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(data)))
-            handler.end_headers()
+def chat_completion(model: str, texts: list[str], finish: str = "stop", logprobs: dict | None = None) -> dict:
+    """A chat.completion body with one choice per text."""
+    return {
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": model,
+        "choices": [{"index": i, "finish_reason": finish, "logprobs": logprobs,
+                     "message": {"role": "assistant", "content": text}} for i, text in enumerate(texts)],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
+    }
+
+
+def send_scripted(handler: BaseHTTPRequestHandler, behaviour: str, ok_payload) -> None:
+    """Answer one request as ``behaviour`` says (see the module docstring); ``ok_payload()`` is the normal body.
+
+    Besides the behaviours above: ``empty`` (a 200 with empty content), ``huge`` (a 200 KB critique with
+    finish_reason stop), ``nonutf8`` (a 200 whose body is not UTF-8), ``trickle:S`` (the normal reply
+    sent byte by byte over S seconds), ``echo:STATUS`` (an error whose body repeats the Authorization
+    header, as a careless proxy does).
+    """
+    if behaviour.startswith("delay:"):  # delay:S answers normally after S seconds, delay:S:B plays B then
+        _, seconds, *rest = behaviour.split(":", 2)
+        time.sleep(float(seconds))
+        behaviour = rest[0] if rest else "ok"
+    if behaviour == "drop":
+        handler.close_connection = True
+        return
+    if behaviour.startswith("retry-after:"):  # a 429 that names its wait
+        send_json(handler, 429, {"error": {"message": "slow down"}}, headers={"Retry-After": behaviour.split(":")[1]})
+    elif behaviour.startswith("echo:"):
+        auth = handler.headers.get("Authorization", "")
+        send_json(handler, int(behaviour.split(":")[1]), {"error": {"message": f"bad request with header {auth}"}})
+    elif behaviour.isdigit():  # 429, 500, 401, 400 ...
+        send_json(handler, int(behaviour), {"error": {"message": f"scripted {behaviour}"}})
+    elif behaviour == "malformed":
+        send_raw(handler, 200, b'{"id": "x", "choices": [ {"mess')
+    elif behaviour == "nochoices":
+        send_json(handler, 200, {"id": "x", "object": "chat.completion", "created": 0, "model": "m"})
+    elif behaviour == "nonutf8":
+        send_raw(handler, 200, b'{"id": "x", "choices": "\xff\xfe\xfa"}')
+    elif behaviour in ("empty", "huge"):
+        payload = ok_payload()
+        for choice in payload["choices"]:
+            choice["message"]["content"] = "" if behaviour == "empty" else "The light is soft. " * 10_600
+        send_json(handler, 200, payload)
+    elif behaviour.startswith("trickle:"):
+        data = json.dumps(ok_payload()).encode()
+        send_raw(handler, 200, data, pause_s=float(behaviour.split(":")[1]) / len(data))
+    else:
+        send_json(handler, 200, ok_payload())
+
+
+def send_json(handler, status: int, payload: dict, headers: dict | None = None) -> None:
+    send_raw(handler, status, json.dumps(payload).encode(), headers)
+
+
+def send_raw(handler, status: int, data: bytes, headers: dict | None = None, pause_s: float = 0.0) -> None:
+    try:
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        if pause_s:
+            for index in range(len(data)):
+                handler.wfile.write(data[index : index + 1])
+                handler.wfile.flush()
+                time.sleep(pause_s)
+        else:
             handler.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout, cancelled or killed run): nothing to answer
-
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (timeout, cancelled or killed run): nothing to answer
 
 # id -> (score, colour). Ids choose the fake expert's defects (see the module docstring).
 TABLE_ROWS = {

@@ -108,3 +108,49 @@ def test_missing_key_variable_is_named_and_null_means_no_key(monkeypatch):
     with pytest.raises(ValueError, match="'AESCOT_TEST_KEY'"):
         resolve_api_key(endpoint_config("http://127.0.0.1:9/v1"))
     assert resolve_api_key(endpoint_config("http://127.0.0.1:9/v1", api_key_env=None)) == "EMPTY"
+
+
+@pytest.mark.parametrize("fault", ["empty", "nonutf8", "malformed", "nochoices", "502", "drop"])
+def test_each_malformed_or_failed_reply_is_retried(chat_server, fault):
+    with chat_server(script={"a": [fault, fault]}) as server:
+        result = complete(endpoint_config(server.url), "alignment/ava/a/h")
+    assert (result.ok, result.text, result.attempts) == (True, "fair", 3)
+
+
+def test_timeout_is_a_deadline_for_the_whole_reply(chat_server):
+    # The reply trickles in over ~1.5 s, each byte well within any per-read timeout: a deadline of
+    # 0.5 s per attempt abandons it and the next attempt (answered at once) succeeds.
+    with chat_server(script={"a": ["trickle:1.5"]}) as server:
+        result = complete(endpoint_config(server.url, timeout_s=0.5), "alignment/ava/a/h")
+    assert result.ok and result.attempts == 2
+    assert server.requests[1]["time"] - server.requests[0]["time"] < 1.2
+
+
+def test_an_echoed_key_is_redacted_from_errors(chat_server):
+    with chat_server(script={"a": ["echo:400"], "b": ["echo:401"]}) as server:
+        result = complete(endpoint_config(server.url), "alignment/ava/a/h")
+        with pytest.raises(FatalEndpointError) as raised:
+            complete(endpoint_config(server.url), "alignment/ava/b/h")
+    assert not result.ok and "bad request with header" in result.error
+    for text in (result.error, str(raised.value)):
+        assert SECRET not in text and "client-secret" not in text and "[REDACTED]" in text
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_redact_covers_keys_bearer_tokens_and_sk_tokens():
+    from recipe.aesr1.aescot.chat_client import redact
+
+    text = 'key my-own-key9 / Authorization: Bearer abc.def-123 / {"k": "sk-proj-AbC123xyz"} / EMPTY'
+    cleaned = redact(text, ["my-own-key9", "EMPTY"])
+    assert "my-own-key9" not in cleaned and "abc.def-123" not in cleaned and "sk-proj" not in cleaned
+    assert "Bearer [REDACTED]" in cleaned and cleaned.endswith("EMPTY")  # the placeholder is no secret
+
+
+def test_n_choices_and_params_reach_the_endpoint(chat_server):
+    async def go(url):
+        async with ChatEndpoint(endpoint_config(url), "judge") as endpoint:
+            return await endpoint.complete(CRITIQUE, request_key="alignment/ava/a/h", params={"seed": 3})
+
+    with chat_server() as server:
+        result = asyncio.run(go(server.url))
+    assert result.choices[0].text == "fair" and len(result.choices) == 1

@@ -19,7 +19,6 @@ LEAKS = [
     ("About 0.7 overall.", 0.73, SCORE_VALUE),  # the score rounded to one decimal
     ("It pleases about 73% of viewers.", 0.73, SCORE_VALUE),  # the score as a percentage
     ("Some 73 percent of its appeal is colour.", 0.73, SCORE_VALUE),  # percentage in words
-    ("The exposure is 4.5 stops off.", 0.45, SCORE_VALUE),  # a decimal that equals 10 x score
     ("I would rate it an 8.", 0.73, RATING_NUMBER),  # rating verb with a number
     ("It earns a rating of seven.", 0.73, RATING_NUMBER),  # rating noun with a number word
     ("An 8 rating is fair.", 0.73, RATING_NUMBER),  # the number before the rating word
@@ -44,6 +43,7 @@ CLEAN = [
     ("I would rate it highly for its mood.", 0.73),  # a rating verb without a number
     ("It captures a private moment between friends.", 0.73),  # "private" about the scene
     ("The subject is 3.5 metres from the lens.", 0.73),  # a decimal unrelated to the score
+    ("The exposure is 4.5 stops off.", 0.45),  # equals 10 x score, but a photographic unit follows
     ("Overall this is an excellent photograph.", 0.73),  # the judgment Appendix B asks for
     ("The image prompts a quiet reflection.", 0.73),  # "prompts" the verb
     ("", 0.5),  # nothing to leak
@@ -64,9 +64,13 @@ def test_clean_critique_passes(critique, score):
 
 
 def test_score_value_depends_on_the_score():
-    # 0.73 is the score of one image and an innocent number in the critique of another.
-    assert SCORE_VALUE in find_leakage("an impression of 0.73", 0.73).codes
-    assert not find_leakage("an impression of 0.73", 0.21).leaked
+    # 7.3 is the rescaled score of one image and an innocent number in the critique of another.
+    assert SCORE_VALUE in find_leakage("an impression of 7.3", 0.73).codes
+    assert not find_leakage("an impression of 7.3", 0.21).leaked
+    # A bare value in [0, 1] reads as a score whatever the true one (a wrong score in the critique
+    # would contradict the SFT answer); with a unit it is photographic.
+    assert SCORE_VALUE in find_leakage("an impression of 0.73", 0.21).codes
+    assert not find_leakage("an exposure of 0.73 s", 0.73).leaked
 
 
 def test_finding_reports_the_matched_text():

@@ -3,7 +3,9 @@
 The server answers like a perfectly formatted judge whose score is the image's red level
 (``round(red / 255, 2)``), so a test can draw an image for any prediction it wants and check the
 metrics exactly. A pure black image (red 0) gets an answer without ``<answer>``: a parse failure;
-red level 1 gets HTTP 400, as a content filter would answer.
+red level 1 gets HTTP 400, as a content filter would answer. ``judge.script`` maps a red level to
+one fault per attempt, played by the AesCoT fake server's ``send_scripted`` (429, 500, drop,
+malformed, nochoices, nonutf8, empty, trickle:S, echo:STATUS, delay:S[:B] ...).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import base64
 import io
 import json
 import math
+import os
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +25,9 @@ import pytest
 from PIL import Image
 
 from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "aescot"))  # the one fake server's faults
+from aescot_fakes import send_scripted  # noqa: E402
 
 UNPARSEABLE = "I would rather not give a number."
 REFUSED = object()  # red level 1: the server answers HTTP 400, as a content filter would
@@ -60,19 +67,59 @@ class FakeJudge:
     def __init__(self):
         self.requests: list[dict] = []
         self.ignore_n = False
+        self.script: dict[int, list[str]] = {}  # red level -> behaviour per attempt
+        self.attempts: dict[int, int] = {}
+        self.authorizations: set[str] = set()
         self.lock = threading.Lock()
+
+    def behaviour(self, red: int) -> str:
+        with self.lock:
+            attempt = self.attempts.get(red, 0)
+            self.attempts[red] = attempt + 1
+        plan = self.script.get(red, [])
+        return plan[attempt] if attempt < len(plan) else "ok"
+
+
+def _red(body: dict) -> int:
+    content = body["messages"][0]["content"]
+    url = next(part["image_url"]["url"] for part in content if part["type"] == "image_url")
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB").getpixel((0, 0))[0]
 
 
 def _answer(body: dict) -> str:
-    content = body["messages"][0]["content"]
-    url = next(part["image_url"]["url"] for part in content if part["type"] == "image_url")
-    image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
-    red = image.getpixel((0, 0))[0]
+    red = _red(body)
     if red == 0:
         return UNPARSEABLE
     if red == 1:
         return REFUSED
     return f"<think>Balanced composition and pleasing light.</think><answer>{round(red / 255, 2)}</answer>"
+
+
+def _payload(judge: FakeJudge, body: dict) -> dict:
+    """The normal 200 body: ``n`` identical choices (one when ``ignore_n``), with top-k logprobs if asked."""
+    text = _answer(body)
+    n = 1 if judge.ignore_n else body.get("n", 1)
+    logprobs = None
+    if body.get("logprobs"):
+        k = body["top_logprobs"]
+        top = [{"token": f"t{j}", "logprob": math.log(1.0 / k), "bytes": None} for j in range(k)]
+        tokens = [{"token": "t0", "logprob": math.log(1.0 / k), "bytes": None, "top_logprobs": top}] * 3
+        logprobs = {"content": tokens}
+    choice = lambda i: {  # noqa: E731
+        "index": i,
+        "message": {"role": "assistant", "content": text},
+        "finish_reason": "stop",
+        "logprobs": logprobs,
+    }
+    payload = {
+        "id": "cmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": [choice(i) for i in range(n)],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 3 * n, "total_tokens": 1 + 3 * n},
+    }
+    return payload
 
 
 def _handler(judge: FakeJudge):
@@ -84,6 +131,11 @@ def _handler(judge: FakeJudge):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with judge.lock:
                 judge.requests.append(body)
+                judge.authorizations.add(self.headers.get("Authorization", ""))
+            behaviour = judge.behaviour(_red(body))
+            if behaviour != "ok":
+                send_scripted(self, behaviour, lambda: _payload(judge, body))
+                return
             text = _answer(body)
             if text is REFUSED:
                 data = json.dumps(
@@ -95,27 +147,7 @@ def _handler(judge: FakeJudge):
                 self.end_headers()
                 self.wfile.write(data)
                 return
-            n = 1 if judge.ignore_n else body.get("n", 1)
-            logprobs = None
-            if body.get("logprobs"):
-                k = body["top_logprobs"]
-                top = [{"token": f"t{j}", "logprob": math.log(1.0 / k), "bytes": None} for j in range(k)]
-                tokens = [{"token": "t0", "logprob": math.log(1.0 / k), "bytes": None, "top_logprobs": top}] * 3
-                logprobs = {"content": tokens}
-            choice = lambda i: {  # noqa: E731
-                "index": i,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
-                "logprobs": logprobs,
-            }
-            payload = {
-                "id": "cmpl-test",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [choice(i) for i in range(n)],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 3 * n, "total_tokens": 1 + 3 * n},
-            }
+            payload = _payload(judge, body)
             data = json.dumps(payload).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

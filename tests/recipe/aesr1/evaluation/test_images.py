@@ -1,10 +1,13 @@
 """Every image file gets a defined outcome: decoded, converted, shrunk, or refused with a reason."""
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, visual_tokens
 from recipe.aesr1.evaluation.images import decode_image, decode_table_image
 
 
@@ -42,7 +45,39 @@ def test_large_image_is_downscaled_keeping_aspect(tmp_path):
     got = decode_image(path, max_pixels=20_000)
     assert got.status == "downscaled" and got.usable
     assert got.image.width * got.image.height <= 20_000
-    assert got.image.width / got.image.height == pytest.approx(2.0, rel=0.05)
+    assert got.image.size == budget_size(400, 200, 20_000)  # the project's one budget (28-pixel multiples)
+    assert got.image.width / got.image.height == pytest.approx(2.0, rel=0.2)
+
+
+def test_default_is_the_projects_pixel_budget(tmp_path):
+    path = _save(Image.new("RGB", (1200, 900), (5, 5, 5)), tmp_path / "photo.jpg", "JPEG")
+    got = decode_image(path)
+    assert got.status == "downscaled" and got.image.size == budget_size(1200, 900, DEFAULT_MAX_PIXELS)
+    assert got.image.width * got.image.height <= DEFAULT_MAX_PIXELS == 262_144
+    assert visual_tokens(*got.image.size) <= DEFAULT_MAX_PIXELS // 28**2  # the processor keeps it in budget
+    small = _save(Image.new("RGB", (500, 500), (5, 5, 5)), tmp_path / "small.png", "PNG")
+    assert decode_image(small).status == "ok" and decode_image(small).image.size == (500, 500)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` and holds no pixel data (what a bomb's header says)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("width, height, status", [(40_000, 40_000, "too_large"), (15_000, 15_000, "unreadable")])
+def test_a_huge_declared_size_is_an_outcome_not_a_crash(tmp_path, width, height, status):
+    # Pillow's own guard raises DecompressionBombError inside Image.open above ~179 MP.
+    assert width * height > 2 * Image.MAX_IMAGE_PIXELS
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header(width, height))
+    for got in (decode_image(path), decode_image(path.read_bytes()), decode_table_image({"bytes": path.read_bytes()})):
+        assert got.status == status and got.image is None and got.detail
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485  # Pillow's guard is restored for everyone else
 
 
 def test_huge_image_is_refused_before_decoding(tmp_path):

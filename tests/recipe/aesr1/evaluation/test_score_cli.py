@@ -96,4 +96,20 @@ def test_interrupted_scoring_resumes(fake_judge, tmp_path, helpers):
     rows = score_cli.score_to_file(backend, paths, SamplingSettings(), out, batch_size=3)
     assert len(judge.requests) == 7  # 8 files, one unreadable: each readable file sent once in all
     assert [r["path"] for r in rows] == [str(p) for p in paths]
-    assert len(out.read_text().splitlines()) == 8 and not score_cli.partial_log_path(out).exists()
+    assert len(out.read_text().splitlines()) == 8
+
+
+def test_rerunning_a_finished_scoring_sends_nothing(fake_judge, tmp_path, helpers):
+    from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+
+    url, judge = fake_judge
+    paths = score_cli.collect_inputs([str(_folder(tmp_path, helpers))])
+    backend = make_backend("openai", "judge", base_url=url, api_key="k", image_format="png")
+    out = tmp_path / "scores.csv"
+    first = score_cli.score_to_file(backend, paths, SamplingSettings(), out, batch_size=3)
+    sent = len(judge.requests)
+    assert sent == 7 and out.exists()
+    again = score_cli.score_to_file(backend, paths, SamplingSettings(), out, batch_size=3)
+    assert len(judge.requests) == sent and again == first  # a finished run is a no-op to rerun
+    with pytest.raises(SystemExit, match="max-pixels"):  # another budget would mix two image sizes
+        score_cli.score_to_file(backend, paths, SamplingSettings(), out, batch_size=3, max_pixels=100_000)
