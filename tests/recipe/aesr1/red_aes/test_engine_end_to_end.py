@@ -12,7 +12,7 @@ from red_aes_fakes import SOURCES, aesthetics, engine_config_for, grey_png
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import run
 from recipe.aesr1.red_aes.engine_outputs import write_outputs
-from recipe.aesr1.red_aes.group_batching import group_ids_from_extra_info
+from recipe.aesr1.rapo_groups import group_ids_from_extra_info
 
 
 def _config(tmp_path, servers, out="out", **overrides):
@@ -96,7 +96,7 @@ def test_rl_groups_hold_the_source_and_judged_variants(first_run):
             assert row["reward_model"]["ground_truth"] - source_gt == pytest.approx(info["difference"])
             sign = np.sign(float(info["instruction"].split()[-1].rstrip(".")))
             assert np.sign(info["difference"]) == sign  # darker source: brighter is better
-    assert group_ids_from_extra_info(rl["extra_info"]) == [r["extra_info"]["group_id"] for r in rl]
+    assert group_ids_from_extra_info(rl["extra_info"], "group_id") == [r["extra_info"]["group_id"] for r in rl]
 
 
 def test_report_counts_every_drop(first_run):
@@ -184,7 +184,7 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
     from data_prep.prompts import SCORING_PROMPT
-    from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
+    from recipe.aesr1.rapo_group_loader import whole_group_train_dataloader
 
     tmp_path = first_run[0]
     words = [
@@ -222,7 +222,9 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     for row in rows:
         sizes[row["extra_info"]["group_id"]] = sizes.get(row["extra_info"]["group_id"], 0) + 1
     batch_size = sum(sizes.values())  # the two groups together: one batch per epoch, nothing dropped
-    loader = whole_group_train_dataloader(dataset, {"train_batch_size": batch_size, "shuffle": True, "seed": 0})
+    loader = whole_group_train_dataloader(
+        dataset, {"train_batch_size": batch_size, "shuffle": True, "seed": 0}, "group_id"
+    )
     (batch,) = list(loader)
     groups = [info["group_id"] for info in batch["extra_info"]]
     assert {g: groups.count(g) for g in set(groups)} == sizes
