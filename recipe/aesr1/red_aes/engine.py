@@ -5,7 +5,7 @@ Per source image of the pool (deterministic seeded order):
 * anchor: every anchor expert scores the image (1-10, with an analysis); the voting protocol of
   Appendix 0.A fuses the scores (or the table's MOS is used, ``sources.anchor=table``);
 * pre-training (Eqs. 1-3): the instruction expert analyses the deficiencies and writes one
-  instruction; every editor applies it; the VIEScore judges rate each edit, which passes at >= 7.5;
+  instruction; every editor applies it; the VIEScore judges rate each edit, which passes above 7.5 (every judge);
   the source is kept when at least ``min_successful_editors`` edits pass; every pair that passed is
   judged by all pairwise judges, kept when they unanimously see an improvement, and its difference is
   their vote; one valid pair is drawn uniformly (seeded) as the source's PT sample;
@@ -229,8 +229,9 @@ class _Engine:
         if not scores:
             pair.reason = er.VIESCORE_FAILED
             return
-        pair.viescore = float(np.mean(scores) if self.config.filters.viescore_aggregate == "mean" else np.min(scores))
-        if pair.viescore < self.config.filters.viescore_threshold:
+        f = self.config.filters
+        pair.viescore, passed = er.viescore_verdict(scores, f.viescore_threshold, f.viescore_aggregate)
+        if not passed:
             pair.reason = er.VIESCORE_LOW
 
     async def pretraining(self, source: er.SourceResult, image: bytes) -> None:

@@ -58,13 +58,15 @@ class VotingSection:
     sigma_low: float = 1.0
     conservative_blend: float = 0.5
     biweight_c: float = 6.0
+    mad_zero: str = "infinite"  # MAD = 0: Eq. 10 literally (z = inf off the median) | mean_ad (fallback)
 
 
 @dataclass
 class FilterSection:
-    viescore_threshold: float = 7.5  # Appendix 0.C, on [0, 10]
+    viescore_threshold: float = 7.5  # Appendix 0.C, on [0, 10]: an edit passes *above* it
     min_successful_editors: int = 4  # Eq. 1: "at least four of five"
-    viescore_aggregate: str = "mean"  # mean | min over the VIEScore judges (ours: the paper does not say)
+    # min: every VIEScore judge must pass (the paper's "strict threshold"); mean: their average (ours).
+    viescore_aggregate: str = "min"
     # PT pairs need all judges to agree on *improved* aesthetics (Sec. 3.1); RL pairs on the direction.
     pt_require_improvement: bool = True
     rl_viescore: bool = False  # ours: Sec. 3.1 applies only the judge consensus to RL edits

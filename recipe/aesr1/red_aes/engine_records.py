@@ -48,6 +48,19 @@ def unanimous_direction(differences: list[float]) -> int:
     return signs.pop() if len(signs) == 1 and 0 not in signs else 0
 
 
+def viescore_verdict(scores: list[float], threshold: float, aggregate: str = "min") -> tuple[float, bool]:
+    """``(aggregated VIEScore, passed)`` of one edit from its judges' scores on [0, 10].
+
+    Appendix 0.C: an edit succeeds with a score *above* 7.5, so exactly the threshold fails. ``min``
+    (default) asks every judge to pass, the reading of the paper's "strict threshold"; ``mean`` averages
+    the judges (lets one lenient judge carry a doubtful edit).
+    """
+    if not scores:
+        raise ValueError("viescore_verdict: no VIEScore judge answered")
+    value = float(np.min(scores) if aggregate == "min" else np.mean(scores))
+    return value, value > threshold
+
+
 def group_ground_truth(anchor: float, differences: list[float]) -> tuple[list[float], float, float]:
     """RL labels on [0, 1] of a source (first) and its variants, ``anchor + d_i``, kept in [0, 1].
 

@@ -10,7 +10,12 @@ from recipe.aesr1.aescot.chat_client import FatalEndpointError
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes.editors import EditFailed, HttpInstructionEditor
 from recipe.aesr1.red_aes.engine_config import EditorConfig
-from recipe.aesr1.red_aes.engine_records import group_ground_truth, to_unit_difference, unanimous_direction
+from recipe.aesr1.red_aes.engine_records import (
+    group_ground_truth,
+    to_unit_difference,
+    unanimous_direction,
+    viescore_verdict,
+)
 
 
 @pytest.mark.parametrize(
@@ -126,3 +131,18 @@ def test_upload_names_the_source_format():
     Image.new("P", (8, 8)).save(gif, format="GIF")
     with pytest.raises(EditFailed, match="'GIF' is not one the images API takes"):
         upload_file(gif.getvalue())
+
+
+@pytest.mark.parametrize(
+    "scores, aggregate, expected",
+    [
+        ([7.5, 9.0], "min", (7.5, False)),  # Appendix 0.C: "above 7.5"; exactly 7.5 fails
+        ([7.6, 9.0], "min", (7.6, True)),
+        ([7.0, 9.0], "min", (7.0, False)),  # one judge rejects: strict reading, the default
+        ([7.0, 9.0], "mean", (8.0, True)),  # averaging lets the lenient judge carry the edit
+        ([7.5], "mean", (7.5, False)),  # one judge answered
+    ],
+)
+def test_viescore_verdict(scores, aggregate, expected):
+    value, passed = viescore_verdict(scores, 7.5, aggregate)
+    assert (value, passed) == (pytest.approx(expected[0]), expected[1])
