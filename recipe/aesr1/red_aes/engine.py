@@ -4,8 +4,9 @@ Per source image of the pool (deterministic seeded order):
 
 * anchor: every anchor expert scores the image (1-10, with an analysis); the voting protocol of
   Appendix 0.A fuses the scores (or the table's MOS is used, ``sources.anchor=table``);
-* pre-training (Eqs. 1-3): the instruction expert analyses the deficiencies and writes one
-  instruction; every editor applies it; the VIEScore judges rate each edit, which passes above 7.5 (every judge);
+* pre-training (Eqs. 1-3): the instruction expert, shown the voted anchor score, analyses the
+  deficiencies and writes one instruction with its edit category (a second call, not the paper's
+  single score-and-instruct call: see ``engine_prompts``); every editor applies it; the VIEScore judges rate each edit, which passes above 7.5 (every judge);
   the source is kept when at least ``min_successful_editors`` edits pass; every pair that passed is
   judged by all pairwise judges, kept when they unanimously see an improvement, and its difference is
   their vote; one valid pair is drawn uniformly (seeded) as the source's PT sample;
@@ -237,13 +238,14 @@ class _Engine:
     async def pretraining(self, source: er.SourceResult, image: bytes) -> None:
         """Eqs. 1-3 for one source; sets ``pt_pairs``, ``pt_choice`` or ``reasons['pt']``."""
         c = self.config
-        text = prompts.INSTRUCTION_PROMPT.format(score=source.anchor.score10)
+        text = prompts.INSTRUCTION_PROMPT.format(score=source.anchor.score10, categories=prompts.CATEGORY_LIST)
         reply = await self.chat("instruct", source.record_id, text, [image], prompts.parse_instruction)
         if reply is None:
             source.reasons["pt"] = er.INSTRUCTION_FAILED
             return
-        source.analysis, instruction = reply
-        source.pt_pairs = [er.PairResult(name, instruction) for name in self.editors]
+        source.analysis, instruction, category = reply
+        kind = prompts.edit_type(category)
+        source.pt_pairs = [er.PairResult(name, instruction, category, kind) for name in self.editors]
 
         async def one(pair: er.PairResult) -> None:
             pair.edited_path = await self.edit(pair.editor, source.record_id, image, instruction)
@@ -274,7 +276,7 @@ class _Engine:
         c = self.config
         n = c.build.rl_instructions
         text = prompts.RL_INSTRUCTION_PROMPT.format(
-            score=source.anchor.score10, n=n, categories=", ".join(prompts.RL_EDIT_CATEGORIES)
+            score=source.anchor.score10, n=n, categories=prompts.CATEGORY_LIST
         )
         instructions = await self.chat(
             "instruct", source.record_id, text, [image], lambda t: prompts.parse_instruction_list(t, n)
@@ -284,7 +286,10 @@ class _Engine:
             return
         rng = record_rng(c.sources.seed, source.record_id, 2)
         names = list(self.editors)
-        source.rl_pairs = [er.PairResult(names[int(rng.integers(len(names)))], text) for text in instructions]
+        source.rl_pairs = [
+            er.PairResult(names[int(rng.integers(len(names)))], text, category, prompts.edit_type(category))
+            for text, category in instructions
+        ]
 
         async def one(pair: er.PairResult) -> None:
             pair.edited_path = await self.edit(pair.editor, source.record_id, image, pair.instruction)

@@ -45,6 +45,8 @@ def sft_schema(image_type: pa.DataType) -> pa.Schema:
             ("id", pa.string()),
             ("objective", pa.string()),
             ("target", pa.float64()),
+            ("edit_category", pa.string()),
+            ("edit_type", pa.string()),
         ]
     )
 RL_FEATURES = Features(
@@ -61,6 +63,8 @@ RL_FEATURES = Features(
             "role": Value("string"),
             "instruction": Value("string"),
             "editor": Value("string"),
+            "edit_category": Value("string"),
+            "edit_type": Value("string"),
             "difference": Value("float64"),
             "anchor": Value("float64"),
         },
@@ -73,13 +77,23 @@ def difference_target(reasoning: str, difference: float) -> str:
     return f"<think>{reasoning}</think><answer>{difference:+.2f}</answer>"
 
 
-def _sft_row(row_id: str, objective: str, prompt: str, answer: str, images: list[dict], target: float) -> dict:
+def _sft_row(
+    row_id: str,
+    objective: str,
+    prompt: str,
+    answer: str,
+    images: list[dict],
+    target: float,
+    pair: er.PairResult | None = None,
+) -> dict:
     return {
         "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
         "images": images,
         "id": row_id,
         "objective": objective,
         "target": target,
+        "edit_category": "" if pair is None else pair.category,  # "" for calibration rows (no edit)
+        "edit_type": "" if pair is None else pair.edit_type,
     }
 
 
@@ -125,7 +139,13 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         src = images.source(record_id)
         rows["pt_o1"].append(
             _sft_row(
-                record_id, "pt_o1", prompts.PT_O1_PROMPT, answer, [src, images.edit(pair.edited_path)], pair.difference
+                record_id,
+                "pt_o1",
+                prompts.PT_O1_PROMPT,
+                answer,
+                [src, images.edit(pair.edited_path)],
+                pair.difference,
+                pair,
             )
         )
         rows["pt_o2"].append(
@@ -136,8 +156,10 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
                 answer,
                 [src],
                 pair.difference,
+                pair,
             )
         )
+        report.edit_types[f"pt/{pair.edit_type}"] += 1
     for record_id in run.calibration_ids:
         source = by_id[record_id]
         if source.anchor is None:
@@ -170,6 +192,8 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         report.rl_groups_shifted += shift != 0
         report.rl_groups_compressed += scale != 1
         report.rl_group_sizes[len(labels)] += 1
+        for pair in variants:
+            report.edit_types[f"rl/{pair.edit_type}"] += 1
         members = [(None, images.source(record_id))] + [(p, images.edit(p.edited_path)) for p in variants]
         for k, ((pair, cell), label) in enumerate(zip(members, labels, strict=True)):
             rows["rl"].append(
@@ -186,6 +210,8 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
                         "role": "source" if pair is None else "variant",
                         "instruction": "" if pair is None else pair.instruction,
                         "editor": "" if pair is None else pair.editor,
+                        "edit_category": "" if pair is None else pair.category,
+                        "edit_type": "" if pair is None else pair.edit_type,
                         "difference": 0.0 if pair is None else pair.difference,
                         "anchor": source.anchor.unit,
                     },

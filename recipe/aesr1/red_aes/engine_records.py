@@ -97,6 +97,8 @@ class PairResult:
 
     editor: str
     instruction: str
+    category: str = ""  # engine_prompts.EDIT_CATEGORIES key named by the instruction expert
+    edit_type: str = ""  # content | quality (Table 3's edit types)
     edited_path: str | None = None  # relative to the output directory
     viescore: float | None = None
     judge_differences: list[float | None] = field(default_factory=list)  # 10-point scale
@@ -149,11 +151,12 @@ class EngineReport:
     rl_groups_shifted: int = 0
     rl_groups_compressed: int = 0
     calibration_samples: int = 0
+    edit_types: Counter = field(default_factory=Counter)  # "pt/content", "rl/quality", ... of written pairs
     requests_made: int = 0
     torn_log_bytes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("drops", "pair_reasons", "rl_group_sizes"):
+        for key in ("drops", "pair_reasons", "rl_group_sizes", "edit_types"):
             data[key] = {str(k): v for k, v in sorted(getattr(self, key).items())}
         return data

@@ -39,6 +39,11 @@ RL_INSTRUCTIONS = [f"Apply exposure with strength {s:+.2f}." for s in (0.2, 0.5,
 RL_INSTRUCTIONS.insert(4, "Apply blur with strength +0.50.")  # no luminance change: judges answer 0
 
 
+def rl_category(instruction: str) -> str:
+    """The category the fake instruction expert names for one of RL_INSTRUCTIONS."""
+    return "sharpness, blur or noise" if "blur" in instruction else "contrast or exposure change"
+
+
 def grey_png(level: float, size: int = 24) -> bytes:
     image = Image.new("RGB", (size, size), tuple([round(level * 255)] * 3))
     buffer = io.BytesIO()
@@ -122,8 +127,15 @@ def chat_answer(stage: str, record: str, messages) -> str:
             return "I cannot help with that."
         if "diverse editing instructions" in text:
             n = 6 if record.split("/")[-1].startswith("badrl") else 7
-            return "```json\n" + json.dumps({"instructions": RL_INSTRUCTIONS[:n]}) + "\n```"
-        return json.dumps({"analysis": "Underexposed and dull.", "instruction": "Apply exposure with strength +0.50."})
+            entries = [{"instruction": i, "category": rl_category(i)} for i in RL_INSTRUCTIONS[:n]]
+            return "```json\n" + json.dumps({"instructions": entries}) + "\n```"
+        return json.dumps(
+            {
+                "analysis": "Underexposed and dull.",
+                "instruction": "Apply exposure with strength +0.50.",
+                "category": "contrast or exposure change",
+            }
+        )
     if stage.startswith("viescore"):
         same = images[0] == images[1]
         value = 2 if same else 9

@@ -58,6 +58,8 @@ def test_pretraining_parquets_follow_the_sft_layout(first_run):
         assert "Apply exposure with strength +0.50." in row2["messages"][0]["content"]
         assert answer1 == row2["messages"][1]["content"] and answer1.startswith("<think>Judge")
         assert answer1.endswith(f"<answer>{row1['target']:+.2f}</answer>") and row1["target"] > 0
+        assert row1["edit_type"] == row2["edit_type"] == "quality"
+        assert row1["edit_category"] == "contrast or exposure change"
         assert row1["images"][0]["bytes"] and row1["images"][1]["bytes"] != row1["images"][0]["bytes"]
 
 
@@ -93,6 +95,7 @@ def test_rl_groups_hold_the_source_and_judged_variants(first_run):
         for row in rows[1:]:
             info = row["extra_info"]
             assert info["instruction"].startswith("Apply exposure")  # blur (no change) never passes the judges
+            assert (info["edit_category"], info["edit_type"]) == ("contrast or exposure change", "quality")
             assert row["reward_model"]["ground_truth"] - source_gt == pytest.approx(info["difference"])
             sign = np.sign(float(info["instruction"].split()[-1].rstrip(".")))
             assert np.sign(info["difference"]) == sign  # darker source: brighter is better
@@ -106,6 +109,8 @@ def test_report_counts_every_drop(first_run):
     assert report["drops"]["rl/instruction_failed"] == 2  # noinstr4 and badrl5
     assert report["pair_reasons"]["pt/edit_failed"] == 4  # seedream on the 4 sources with an instruction
     assert report["pt_samples"] == 3 and report["calibration_samples"] == 3
+    # every written pair carries its edit type (Table 3); the fake expert writes exposure (quality) edits
+    assert report["edit_types"]["pt/quality"] == 3 and set(report["edit_types"]) == {"pt/quality", "rl/quality"}
 
 
 def test_rerun_repeats_no_request_and_writes_the_same_data(first_run, servers):

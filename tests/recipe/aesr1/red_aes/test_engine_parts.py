@@ -1,6 +1,7 @@
 """Parsers, label arithmetic and the HTTP editor of the data engine, one piece at a time."""
 
 import asyncio
+import json
 
 import numpy as np
 import pytest
@@ -74,15 +75,33 @@ def test_parse_viescore_is_sqrt_of_min_sc_times_min_pq():
 
 
 def test_parse_instructions():
-    assert prompts.parse_instruction('{"analysis": "dull", "instruction": " Brighten it. "}') == (
-        "dull",
-        "Brighten it.",
-    )
-    assert prompts.parse_instruction_list('{"instructions": ["a", "b"]}', 2) == ["a", "b"]
+    reply = '{"analysis": "dull", "instruction": " Brighten it. ", "category": "Lighting adjustment"}'
+    assert prompts.parse_instruction(reply) == ("dull", "Brighten it.", "lighting adjustment")
+    entries = [{"instruction": "a", "category": "object removal"}, {"instruction": "b", "category": "color grading"}]
+    listed = prompts.parse_instruction_list(json.dumps({"instructions": entries}), 2)
+    assert listed == [("a", "object removal"), ("b", "color grading")]
     with pytest.raises(ValueError, match="expected 3 distinct"):
-        prompts.parse_instruction_list('{"instructions": ["a", "a", "b"]}', 3)
+        prompts.parse_instruction_list(json.dumps({"instructions": entries + entries[:1]}), 3)
     with pytest.raises(ValueError, match="no JSON object"):
         prompts.parse_instruction("Sure! Brighten it.")
+
+
+@pytest.mark.parametrize(
+    "reply, message",
+    [
+        ('{"instruction": "Brighten it."}', "missing 'category'"),  # the type of every pair must be known
+        ('{"instruction": "Brighten it.", "category": "magic"}', "'magic' is not one of"),
+    ],
+)
+def test_instruction_without_a_known_category_is_retried(reply, message):
+    with pytest.raises(ValueError, match=message):  # ValueError: the chat client asks again
+        prompts.parse_instruction(reply)
+
+
+def test_every_category_is_content_or_quality():
+    # Table 3 splits edits into content- and quality-oriented ones; both kinds are on offer
+    assert set(prompts.EDIT_CATEGORIES.values()) == {prompts.CONTENT, prompts.QUALITY}
+    assert prompts.edit_type("object removal") == "content" and prompts.edit_type("color grading") == "quality"
 
 
 def _edit(url, model, **extra):

@@ -36,6 +36,8 @@ def compose_stage(stage, overrides=()):
         ("stage3_grpo", "rapo.group_key", "group_id"),
         ("stage3_grpo", "rapo.shuffled_groups", False),
         ("stage3_grpo", "algorithm.adv_estimator", "grpo"),  # inherited (Eq. 7)
+        ("stage3_grpo", "actor_rollout_ref.actor.clip_ratio_low", 0.2),  # Eq. 8: one epsilon ...
+        ("stage3_grpo", "actor_rollout_ref.actor.clip_ratio_high", 0.2),  # ... on both sides (RAPO: 0.28)
     ],
 )
 def test_paper_values(stage, key, paper_value):
