@@ -46,6 +46,7 @@ from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.editors import EditFailed, make_editor
 from recipe.aesr1.red_aes.engine_config import RedEngineConfig
+from recipe.aesr1.red_aes.engine_images import within_budget
 from recipe.aesr1.red_aes.voting import VotingConfig, vote
 
 REQUEST_LOG_NAME = "requests.jsonl"
@@ -160,11 +161,11 @@ class _Engine:
 
     async def _edit_request(self, editor, record_id: str, source: bytes, instruction: str, key: str) -> LogEntry:
         try:
-            data = await editor.edit(source, instruction)
+            data = within_budget(await editor.edit(source, instruction), self.config.max_pixels)
             relative = f"{EDIT_DIR}/{key.replace('/', '__')}{_image_suffix(data)}"
             write_atomically(self.out_dir / relative, lambda temp: Path(temp).write_bytes(data))
             entry = LogEntry(key, "edit", record_id, OUTCOME_OK, relative, None, 1, None, editor.model)
-        except EditFailed as error:
+        except (EditFailed, ValueError) as error:  # ValueError: the returned image does not decode
             entry = LogEntry(key, "edit", record_id, OUTCOME_FAILED, None, None, 1, str(error), editor.model)
         self.requests_made += 1
         self.log.append(entry)
@@ -329,7 +330,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
     used = pt_set | rl_set | set(cal_ids)
     chosen = [x for x in pool if x.record_id in used]
     out_dir = Path(c.output_dir)
-    report = er.EngineReport(sources=len(chosen))
+    report = er.EngineReport(sources=len(chosen), max_pixels=c.max_pixels)
     results: list[er.SourceResult] = []
     with exclusive_dir(out_dir), RequestLog(out_dir / REQUEST_LOG_NAME) as log:
         async with AsyncExitStack() as stack:
@@ -341,6 +342,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
                 source = er.SourceResult(candidate.record_id, candidate.dataset, candidate.id, cell.get("path"))
                 try:
                     image = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                    image = within_budget(image, c.max_pixels)  # what every model, and the trained one, sees
                     data_url(image)  # decodable, in a format the chat API takes
                 except (ValueError, OSError) as error:
                     source.reasons = {part: er.IMAGE_UNREADABLE for part in ("pt", "rl", "calibration")}

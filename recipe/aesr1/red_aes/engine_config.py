@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from omegaconf import OmegaConf
 
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, PATCH_FACTOR
 from recipe.aesr1.aescot.config import EndpointConfig, load_structured
 
 
@@ -107,6 +108,9 @@ class RedEngineConfig:
     filters: FilterSection = field(default_factory=FilterSection)
     build: BuildSection = field(default_factory=BuildSection)
     output_dir: str = "outputs/red_aes"
+    # The project's one pixel budget (data_prep.pixel_budget): sources before any model sees them and
+    # edits before they are stored are shrunk to at most this many pixels (512 x 512).
+    max_pixels: int = DEFAULT_MAX_PIXELS
     retry_failed: bool = False  # on restart, request again the keys whose retries ran out
     show_progress: bool = True
 
@@ -120,6 +124,8 @@ def load_engine_config(path: str | None = None, overrides: list[str] | None = No
 
 def check_engine_config(config: RedEngineConfig) -> None:
     """Raise ValueError naming the key when a value cannot work."""
+    if config.max_pixels < PATCH_FACTOR**2:
+        raise ValueError(f"max_pixels must be at least {PATCH_FACTOR**2} (one visual token), got {config.max_pixels}")
     if config.sources.anchor not in ("experts", "table"):
         raise ValueError(f"sources.anchor must be 'experts' or 'table', got {config.sources.anchor!r}")
     if config.build.calibration and config.sources.anchor != "experts":

@@ -24,15 +24,18 @@ from datasets import Features, List, Value
 from data_prep.layouts import ABILITY, image_cell
 from data_prep.parquet_io import write_json_atomic, write_jsonl_atomic, write_parquet_atomic
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.aescot.images import image_bytes
+from recipe.aesr1.aescot.images import image_bytes, image_digest
+from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.aescot.sampling import read_images
 from recipe.aesr1.aescot.sft_export import sft_target, verl_sft_images
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import EngineRun
 from recipe.aesr1.red_aes.engine_config import RedEngineConfig
+from recipe.aesr1.red_aes.engine_images import within_budget
 
 DATA_SOURCE = "red_aes"
+SOURCE_DIR = "sources"  # path mode: budget-sized copies of sources larger than the pixel budget
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 
 
@@ -100,8 +103,8 @@ def _sft_row(
 class _Images:
     """Image cells for the outputs: sources from the input tables, edits from ``output_dir``."""
 
-    def __init__(self, run: EngineRun, out_dir: Path, embed: bool):
-        self.run, self.out_dir, self.embed = run, out_dir, embed
+    def __init__(self, run: EngineRun, out_dir: Path, embed: bool, max_pixels: int):
+        self.run, self.out_dir, self.embed, self.max_pixels = run, out_dir, embed, max_pixels
         self.cells: dict[str, dict[str, Any]] = {}
 
     def load_sources(self, record_ids: list[str]) -> None:
@@ -109,10 +112,19 @@ class _Images:
         self.cells.update(read_images(wanted))
 
     def source(self, record_id: str) -> dict:
+        """The source as the engine's models saw it (within the pixel budget); in path mode the
+        original file when it fits, else a budget-sized copy under ``output_dir/sources``."""
         cell = self.cells[record_id]
+        original = image_bytes(cell, where=record_id)
+        data = within_budget(original, self.max_pixels)
         if self.embed or not cell.get("path"):
-            return image_cell(image_bytes(cell, where=record_id), None)
-        return image_cell(None, cell["path"])
+            return image_cell(data, None)
+        if data is original:
+            return image_cell(None, cell["path"])
+        path = self.out_dir / SOURCE_DIR / f"{image_digest(original).split(':')[1]}{Path(cell['path']).suffix}"
+        if not path.is_file():
+            write_atomically(path, lambda temp: Path(temp).write_bytes(data))
+        return image_cell(None, str(path.resolve()))
 
     def edit(self, relative: str) -> dict:
         path = self.out_dir / relative
@@ -123,7 +135,7 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
     """Rows of every output dataset (``pt_o1``, ``pt_o2``, ``calibration``, ``rl``) and counts in ``run.report``."""
     out_dir, report = Path(config.output_dir), run.report
     by_id = {s.record_id: s for s in run.sources}
-    images = _Images(run, out_dir, config.build.embed_images)
+    images = _Images(run, out_dir, config.build.embed_images, config.max_pixels)
     images.load_sources([s.record_id for s in run.sources])
     rows: dict[str, list[dict]] = {"pt_o1": [], "pt_o2": [], "calibration": [], "rl": []}
     for record_id in run.pt_ids:

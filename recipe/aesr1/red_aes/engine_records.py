@@ -143,6 +143,7 @@ class EngineReport:
     """Counts of decisions (report.json)."""
 
     sources: int = 0
+    max_pixels: int = 0  # the pixel budget sources and edits were held to
     drops: Counter = field(default_factory=Counter)  # "part/reason" -> count
     pair_reasons: Counter = field(default_factory=Counter)  # "part/reason" of dropped pairs
     pt_samples: int = 0

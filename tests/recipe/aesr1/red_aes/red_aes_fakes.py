@@ -44,8 +44,8 @@ def rl_category(instruction: str) -> str:
     return "sharpness, blur or noise" if "blur" in instruction else "contrast or exposure change"
 
 
-def grey_png(level: float, size: int = 24) -> bytes:
-    image = Image.new("RGB", (size, size), tuple([round(level * 255)] * 3))
+def grey_png(level: float, size: int | tuple[int, int] = 24) -> bytes:
+    image = Image.new("RGB", (size, size) if isinstance(size, int) else size, tuple([round(level * 255)] * 3))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -57,22 +57,22 @@ def aesthetics(data: bytes) -> float:
     return float(np.clip(10 - 12 * abs(lum - 0.55), 1, 10))
 
 
-def write_sources(path, levels: dict[str, float], corrupt: tuple[str, ...] = ()) -> None:
+def write_sources(path, levels: dict[str, float], corrupt: tuple[str, ...] = (), size=(24, 24), split="train") -> None:
     """The source table (evaluation-table layout); ids in ``corrupt`` get bytes that are no image."""
     rows = []
     for id_, level in levels.items():
-        data = b"not an image" if id_ in corrupt else grey_png(level)
+        data = b"not an image" if id_ in corrupt else grey_png(level, size)
         rows.append(
             table_row(
                 id=id_,
                 dataset="ava",
-                split="train",
+                split=split,
                 score=level,
                 raw_score=1 + 9 * level,
                 vote_count=10,
                 vote_std=1.0,
-                width=24,
-                height=24,
+                width=size[0],
+                height=size[1],
                 image=image_cell(data, None),
             )
         )
@@ -156,6 +156,7 @@ def chat_answer(stage: str, record: str, messages) -> str:
 class FakeChatServer(_Server):
     def __init__(self, delay_s: float = 0.0):
         self.keys: Counter = Counter()  # request key -> times served
+        self.image_sizes: set[tuple[int, int]] = set()  # (width, height) of every image received
 
         def factory(server):
             class Handler(BaseHTTPRequestHandler):
@@ -172,6 +173,7 @@ class FakeChatServer(_Server):
                     stage, record = parts[0], "/".join(parts[1:-1])
                     server.requests[stage] += 1
                     server.keys[key] += 1
+                    server.image_sizes.update(Image.open(io.BytesIO(i)).size for i in _images(body["messages"]))
                     time.sleep(delay_s)
                     text = chat_answer(stage, record, body["messages"])
                     _reply(

@@ -1,5 +1,6 @@
 """The data engine end to end against local chat and image-edit servers, with generated images."""
 
+import io
 import sys
 
 import datasets
@@ -262,3 +263,27 @@ def test_calibration_cot_never_states_a_score(tmp_path, servers):
     half = next(s for s in engine_run.sources if s.record_id == "ava/halfleak2")
     # expert 1 is closest to the consensus (s + 0.2) but leaks; experts 0 and 2 are the next closest
     assert half.anchor.analysis.startswith(("Expert 0:", "Expert 2:")) and "out of 10" not in half.anchor.analysis
+
+
+def test_sources_and_edits_are_held_to_the_pixel_budget(tmp_path, servers):
+    # 64 x 48 sources and a budget of one 28 x 28 token: every model sees, and every file stores, 28 x 28
+    from PIL import Image
+    from red_aes_fakes import write_sources
+
+    from data_prep.pixel_budget import budget_size
+
+    chat, _ = servers
+    write_sources(tmp_path / "sources.parquet", {"a1": 0.25, "a2": 0.3}, size=(64, 48))
+    config = _config(tmp_path, servers, out="budget", max_pixels=28 * 28, **{"build.calibration_size": 2})
+    chat.image_sizes.clear()
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    assert written["pt_o1"] == 2 and written["rl"] > 0
+    assert chat.image_sizes == {budget_size(64, 48, 28 * 28)} == {(28, 28)}
+    edits = list((tmp_path / "budget" / "edits").iterdir())
+    assert edits and all(Image.open(p).size == (28, 28) for p in edits)
+    for name in ("pt_o1", "rl", "calibration"):
+        for row in pq.read_table(tmp_path / "budget" / f"{name}.parquet").to_pylist():
+            for cell in row["images"]:
+                assert Image.open(io.BytesIO(cell["bytes"])).size == (28, 28)
+    assert engine_run.report.as_dict()["max_pixels"] == 784

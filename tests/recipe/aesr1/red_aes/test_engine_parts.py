@@ -165,3 +165,44 @@ def test_upload_names_the_source_format():
 def test_viescore_verdict(scores, aggregate, expected):
     value, passed = viescore_verdict(scores, 7.5, aggregate)
     assert (value, passed) == (pytest.approx(expected[0]), expected[1])
+
+
+def _encoded(size, fmt, exif_orientation=None):
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, (200, 40, 40))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    if exif_orientation:
+        exif[0x0112] = exif_orientation
+    image.save(buffer, format=fmt, exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "size, fmt, orientation, expected_size, expected_format",
+    [
+        ((400, 300), "JPEG", None, (400, 300), "JPEG"),  # within budget: the same bytes
+        ((1600, 1200), "PNG", None, (588, 420), "PNG"),  # shrunk by fit_to_budget, lossless kept
+        ((1600, 1200), "JPEG", None, (588, 420), "JPEG"),
+        ((400, 300), "JPEG", 6, (300, 400), "JPEG"),  # EXIF "rotate 90": stored upright
+    ],
+)
+def test_within_budget(size, fmt, orientation, expected_size, expected_format):
+    import io
+
+    from PIL import Image
+
+    from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
+    from recipe.aesr1.red_aes.engine_images import within_budget
+
+    data = _encoded(size, fmt, orientation)
+    out = within_budget(data, DEFAULT_MAX_PIXELS)
+    with Image.open(io.BytesIO(out)) as image:
+        assert image.size == expected_size and image.format == expected_format
+    assert expected_size == budget_size(*expected_size) and (out is data) == (expected_size == size)
+    assert within_budget(data, DEFAULT_MAX_PIXELS) == out  # deterministic: request keys stay stable
+    with pytest.raises(ValueError, match="not a decodable image"):
+        within_budget(b"nope", DEFAULT_MAX_PIXELS)
