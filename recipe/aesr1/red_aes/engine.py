@@ -1,6 +1,7 @@
 """The RED-Aes data engine (Sec. 3.1, Fig. 2): anchors, instructions, edits, VIEScore, judge consensus.
 
-Per source image of the pool (deterministic seeded order):
+Per source image of the pool (``engine_sources``: photos or benchmark train splits; deterministic
+seeded order; a source that is an evaluation image is dropped):
 
 * anchor: every anchor expert scores the image (1-10, with an analysis); the voting protocol of
   Appendix 0.A fuses the scores (or the table's MOS is used, ``sources.anchor=table``);
@@ -41,12 +42,13 @@ from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.pipeline import exclusive_dir
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
 from recipe.aesr1.aescot.requests import payload_for_key
-from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, read_candidates, read_images
+from recipe.aesr1.aescot.sampling import Candidate
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.editors import EditFailed, make_editor
 from recipe.aesr1.red_aes.engine_config import RedEngineConfig
 from recipe.aesr1.red_aes.engine_images import within_budget
+from recipe.aesr1.red_aes.engine_sources import read_pool, read_source_cells
 from recipe.aesr1.red_aes.voting import VotingConfig, vote
 
 REQUEST_LOG_NAME = "requests.jsonl"
@@ -317,8 +319,8 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
         ValueError / FileNotFoundError: bad inputs (the message names the file or key).
     """
     c = config
-    candidates = read_candidates(expand_inputs(list(c.sources.inputs)), c.sources.split, list(c.sources.datasets))
-    pool = seeded_order(candidates, c.sources.seed, 0)[: c.sources.limit]
+    source_pool = read_pool(c.sources)
+    pool = seeded_order(source_pool.candidates, c.sources.seed, 0)[: c.sources.limit]
     pt_ids = [x.record_id for x in pool] if c.build.pt else []
     rl_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 1)[: c.build.rl_sources]] if c.build.rl else []
     cal_ids = (
@@ -330,7 +332,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
     used = pt_set | rl_set | set(cal_ids)
     chosen = [x for x in pool if x.record_id in used]
     out_dir = Path(c.output_dir)
-    report = er.EngineReport(sources=len(chosen), max_pixels=c.max_pixels)
+    report = er.EngineReport(sources=len(chosen), max_pixels=c.max_pixels, source_pool=source_pool.record)
     results: list[er.SourceResult] = []
     with exclusive_dir(out_dir), RequestLog(out_dir / REQUEST_LOG_NAME) as log:
         async with AsyncExitStack() as stack:
@@ -341,14 +343,22 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
             async def one(candidate: Candidate, cell: dict[str, Any]) -> er.SourceResult:
                 source = er.SourceResult(candidate.record_id, candidate.dataset, candidate.id, cell.get("path"))
                 try:
-                    image = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
-                    image = within_budget(image, c.max_pixels)  # what every model, and the trained one, sees
+                    original = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                    image = within_budget(original, c.max_pixels)  # what every model, and the trained one, sees
                     data_url(image)  # decodable, in a format the chat API takes
+                    overlap = source_pool.overlaps(candidate, original)
                 except (ValueError, OSError) as error:
                     source.reasons = {part: er.IMAGE_UNREADABLE for part in ("pt", "rl", "calibration")}
                     source.error = str(error)
                     progress.update(1)
                     return source
+                if overlap:
+                    report.evaluation_overlap[overlap] += 1
+                    if c.sources.on_evaluation_overlap == "drop":
+                        source.reasons = {part: er.OVERLAPS_EVALUATION for part in ("pt", "rl", "calibration")}
+                        source.error = f"the source is an evaluation image (by {overlap})"
+                        progress.update(1)
+                        return source
                 source.anchor = await engine.anchor(source, image, candidate.score)
                 if source.anchor is None:
                     source.reasons = {part: er.ANCHOR_FAILED for part in ("pt", "rl", "calibration")}
@@ -365,7 +375,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
             try:
                 for start in range(0, len(chosen), 64):  # read images in slices: memory stays bounded
                     batch = chosen[start : start + 64]
-                    cells = read_images(batch)
+                    cells = read_source_cells(batch)
                     async with asyncio.TaskGroup() as group:
                         tasks = [group.create_task(one(x, cells[x.record_id])) for x in batch]
                     results += [t.result() for t in tasks]

@@ -38,16 +38,31 @@ class EditorConfig:
 
 @dataclass
 class SourceConfig:
-    """The source pool D_src: prepared parquet in the evaluation-table layout (data_prep)."""
+    """The source pool D_src (``engine_sources``): folders of photos, parquet with an ``image`` column,
+    or data_prep evaluation tables (benchmark train splits only, unless allowed)."""
 
     inputs: list[str] = field(default_factory=list)
-    split: str = "train"
-    datasets: list[str] = field(default_factory=lambda: ["ava", "tad66k", "flickr_aes", "para", "aadb"])
+    split: str = "train"  # evaluation tables: the split drawn from
+    datasets: list[str] = field(default_factory=list)  # evaluation tables: datasets drawn from; empty: all
+    allow_benchmark_test: bool = False  # a split other than train breaks every zero-shot claim: refused
+    evaluation: list[str] = field(default_factory=list)  # evaluation tables a source must not be part of
+    on_evaluation_overlap: str = "drop"  # drop | warn: a source that is an evaluation image (id or hash)
     # experts: anchor score of each source by the voting protocol over `anchor_experts` (Sec. 3.1);
     # table: the table's normalised MOS (cheaper; not what the paper did).
     anchor: str = "experts"
     limit: int | None = None  # use only the first `limit` sources of the seeded order (ours)
     seed: int = 0
+
+
+@dataclass
+class TargetSection:
+    """RED-20k's size, to report shortfalls against (counts written, not sources tried). The paper's
+    composition table did not survive in our copy: ~20k pre-training pairs is our reading of the name;
+    1k RL groups (Sec. 3.1) and 200 calibration samples (Sec. 3.2.2) are stated in the text."""
+
+    pt_samples: int = 20000
+    rl_groups: int = 1000
+    calibration_samples: int = 200
 
 
 @dataclass
@@ -107,6 +122,7 @@ class RedEngineConfig:
     voting: VotingSection = field(default_factory=VotingSection)
     filters: FilterSection = field(default_factory=FilterSection)
     build: BuildSection = field(default_factory=BuildSection)
+    targets: TargetSection = field(default_factory=TargetSection)
     output_dir: str = "outputs/red_aes"
     # The project's one pixel budget (data_prep.pixel_budget): sources before any model sees them and
     # edits before they are stored are shrunk to at most this many pixels (512 x 512).
@@ -126,6 +142,10 @@ def check_engine_config(config: RedEngineConfig) -> None:
     """Raise ValueError naming the key when a value cannot work."""
     if config.max_pixels < PATCH_FACTOR**2:
         raise ValueError(f"max_pixels must be at least {PATCH_FACTOR**2} (one visual token), got {config.max_pixels}")
+    if config.sources.on_evaluation_overlap not in ("drop", "warn"):
+        raise ValueError(
+            f"sources.on_evaluation_overlap must be 'drop' or 'warn', got {config.sources.on_evaluation_overlap!r}"
+        )
     if config.sources.anchor not in ("experts", "table"):
         raise ValueError(f"sources.anchor must be 'experts' or 'table', got {config.sources.anchor!r}")
     if config.build.calibration and config.sources.anchor != "experts":

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,13 @@ from data_prep.parquet_io import write_json_atomic, write_jsonl_atomic, write_pa
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.aescot.images import image_bytes, image_digest
 from recipe.aesr1.atomic_files import write_atomically
-from recipe.aesr1.aescot.sampling import read_images
 from recipe.aesr1.aescot.sft_export import sft_target, verl_sft_images
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import EngineRun
 from recipe.aesr1.red_aes.engine_config import RedEngineConfig
 from recipe.aesr1.red_aes.engine_images import within_budget
+from recipe.aesr1.red_aes.engine_sources import read_source_cells
 
 DATA_SOURCE = "red_aes"
 SOURCE_DIR = "sources"  # path mode: budget-sized copies of sources larger than the pixel budget
@@ -109,7 +110,7 @@ class _Images:
 
     def load_sources(self, record_ids: list[str]) -> None:
         wanted = [self.run.candidates[r] for r in record_ids if r not in self.cells]
-        self.cells.update(read_images(wanted))
+        self.cells.update(read_source_cells(wanted))
 
     def source(self, record_id: str) -> dict:
         """The source as the engine's models saw it (within the pixel budget); in path mode the
@@ -231,7 +232,29 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
             )
     report.pt_samples, report.calibration_samples = len(rows["pt_o1"]), len(rows["calibration"])
     report.rl_groups = sum(report.rl_group_sizes.values())
+    report.targets = size_targets(config, report, run)
     return rows
+
+
+def size_targets(config: RedEngineConfig, report: er.EngineReport, run: EngineRun) -> dict[str, dict[str, float]]:
+    """Per enabled part: RED-20k's target, what was written, the shortfall and, at this run's yield
+    (written per source tried), about how many more sources would close it."""
+    parts = {
+        "pt_samples": (config.build.pt, report.pt_samples, len(run.pt_ids), config.targets.pt_samples),
+        "rl_groups": (config.build.rl, report.rl_groups, len(run.rl_ids), config.targets.rl_groups),
+        "calibration_samples": (
+            config.build.calibration, report.calibration_samples, len(run.calibration_ids),
+            config.targets.calibration_samples,
+        ),
+    }  # fmt: skip
+    targets = {}
+    for name, (enabled, written, tried, target) in parts.items():
+        if not enabled:
+            continue
+        shortfall = max(0, target - written)
+        more = None if not shortfall else (math.ceil(shortfall * tried / written) if written else None)
+        targets[name] = {"target": target, "written": written, "shortfall": shortfall, "more_sources_estimate": more}
+    return targets
 
 
 def write_outputs(run: EngineRun, config: RedEngineConfig) -> dict[str, int]:

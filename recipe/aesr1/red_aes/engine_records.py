@@ -29,6 +29,7 @@ JUDGE_FAILED = "judge_failed"  # a judge did not answer: unanimity cannot be est
 NOT_UNANIMOUS = "judges_not_unanimous"
 NOT_IMPROVED = "not_improved"  # unanimous, but PT needs improvement
 NO_VALID_PAIR = "no_valid_pair"
+OVERLAPS_EVALUATION = "overlaps_evaluation"  # the source is an image of sources.evaluation (id or hash)
 ANALYSIS_LEAKS = "analysis_leaks_score"  # every expert analysis writes a score (AesCoT's e_leak rule)
 
 
@@ -144,6 +145,9 @@ class EngineReport:
 
     sources: int = 0
     max_pixels: int = 0  # the pixel budget sources and edits were held to
+    source_pool: dict[str, Any] = field(default_factory=dict)  # engine_sources.read_pool_candidates' record
+    evaluation_overlap: Counter = field(default_factory=Counter)  # "id" / "hash" -> sources found
+    targets: dict[str, Any] = field(default_factory=dict)  # RED-20k size targets, written and shortfall
     drops: Counter = field(default_factory=Counter)  # "part/reason" -> count
     pair_reasons: Counter = field(default_factory=Counter)  # "part/reason" of dropped pairs
     pt_samples: int = 0
@@ -158,6 +162,6 @@ class EngineReport:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("drops", "pair_reasons", "rl_group_sizes", "edit_types"):
+        for key in ("drops", "pair_reasons", "rl_group_sizes", "edit_types", "evaluation_overlap"):
             data[key] = {str(k): v for k, v in sorted(getattr(self, key).items())}
         return data

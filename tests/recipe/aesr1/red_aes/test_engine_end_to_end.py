@@ -287,3 +287,35 @@ def test_sources_and_edits_are_held_to_the_pixel_budget(tmp_path, servers):
             for cell in row["images"]:
                 assert Image.open(io.BytesIO(cell["bytes"])).size == (28, 28)
     assert engine_run.report.as_dict()["max_pixels"] == 784
+
+
+def test_photo_folder_sources_with_an_evaluation_image_dropped(tmp_path, servers):
+    # what the paper does: unlabelled photos; one of them is also in an evaluation table and is dropped
+    import pyarrow as pa
+    from red_aes_fakes import grey_png
+
+    (tmp_path / "photos").mkdir()
+    for name, level in {"p1.png": 0.25, "p2.png": 0.3, "p3.png": 0.28}.items():
+        (tmp_path / "photos" / name).write_bytes(grey_png(level))
+    evaluation = tmp_path / "para_test.parquet"
+    pq.write_table(
+        pa.table({"id": ["x9"], "dataset": ["para"], "image": [{"bytes": grey_png(0.28), "path": None}]}), evaluation
+    )
+    overrides = {
+        "sources.inputs": f"[{tmp_path / 'photos'}]",
+        "sources.datasets": "[]",
+        "sources.evaluation": f"[{evaluation}]",
+        "build.calibration_size": 3,
+    }
+    config = _config(tmp_path, servers, out="photos", **overrides)
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    by_id = {s.record_id: s for s in engine_run.sources}
+    assert by_id["photos/p3.png"].reasons["pt"] == er.OVERLAPS_EVALUATION  # same bytes as the PARA image
+    report = engine_run.report.as_dict()
+    assert report["evaluation_overlap"] == {"hash": 1} and report["drops"]["pt/overlaps_evaluation"] == 1
+    assert written["pt_o1"] == 2 and report["source_pool"]["per_dataset"] == {"photos": 3}
+    assert report["source_pool"]["benchmark_sources"] == {}
+    pt = report["targets"]["pt_samples"]
+    # RED-20k's size target: 2 of 20,000 written from 3 sources tried -> 29,997 more at this yield
+    assert pt == {"target": 20000, "written": 2, "shortfall": 19998, "more_sources_estimate": 29997}
