@@ -87,10 +87,16 @@ def _images(messages) -> list[bytes]:
     return out
 
 
+class _BackloggedServer(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5; the engine opens up to ~70 connections at once
+    # (HTTP/1.0: one per request), and a starved accept loop must not turn that into timeouts.
+    request_queue_size = 256
+
+
 class _Server:
     def __init__(self, handler_factory):
         self.requests: Counter = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(self))
+        self._server = _BackloggedServer(("127.0.0.1", 0), handler_factory(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
@@ -235,12 +241,16 @@ class FakeEditServer(_Server):
         super().__init__(factory)
 
 
+# Per-request deadline of the fake endpoints: a timeout is logged as a final failure and changes which
+# requests follow, so on a loaded 2-core machine it must never fire (the replies take milliseconds).
+TIMEOUT_S = 120
+
 SOURCES = {"a1": 0.25, "a2": 0.30, "disagree3": 0.28, "noinstr4": 0.20, "badrl5": 0.32}
 
 
 def _endpoint(url, model, **extra):
     return {"base_url": url, "model": model, "api_key_env": None, "max_retries": 1, "backoff_base_s": 0.005,
-            "backoff_max_s": 0.01, "timeout_s": 10, "max_concurrency": 8, **extra}  # fmt: skip
+            "backoff_max_s": 0.01, "timeout_s": TIMEOUT_S, "max_concurrency": 8, **extra}  # fmt: skip
 
 
 def engine_config_yaml(tmp_path, chat_url: str, edit_url: str, out: str = "out") -> str:
@@ -251,7 +261,7 @@ def engine_config_yaml(tmp_path, chat_url: str, edit_url: str, out: str = "out")
     table = tmp_path / "sources.parquet"
     if not table.exists():
         write_sources(table, SOURCES)
-    http = {"kind": "http", "base_url": edit_url, "max_retries": 0, "timeout_s": 10}
+    http = {"kind": "http", "base_url": edit_url, "max_retries": 0, "timeout_s": TIMEOUT_S}
     data = {
         "anchor_experts": [_endpoint(chat_url, f"expert-{k}") for k in range(3)],
         "instruction_expert": _endpoint(chat_url, "instructor", temperature=0.7),
