@@ -202,7 +202,9 @@ def group_ids_from_extra_info(extra_infos: Sequence[Any], key: str) -> list[Hash
     ids = []
     for row, info in enumerate(extra_infos):
         if not isinstance(info, dict) or info.get(key) is None:
-            raise ValueError(f"row {row}: extra_info has no {key!r} (rapo.group_key={key} needs it on every row); got {info!r}")
+            raise ValueError(
+                f"row {row}: extra_info has no {key!r} (rapo.group_key={key} needs it on every row); got {info!r}"
+            )
         ids.append(str(info[key]))
     return ids
 

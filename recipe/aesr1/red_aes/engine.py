@@ -7,7 +7,8 @@ seeded order; a source that is an evaluation image is dropped):
   Appendix 0.A fuses the scores (or the table's MOS is used, ``sources.anchor=table``);
 * pre-training (Eqs. 1-3): the instruction expert, shown the voted anchor score, analyses the
   deficiencies and writes one instruction with its edit category (a second call, not the paper's
-  single score-and-instruct call: see ``engine_prompts``); every editor applies it; the VIEScore judges rate each edit, which passes above 7.5 (every judge);
+  single score-and-instruct call: see ``engine_prompts``); every editor applies it; the VIEScore
+  judges rate each edit, which passes above 7.5 (every judge);
   the source is kept when at least ``min_successful_editors`` edits pass; every pair that passed is
   judged by all pairwise judges, kept when they unanimously see an improvement, and its difference is
   their vote; one valid pair is drawn uniformly (seeded) as the source's PT sample;

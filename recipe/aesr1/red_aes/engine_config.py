@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from omegaconf import OmegaConf
-
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, PATCH_FACTOR
 from recipe.aesr1.aescot.config import EndpointConfig, load_structured
 

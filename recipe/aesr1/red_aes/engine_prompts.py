@@ -182,7 +182,9 @@ def parse_instruction_list(text: str, n: int) -> list[tuple[str, str]]:
         cleaned.append((instruction.strip(), _category(entry.get("category"), f"RL instructions: entry {i}")))
     distinct = len({instruction for instruction, _ in cleaned})
     if len(cleaned) != n or distinct != n:
-        raise ValueError(f"RL instructions: expected {n} distinct instructions, got {len(cleaned)} ({distinct} distinct)")
+        raise ValueError(
+            f"RL instructions: expected {n} distinct instructions, got {len(cleaned)} ({distinct} distinct)"
+        )
     return cleaned
 
 

@@ -85,7 +85,10 @@ def _unlabelled(file: str) -> list[Candidate]:
     rows = pq.ParquetFile(file).metadata.num_rows
     ids = [str(i) for i in data.get("id", range(rows))]
     datasets = data.get("dataset", [Path(file).stem] * rows)
-    return [Candidate(f"{d}/{i}", d, i, "", math.nan, math.nan, "", file, r) for r, (i, d) in enumerate(zip(ids, datasets))]
+    return [
+        Candidate(f"{d}/{i}", d, i, "", math.nan, math.nan, "", file, row)
+        for row, (i, d) in enumerate(zip(ids, datasets, strict=True))
+    ]
 
 
 def _photo(file: str, roots: list[Path]) -> Candidate:
@@ -159,7 +162,8 @@ def evaluation_index(files: list[str]) -> tuple[set[str], set[str]]:
             part = parquet.read_row_group(group, columns=["id", "dataset", "image"]).to_pydict()
             for id_, dataset, cell in zip(part["id"], part["dataset"], part["image"], strict=True):
                 ids.add(f"{dataset}/{id_}")
-                data = (cell or {}).get("bytes") or (Path(cell["path"]).read_bytes() if (cell or {}).get("path") else b"")
+                cell = cell or {}
+                data = cell.get("bytes") or (Path(cell["path"]).read_bytes() if cell.get("path") else b"")
                 if data:
                     hashes.update(content_hashes(data))
     return ids, hashes - FLAT_HASHES

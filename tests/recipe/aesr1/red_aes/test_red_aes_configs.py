@@ -164,7 +164,8 @@ def test_data_engine_script_passes_a_loadable_config(tmp_path):
     (tmp_path / "plain").mkdir()
     _, calls = run_script("run_red_aes_data_engine.sh", tmp_path / "plain", SOURCES="/data/photos")
     argv = [a for a in calls[0] if a != "trainer.save_freq=7"]
-    assert load_engine_config(argv[argv.index("--config") + 1], argv[argv.index("--config") + 2 :]).sources.evaluation == []
+    plain = load_engine_config(argv[argv.index("--config") + 1], argv[argv.index("--config") + 2 :])
+    assert plain.sources.evaluation == []
 
 
 @pytest.mark.parametrize("name", sorted(f for f in os.listdir(SCRIPTS) if f.endswith(".sh")))
