@@ -26,8 +26,8 @@ from data_prep.layouts import ABILITY, image_cell
 from data_prep.parquet_io import write_json_atomic, write_jsonl_atomic, write_parquet_atomic
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.aescot.images import image_bytes, image_digest
-from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.aescot.sft_export import sft_target, verl_sft_images
+from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import EngineRun
