@@ -25,9 +25,9 @@ from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
 from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
+from recipe.aesr1.rapo_group_loader import use_whole_group_loader
+from recipe.aesr1.rapo_groups import group_batch_term_rewards, group_ids_from_extra_info
 from recipe.aesr1.rapo_metrics import advantage_image_means, rapo_step_metrics
-from recipe.aesr1.red_aes.group_batching import group_batch_term_rewards, group_ids_from_extra_info
-from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
 from recipe.aesr1.reward_function import PRED_KEY
 from reward_fns import RewardSpec
 
@@ -98,13 +98,13 @@ class RapoTrainer(PPOTrainerSync):
         super().__init__(config)
         self.reward_spec = check_rapo_config(config)
         self.rank_group_size = rank_group_size_from_config(config)
-        # RED-Aes: compare images only within their source-edit group (extra_info.<group_key>).
+        # Compare images only within their group (extra_info.<group_key>; RED-Aes: source-edit groups).
         self.group_key, self.shuffled_groups = group_scope_from_config(config)
 
     def _init_dataloader(self) -> None:
         super()._init_dataloader()
-        if self.group_key:  # every training batch holds whole groups
-            self.train_dataloader = whole_group_train_dataloader(self.train_dataset, self.config.data, self.group_key)
+        if self.group_key:  # every training batch holds whole groups; steps per epoch from that sampler
+            use_whole_group_loader(self, self.group_key)
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         self._add_batch_terms(batch, metrics)

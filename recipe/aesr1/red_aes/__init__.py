@@ -4,7 +4,8 @@
 * ``classical_editor`` / ``editors``: CPU quality edits with ordered strengths, HTTP instruction editors;
 * ``engine`` (+ ``engine_config``, ``engine_prompts``, ``engine_records``, ``engine_outputs``, ``engine_cli``):
   the data engine of Sec. 3.1 and the PT-O1 / PT-O2 / calibration / RL datasets;
-* ``group_batching`` / ``train_dataloader``: whole source-edit groups per RL batch, comparison groups by key.
 
-See README.md for usage and for the change that wires group batching into the RAPO hook.
+Stage 3 sets ``rapo.group_key: group_id``; comparing images within groups and keeping groups whole in a
+batch are features of the RAPO hook (``recipe.aesr1.rapo_groups``, ``recipe.aesr1.rapo_group_loader``).
+See README.md for usage.
 """

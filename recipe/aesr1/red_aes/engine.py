@@ -1,11 +1,14 @@
 """The RED-Aes data engine (Sec. 3.1, Fig. 2): anchors, instructions, edits, VIEScore, judge consensus.
 
-Per source image of the pool (deterministic seeded order):
+Per source image of the pool (``engine_sources``: photos or benchmark train splits; deterministic
+seeded order; a source that is an evaluation image is dropped):
 
 * anchor: every anchor expert scores the image (1-10, with an analysis); the voting protocol of
   Appendix 0.A fuses the scores (or the table's MOS is used, ``sources.anchor=table``);
-* pre-training (Eqs. 1-3): the instruction expert analyses the deficiencies and writes one
-  instruction; every editor applies it; the VIEScore judges rate each edit, which passes at >= 7.5;
+* pre-training (Eqs. 1-3): the instruction expert, shown the voted anchor score, analyses the
+  deficiencies and writes one instruction with its edit category (a second call, not the paper's
+  single score-and-instruct call: see ``engine_prompts``); every editor applies it; the VIEScore
+  judges rate each edit, which passes above 7.5 (every judge);
   the source is kept when at least ``min_successful_editors`` edits pass; every pair that passed is
   judged by all pairwise judges, kept when they unanimously see an improvement, and its difference is
   their vote; one valid pair is drawn uniformly (seeded) as the source's PT sample;
@@ -40,11 +43,13 @@ from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.pipeline import exclusive_dir
 from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
 from recipe.aesr1.aescot.requests import payload_for_key
-from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, read_candidates, read_images
+from recipe.aesr1.aescot.sampling import Candidate
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.editors import EditFailed, make_editor
 from recipe.aesr1.red_aes.engine_config import RedEngineConfig
+from recipe.aesr1.red_aes.engine_images import within_budget
+from recipe.aesr1.red_aes.engine_sources import read_pool, read_source_cells
 from recipe.aesr1.red_aes.voting import VotingConfig, vote
 
 REQUEST_LOG_NAME = "requests.jsonl"
@@ -159,11 +164,11 @@ class _Engine:
 
     async def _edit_request(self, editor, record_id: str, source: bytes, instruction: str, key: str) -> LogEntry:
         try:
-            data = await editor.edit(source, instruction)
+            data = within_budget(await editor.edit(source, instruction), self.config.max_pixels)
             relative = f"{EDIT_DIR}/{key.replace('/', '__')}{_image_suffix(data)}"
             write_atomically(self.out_dir / relative, lambda temp: Path(temp).write_bytes(data))
             entry = LogEntry(key, "edit", record_id, OUTCOME_OK, relative, None, 1, None, editor.model)
-        except EditFailed as error:
+        except (EditFailed, ValueError) as error:  # ValueError: the returned image does not decode
             entry = LogEntry(key, "edit", record_id, OUTCOME_FAILED, None, None, 1, str(error), editor.model)
         self.requests_made += 1
         self.log.append(entry)
@@ -229,20 +234,22 @@ class _Engine:
         if not scores:
             pair.reason = er.VIESCORE_FAILED
             return
-        pair.viescore = float(np.mean(scores) if self.config.filters.viescore_aggregate == "mean" else np.min(scores))
-        if pair.viescore < self.config.filters.viescore_threshold:
+        f = self.config.filters
+        pair.viescore, passed = er.viescore_verdict(scores, f.viescore_threshold, f.viescore_aggregate)
+        if not passed:
             pair.reason = er.VIESCORE_LOW
 
     async def pretraining(self, source: er.SourceResult, image: bytes) -> None:
         """Eqs. 1-3 for one source; sets ``pt_pairs``, ``pt_choice`` or ``reasons['pt']``."""
         c = self.config
-        text = prompts.INSTRUCTION_PROMPT.format(score=source.anchor.score10)
+        text = prompts.INSTRUCTION_PROMPT.format(score=source.anchor.score10, categories=prompts.CATEGORY_LIST)
         reply = await self.chat("instruct", source.record_id, text, [image], prompts.parse_instruction)
         if reply is None:
             source.reasons["pt"] = er.INSTRUCTION_FAILED
             return
-        source.analysis, instruction = reply
-        source.pt_pairs = [er.PairResult(name, instruction) for name in self.editors]
+        source.analysis, instruction, category = reply
+        kind = prompts.edit_type(category)
+        source.pt_pairs = [er.PairResult(name, instruction, category, kind) for name in self.editors]
 
         async def one(pair: er.PairResult) -> None:
             pair.edited_path = await self.edit(pair.editor, source.record_id, image, instruction)
@@ -273,7 +280,7 @@ class _Engine:
         c = self.config
         n = c.build.rl_instructions
         text = prompts.RL_INSTRUCTION_PROMPT.format(
-            score=source.anchor.score10, n=n, categories=", ".join(prompts.RL_EDIT_CATEGORIES)
+            score=source.anchor.score10, n=n, categories=prompts.CATEGORY_LIST
         )
         instructions = await self.chat(
             "instruct", source.record_id, text, [image], lambda t: prompts.parse_instruction_list(t, n)
@@ -283,7 +290,10 @@ class _Engine:
             return
         rng = record_rng(c.sources.seed, source.record_id, 2)
         names = list(self.editors)
-        source.rl_pairs = [er.PairResult(names[int(rng.integers(len(names)))], text) for text in instructions]
+        source.rl_pairs = [
+            er.PairResult(names[int(rng.integers(len(names)))], text, category, prompts.edit_type(category))
+            for text, category in instructions
+        ]
 
         async def one(pair: er.PairResult) -> None:
             pair.edited_path = await self.edit(pair.editor, source.record_id, image, pair.instruction)
@@ -310,8 +320,8 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
         ValueError / FileNotFoundError: bad inputs (the message names the file or key).
     """
     c = config
-    candidates = read_candidates(expand_inputs(list(c.sources.inputs)), c.sources.split, list(c.sources.datasets))
-    pool = seeded_order(candidates, c.sources.seed, 0)[: c.sources.limit]
+    source_pool = read_pool(c.sources)
+    pool = seeded_order(source_pool.candidates, c.sources.seed, 0)[: c.sources.limit]
     pt_ids = [x.record_id for x in pool] if c.build.pt else []
     rl_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 1)[: c.build.rl_sources]] if c.build.rl else []
     cal_ids = (
@@ -323,7 +333,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
     used = pt_set | rl_set | set(cal_ids)
     chosen = [x for x in pool if x.record_id in used]
     out_dir = Path(c.output_dir)
-    report = er.EngineReport(sources=len(chosen))
+    report = er.EngineReport(sources=len(chosen), max_pixels=c.max_pixels, source_pool=source_pool.record)
     results: list[er.SourceResult] = []
     with exclusive_dir(out_dir), RequestLog(out_dir / REQUEST_LOG_NAME) as log:
         async with AsyncExitStack() as stack:
@@ -334,13 +344,22 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
             async def one(candidate: Candidate, cell: dict[str, Any]) -> er.SourceResult:
                 source = er.SourceResult(candidate.record_id, candidate.dataset, candidate.id, cell.get("path"))
                 try:
-                    image = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                    original = image_bytes(cell, where=f"{candidate.file} row {candidate.row}")
+                    image = within_budget(original, c.max_pixels)  # what every model, and the trained one, sees
                     data_url(image)  # decodable, in a format the chat API takes
+                    overlap = source_pool.overlaps(candidate, original)
                 except (ValueError, OSError) as error:
                     source.reasons = {part: er.IMAGE_UNREADABLE for part in ("pt", "rl", "calibration")}
                     source.error = str(error)
                     progress.update(1)
                     return source
+                if overlap:
+                    report.evaluation_overlap[overlap] += 1
+                    if c.sources.on_evaluation_overlap == "drop":
+                        source.reasons = {part: er.OVERLAPS_EVALUATION for part in ("pt", "rl", "calibration")}
+                        source.error = f"the source is an evaluation image (by {overlap})"
+                        progress.update(1)
+                        return source
                 source.anchor = await engine.anchor(source, image, candidate.score)
                 if source.anchor is None:
                     source.reasons = {part: er.ANCHOR_FAILED for part in ("pt", "rl", "calibration")}
@@ -357,7 +376,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
             try:
                 for start in range(0, len(chosen), 64):  # read images in slices: memory stays bounded
                     batch = chosen[start : start + 64]
-                    cells = read_images(batch)
+                    cells = read_source_cells(batch)
                     async with asyncio.TaskGroup() as group:
                         tasks = [group.create_task(one(x, cells[x.record_id])) for x in batch]
                     results += [t.result() for t in tasks]

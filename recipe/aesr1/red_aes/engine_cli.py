@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     written = write_outputs(engine_run, config)
     print(json.dumps({"written": written, "report": engine_run.report.as_dict()}, indent=2))
+    for name, target in engine_run.report.targets.items():
+        if target["shortfall"]:
+            logging.warning(
+                "%s: %d written, %d short of RED-20k's %d (about %s more sources at this run's yield)",
+                name, target["written"], target["shortfall"], target["target"], target["more_sources_estimate"],
+            )  # fmt: skip
     return 0
 
 

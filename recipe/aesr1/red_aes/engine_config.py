@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from omegaconf import OmegaConf
-
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, PATCH_FACTOR
 from recipe.aesr1.aescot.config import EndpointConfig, load_structured
 
 
@@ -37,16 +36,31 @@ class EditorConfig:
 
 @dataclass
 class SourceConfig:
-    """The source pool D_src: prepared parquet in the evaluation-table layout (data_prep)."""
+    """The source pool D_src (``engine_sources``): folders of photos, parquet with an ``image`` column,
+    or data_prep evaluation tables (benchmark train splits only, unless allowed)."""
 
     inputs: list[str] = field(default_factory=list)
-    split: str = "train"
-    datasets: list[str] = field(default_factory=lambda: ["ava", "tad66k", "flickr_aes", "para", "aadb"])
+    split: str = "train"  # evaluation tables: the split drawn from
+    datasets: list[str] = field(default_factory=list)  # evaluation tables: datasets drawn from; empty: all
+    allow_benchmark_test: bool = False  # a split other than train breaks every zero-shot claim: refused
+    evaluation: list[str] = field(default_factory=list)  # evaluation tables a source must not be part of
+    on_evaluation_overlap: str = "drop"  # drop | warn: a source that is an evaluation image (id or hash)
     # experts: anchor score of each source by the voting protocol over `anchor_experts` (Sec. 3.1);
     # table: the table's normalised MOS (cheaper; not what the paper did).
     anchor: str = "experts"
     limit: int | None = None  # use only the first `limit` sources of the seeded order (ours)
     seed: int = 0
+
+
+@dataclass
+class TargetSection:
+    """RED-20k's size, to report shortfalls against (counts written, not sources tried). The paper's
+    composition table did not survive in our copy: ~20k pre-training pairs is our reading of the name;
+    1k RL groups (Sec. 3.1) and 200 calibration samples (Sec. 3.2.2) are stated in the text."""
+
+    pt_samples: int = 20000
+    rl_groups: int = 1000
+    calibration_samples: int = 200
 
 
 @dataclass
@@ -58,13 +72,15 @@ class VotingSection:
     sigma_low: float = 1.0
     conservative_blend: float = 0.5
     biweight_c: float = 6.0
+    mad_zero: str = "infinite"  # MAD = 0: Eq. 10 literally (z = inf off the median) | mean_ad (fallback)
 
 
 @dataclass
 class FilterSection:
-    viescore_threshold: float = 7.5  # Appendix 0.C, on [0, 10]
+    viescore_threshold: float = 7.5  # Appendix 0.C, on [0, 10]: an edit passes *above* it
     min_successful_editors: int = 4  # Eq. 1: "at least four of five"
-    viescore_aggregate: str = "mean"  # mean | min over the VIEScore judges (ours: the paper does not say)
+    # min: every VIEScore judge must pass (the paper's "strict threshold"); mean: their average (ours).
+    viescore_aggregate: str = "min"
     # PT pairs need all judges to agree on *improved* aesthetics (Sec. 3.1); RL pairs on the direction.
     pt_require_improvement: bool = True
     rl_viescore: bool = False  # ours: Sec. 3.1 applies only the judge consensus to RL edits
@@ -104,7 +120,11 @@ class RedEngineConfig:
     voting: VotingSection = field(default_factory=VotingSection)
     filters: FilterSection = field(default_factory=FilterSection)
     build: BuildSection = field(default_factory=BuildSection)
+    targets: TargetSection = field(default_factory=TargetSection)
     output_dir: str = "outputs/red_aes"
+    # The project's one pixel budget (data_prep.pixel_budget): sources before any model sees them and
+    # edits before they are stored are shrunk to at most this many pixels (512 x 512).
+    max_pixels: int = DEFAULT_MAX_PIXELS
     retry_failed: bool = False  # on restart, request again the keys whose retries ran out
     show_progress: bool = True
 
@@ -118,6 +138,12 @@ def load_engine_config(path: str | None = None, overrides: list[str] | None = No
 
 def check_engine_config(config: RedEngineConfig) -> None:
     """Raise ValueError naming the key when a value cannot work."""
+    if config.max_pixels < PATCH_FACTOR**2:
+        raise ValueError(f"max_pixels must be at least {PATCH_FACTOR**2} (one visual token), got {config.max_pixels}")
+    if config.sources.on_evaluation_overlap not in ("drop", "warn"):
+        raise ValueError(
+            f"sources.on_evaluation_overlap must be 'drop' or 'warn', got {config.sources.on_evaluation_overlap!r}"
+        )
     if config.sources.anchor not in ("experts", "table"):
         raise ValueError(f"sources.anchor must be 'experts' or 'table', got {config.sources.anchor!r}")
     if config.build.calibration and config.sources.anchor != "experts":

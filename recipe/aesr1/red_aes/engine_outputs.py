@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,18 @@ from datasets import Features, List, Value
 from data_prep.layouts import ABILITY, image_cell
 from data_prep.parquet_io import write_json_atomic, write_jsonl_atomic, write_parquet_atomic
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.aescot.images import image_bytes
-from recipe.aesr1.aescot.sampling import read_images
+from recipe.aesr1.aescot.images import image_bytes, image_digest
 from recipe.aesr1.aescot.sft_export import sft_target, verl_sft_images
+from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import EngineRun
 from recipe.aesr1.red_aes.engine_config import RedEngineConfig
+from recipe.aesr1.red_aes.engine_images import within_budget
+from recipe.aesr1.red_aes.engine_sources import read_source_cells
 
 DATA_SOURCE = "red_aes"
+SOURCE_DIR = "sources"  # path mode: budget-sized copies of sources larger than the pixel budget
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 
 
@@ -45,6 +49,8 @@ def sft_schema(image_type: pa.DataType) -> pa.Schema:
             ("id", pa.string()),
             ("objective", pa.string()),
             ("target", pa.float64()),
+            ("edit_category", pa.string()),
+            ("edit_type", pa.string()),
         ]
     )
 RL_FEATURES = Features(
@@ -61,6 +67,8 @@ RL_FEATURES = Features(
             "role": Value("string"),
             "instruction": Value("string"),
             "editor": Value("string"),
+            "edit_category": Value("string"),
+            "edit_type": Value("string"),
             "difference": Value("float64"),
             "anchor": Value("float64"),
         },
@@ -73,32 +81,51 @@ def difference_target(reasoning: str, difference: float) -> str:
     return f"<think>{reasoning}</think><answer>{difference:+.2f}</answer>"
 
 
-def _sft_row(row_id: str, objective: str, prompt: str, answer: str, images: list[dict], target: float) -> dict:
+def _sft_row(
+    row_id: str,
+    objective: str,
+    prompt: str,
+    answer: str,
+    images: list[dict],
+    target: float,
+    pair: er.PairResult | None = None,
+) -> dict:
     return {
         "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
         "images": images,
         "id": row_id,
         "objective": objective,
         "target": target,
+        "edit_category": "" if pair is None else pair.category,  # "" for calibration rows (no edit)
+        "edit_type": "" if pair is None else pair.edit_type,
     }
 
 
 class _Images:
     """Image cells for the outputs: sources from the input tables, edits from ``output_dir``."""
 
-    def __init__(self, run: EngineRun, out_dir: Path, embed: bool):
-        self.run, self.out_dir, self.embed = run, out_dir, embed
+    def __init__(self, run: EngineRun, out_dir: Path, embed: bool, max_pixels: int):
+        self.run, self.out_dir, self.embed, self.max_pixels = run, out_dir, embed, max_pixels
         self.cells: dict[str, dict[str, Any]] = {}
 
     def load_sources(self, record_ids: list[str]) -> None:
         wanted = [self.run.candidates[r] for r in record_ids if r not in self.cells]
-        self.cells.update(read_images(wanted))
+        self.cells.update(read_source_cells(wanted))
 
     def source(self, record_id: str) -> dict:
+        """The source as the engine's models saw it (within the pixel budget); in path mode the
+        original file when it fits, else a budget-sized copy under ``output_dir/sources``."""
         cell = self.cells[record_id]
+        original = image_bytes(cell, where=record_id)
+        data = within_budget(original, self.max_pixels)
         if self.embed or not cell.get("path"):
-            return image_cell(image_bytes(cell, where=record_id), None)
-        return image_cell(None, cell["path"])
+            return image_cell(data, None)
+        if data is original:
+            return image_cell(None, cell["path"])
+        path = self.out_dir / SOURCE_DIR / f"{image_digest(original).split(':')[1]}{Path(cell['path']).suffix}"
+        if not path.is_file():
+            write_atomically(path, lambda temp: Path(temp).write_bytes(data))
+        return image_cell(None, str(path.resolve()))
 
     def edit(self, relative: str) -> dict:
         path = self.out_dir / relative
@@ -109,7 +136,7 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
     """Rows of every output dataset (``pt_o1``, ``pt_o2``, ``calibration``, ``rl``) and counts in ``run.report``."""
     out_dir, report = Path(config.output_dir), run.report
     by_id = {s.record_id: s for s in run.sources}
-    images = _Images(run, out_dir, config.build.embed_images)
+    images = _Images(run, out_dir, config.build.embed_images, config.max_pixels)
     images.load_sources([s.record_id for s in run.sources])
     rows: dict[str, list[dict]] = {"pt_o1": [], "pt_o2": [], "calibration": [], "rl": []}
     for record_id in run.pt_ids:
@@ -125,7 +152,13 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         src = images.source(record_id)
         rows["pt_o1"].append(
             _sft_row(
-                record_id, "pt_o1", prompts.PT_O1_PROMPT, answer, [src, images.edit(pair.edited_path)], pair.difference
+                record_id,
+                "pt_o1",
+                prompts.PT_O1_PROMPT,
+                answer,
+                [src, images.edit(pair.edited_path)],
+                pair.difference,
+                pair,
             )
         )
         rows["pt_o2"].append(
@@ -136,8 +169,10 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
                 answer,
                 [src],
                 pair.difference,
+                pair,
             )
         )
+        report.edit_types[f"pt/{pair.edit_type}"] += 1
     for record_id in run.calibration_ids:
         source = by_id[record_id]
         if source.anchor is None:
@@ -170,6 +205,8 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
         report.rl_groups_shifted += shift != 0
         report.rl_groups_compressed += scale != 1
         report.rl_group_sizes[len(labels)] += 1
+        for pair in variants:
+            report.edit_types[f"rl/{pair.edit_type}"] += 1
         members = [(None, images.source(record_id))] + [(p, images.edit(p.edited_path)) for p in variants]
         for k, ((pair, cell), label) in enumerate(zip(members, labels, strict=True)):
             rows["rl"].append(
@@ -186,6 +223,8 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
                         "role": "source" if pair is None else "variant",
                         "instruction": "" if pair is None else pair.instruction,
                         "editor": "" if pair is None else pair.editor,
+                        "edit_category": "" if pair is None else pair.category,
+                        "edit_type": "" if pair is None else pair.edit_type,
                         "difference": 0.0 if pair is None else pair.difference,
                         "anchor": source.anchor.unit,
                     },
@@ -193,7 +232,29 @@ def build_rows(run: EngineRun, config: RedEngineConfig) -> dict[str, list[dict]]
             )
     report.pt_samples, report.calibration_samples = len(rows["pt_o1"]), len(rows["calibration"])
     report.rl_groups = sum(report.rl_group_sizes.values())
+    report.targets = size_targets(config, report, run)
     return rows
+
+
+def size_targets(config: RedEngineConfig, report: er.EngineReport, run: EngineRun) -> dict[str, dict[str, float]]:
+    """Per enabled part: RED-20k's target, what was written, the shortfall and, at this run's yield
+    (written per source tried), about how many more sources would close it."""
+    parts = {
+        "pt_samples": (config.build.pt, report.pt_samples, len(run.pt_ids), config.targets.pt_samples),
+        "rl_groups": (config.build.rl, report.rl_groups, len(run.rl_ids), config.targets.rl_groups),
+        "calibration_samples": (
+            config.build.calibration, report.calibration_samples, len(run.calibration_ids),
+            config.targets.calibration_samples,
+        ),
+    }  # fmt: skip
+    targets = {}
+    for name, (enabled, written, tried, target) in parts.items():
+        if not enabled:
+            continue
+        shortfall = max(0, target - written)
+        more = None if not shortfall else (math.ceil(shortfall * tried / written) if written else None)
+        targets[name] = {"target": target, "written": written, "shortfall": shortfall, "more_sources_estimate": more}
+    return targets
 
 
 def write_outputs(run: EngineRun, config: RedEngineConfig) -> dict[str, int]:

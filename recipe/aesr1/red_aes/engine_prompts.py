@@ -1,12 +1,18 @@
 """Prompts of the RED-Aes data engine and training stages, and the parsers of the engine's replies.
 
 Appendix 0.B of our copy of the paper describes its prompts but lost their text, so every prompt
-here is ours, written to the description: (1) aesthetic analysis + score + one targeted editing
-instruction, (2) VIEScore edit verification (editing success, over-editing; naturalness,
-artifacts), (3) pairwise comparison predicting the score difference with reasoning, (4) diverse
-RL editing instructions from a set of edit categories; training prompts for PT-O1, PT-O2 (the
-calibration and RL stages use the shared scoring prompt, ``data_prep.prompts.SCORING_PROMPT``, so
-that RL rewards and evaluation parse the same answer format).
+here is ours, written to the description. One departure: the paper's first prompt has one expert
+analyse, score *and* write the editing instruction in a single call; we split it into
+``ANCHOR_PROMPT`` (analysis + score, asked of every anchor expert) and ``INSTRUCTION_PROMPT`` (the
+instruction expert's deficiency analysis and one instruction, given the *voted* score). This split is
+the only mode: Sec. 3.1 says the consensus scores serve "as anchors for ... generating editing
+instructions", which a single call made before the vote cannot do, and the two other experts need not
+write instructions. The remaining prompts: VIEScore edit verification (editing success,
+over-editing; naturalness, artifacts), pairwise comparison predicting the score difference with
+reasoning, diverse RL editing instructions from a set of edit categories (each instruction names
+its category, which tags the pair content- or quality-oriented for Table 3), and the training
+prompts for PT-O1, PT-O2 (the calibration and RL stages use the shared scoring prompt,
+``data_prep.prompts.SCORING_PROMPT``, so that RL rewards and evaluation parse the same answer format).
 
 Scales: expert scores and judge differences are asked on a 10-point scale (as VIEScore and the
 paper's figures use); the training targets are on the [0, 1] scale of the RL labels and benchmarks.
@@ -19,18 +25,32 @@ import math
 import re
 from typing import Any
 
-# Categories the RL instruction prompt samples from (Sec. 3.1 names style transfer, object removal,
-# colour grading; Sec. 4.4 content- vs quality-oriented edits). Ours beyond those.
-RL_EDIT_CATEGORIES = (
-    "style transfer",
-    "object removal",
-    "color grading",
-    "lighting adjustment",
-    "recomposition or cropping",
-    "background replacement",
-    "contrast or exposure change",
-    "sharpness, blur or noise",
-)
+# Edit categories the instruction prompts choose from, each tagged content- or quality-oriented
+# (Sec. 4.4 / Table 3: content edits such as inpainting, quality edits such as colour enhancement).
+# Sec. 3.1 names style transfer, object removal and colour grading; the others are ours. Every pair
+# carries its category and type, so Table 3's edit-type ablation can filter the datasets.
+CONTENT, QUALITY = "content", "quality"
+EDIT_CATEGORIES: dict[str, str] = {
+    "style transfer": CONTENT,
+    "object removal": CONTENT,
+    "recomposition or cropping": CONTENT,
+    "background replacement": CONTENT,
+    "color grading": QUALITY,
+    "lighting adjustment": QUALITY,
+    "contrast or exposure change": QUALITY,
+    "sharpness, blur or noise": QUALITY,
+}
+RL_EDIT_CATEGORIES = tuple(EDIT_CATEGORIES)
+CATEGORY_LIST = "; ".join(EDIT_CATEGORIES)  # ";" because one category contains a comma
+
+
+def edit_type(category: str) -> str:
+    """``content`` or ``quality`` for one of :data:`EDIT_CATEGORIES`; ValueError (the reply is retried) else."""
+    key = category.strip().lower()
+    if key not in EDIT_CATEGORIES:
+        raise ValueError(f"edit category {category!r} is not one of: {CATEGORY_LIST}")
+    return EDIT_CATEGORIES[key]
+
 
 ANCHOR_PROMPT = (
     "You are an expert in photography and image aesthetics. Analyse the aesthetic quality of this image "
@@ -42,15 +62,18 @@ ANCHOR_PROMPT = (
 INSTRUCTION_PROMPT = (
     "You are an expert photo editor. This image has an aesthetic score of {score:.1f} out of 10. Identify "
     "its main aesthetic deficiency and write ONE concrete editing instruction that would improve its "
-    "aesthetics while keeping its content recognisable. Reply with JSON only: "
-    '{{"analysis": "<the deficiencies you see>", "instruction": "<one imperative editing instruction>"}}'
+    "aesthetics while keeping its content recognisable, and name its category, exactly one of: "
+    "{categories}. Reply with JSON only: "
+    '{{"analysis": "<the deficiencies you see>", "instruction": "<one imperative editing instruction>", '
+    '"category": "<its category>"}}'
 )
 
 RL_INSTRUCTION_PROMPT = (
     "You are an expert photo editor. This image has an aesthetic score of {score:.1f} out of 10. Write {n} "
     "diverse editing instructions for it, each from a different one of these categories where possible: "
     "{categories}. Some edits may improve and some may worsen its aesthetics. Reply with JSON only: "
-    '{{"instructions": ["<instruction 1>", ...]}} with exactly {n} strings.'
+    '{{"instructions": [{{"instruction": "<instruction 1>", "category": "<its category>"}}, ...]}} with '
+    "exactly {n} entries."
 )
 
 VIESCORE_PROMPT = (
@@ -130,24 +153,37 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def parse_instruction(text: str) -> tuple[str, str]:
-    """``(analysis, instruction)`` of the instruction expert."""
+def _category(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what}: missing 'category' (one of: {CATEGORY_LIST})")
+    edit_type(value)
+    return value.strip().lower()
+
+
+def parse_instruction(text: str) -> tuple[str, str, str]:
+    """``(analysis, instruction, category)`` of the instruction expert (category of :data:`EDIT_CATEGORIES`)."""
     value = _json_object(text, "editing instruction")
     instruction, analysis = value.get("instruction"), value.get("analysis", "")
     if not isinstance(instruction, str) or not instruction.strip():
         raise ValueError("editing instruction: missing or empty 'instruction'")
-    return str(analysis).strip(), instruction.strip()
+    return str(analysis).strip(), instruction.strip(), _category(value.get("category"), "editing instruction")
 
 
-def parse_instruction_list(text: str, n: int) -> list[str]:
-    """The ``n`` RL instructions (duplicates and empties rejected)."""
+def parse_instruction_list(text: str, n: int) -> list[tuple[str, str]]:
+    """The ``n`` RL ``(instruction, category)`` pairs (duplicate or empty instructions rejected)."""
     value = _json_object(text, "RL instructions").get("instructions")
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("RL instructions: 'instructions' must be a list of non-empty strings")
-    cleaned = [v.strip() for v in value]
-    if len(cleaned) != n or len(set(cleaned)) != n:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError("RL instructions: 'instructions' must be a list of {instruction, category} objects")
+    cleaned = []
+    for i, entry in enumerate(value):
+        instruction = entry.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise ValueError(f"RL instructions: entry {i} has a missing or empty 'instruction'")
+        cleaned.append((instruction.strip(), _category(entry.get("category"), f"RL instructions: entry {i}")))
+    distinct = len({instruction for instruction, _ in cleaned})
+    if len(cleaned) != n or distinct != n:
         raise ValueError(
-            f"RL instructions: expected {n} distinct instructions, got {len(cleaned)} ({len(set(cleaned))} distinct)"
+            f"RL instructions: expected {n} distinct instructions, got {len(cleaned)} ({distinct} distinct)"
         )
     return cleaned
 

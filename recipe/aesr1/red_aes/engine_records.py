@@ -29,6 +29,7 @@ JUDGE_FAILED = "judge_failed"  # a judge did not answer: unanimity cannot be est
 NOT_UNANIMOUS = "judges_not_unanimous"
 NOT_IMPROVED = "not_improved"  # unanimous, but PT needs improvement
 NO_VALID_PAIR = "no_valid_pair"
+OVERLAPS_EVALUATION = "overlaps_evaluation"  # the source is an image of sources.evaluation (id or hash)
 ANALYSIS_LEAKS = "analysis_leaks_score"  # every expert analysis writes a score (AesCoT's e_leak rule)
 
 
@@ -46,6 +47,19 @@ def unanimous_direction(differences: list[float]) -> int:
     """+1 / -1 when every judge gives a difference of that sign, 0 otherwise (a zero breaks unanimity)."""
     signs = {int(np.sign(d)) for d in differences}
     return signs.pop() if len(signs) == 1 and 0 not in signs else 0
+
+
+def viescore_verdict(scores: list[float], threshold: float, aggregate: str = "min") -> tuple[float, bool]:
+    """``(aggregated VIEScore, passed)`` of one edit from its judges' scores on [0, 10].
+
+    Appendix 0.C: an edit succeeds with a score *above* 7.5, so exactly the threshold fails. ``min``
+    (default) asks every judge to pass, the reading of the paper's "strict threshold"; ``mean`` averages
+    the judges (lets one lenient judge carry a doubtful edit).
+    """
+    if not scores:
+        raise ValueError("viescore_verdict: no VIEScore judge answered")
+    value = float(np.min(scores) if aggregate == "min" else np.mean(scores))
+    return value, value > threshold
 
 
 def group_ground_truth(anchor: float, differences: list[float]) -> tuple[list[float], float, float]:
@@ -84,6 +98,8 @@ class PairResult:
 
     editor: str
     instruction: str
+    category: str = ""  # engine_prompts.EDIT_CATEGORIES key named by the instruction expert
+    edit_type: str = ""  # content | quality (Table 3's edit types)
     edited_path: str | None = None  # relative to the output directory
     viescore: float | None = None
     judge_differences: list[float | None] = field(default_factory=list)  # 10-point scale
@@ -128,6 +144,10 @@ class EngineReport:
     """Counts of decisions (report.json)."""
 
     sources: int = 0
+    max_pixels: int = 0  # the pixel budget sources and edits were held to
+    source_pool: dict[str, Any] = field(default_factory=dict)  # engine_sources.read_pool_candidates' record
+    evaluation_overlap: Counter = field(default_factory=Counter)  # "id" / "hash" -> sources found
+    targets: dict[str, Any] = field(default_factory=dict)  # RED-20k size targets, written and shortfall
     drops: Counter = field(default_factory=Counter)  # "part/reason" -> count
     pair_reasons: Counter = field(default_factory=Counter)  # "part/reason" of dropped pairs
     pt_samples: int = 0
@@ -136,11 +156,12 @@ class EngineReport:
     rl_groups_shifted: int = 0
     rl_groups_compressed: int = 0
     calibration_samples: int = 0
+    edit_types: Counter = field(default_factory=Counter)  # "pt/content", "rl/quality", ... of written pairs
     requests_made: int = 0
     torn_log_bytes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("drops", "pair_reasons", "rl_group_sizes"):
+        for key in ("drops", "pair_reasons", "rl_group_sizes", "edit_types", "evaluation_overlap"):
             data[key] = {str(k): v for k, v in sorted(getattr(self, key).items())}
         return data

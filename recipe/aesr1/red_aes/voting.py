@@ -11,9 +11,16 @@ What our copy of the paper lost, and what we chose (each a field of :class:`Voti
 * the outlier threshold: 3.5, the value Iglewicz & Hoaglin recommend for the modified z-score;
 * the two standard-deviation cut points of Eq. 11: 0.5 and 1.0 on a 10-point scale (``ours``);
 * the standard deviation is the population one (ddof 0) of all ``n`` scores;
-* MAD = 0 (half or more of the experts agree exactly) makes Eq. 10 divide by zero; we then use the
-  mean absolute deviation, ``z = (x - median) / (1.253314 * MeanAD)`` (the usual fallback, 1.253314 =
-  sqrt(pi/2) makes MeanAD consistent with sigma for normal data); all scores equal gives z = 0;
+* MAD = 0 (half or more of the experts agree exactly): Eq. 10 taken literally, i.e. ``z = +-inf`` for
+  a score off the median and 0 for the scores on it, so the odd expert of two tied ones is an
+  outlier: [5, 5, 10] -> 5.0 (low consensus, one outlier: median), in line with [5, 5.1, 10] -> 5.1.
+  ``mad_zero="mean_ad"`` instead uses the mean absolute deviation, ``z = (x - median) / (1.253314 *
+  MeanAD)`` (a common fallback; 1.253314 = sqrt(pi/2)); it gives the odd expert of 3 a fixed
+  z = 2.394 < 3.5, never flagged, so [5, 5, 10] -> 5.83 (conservative average) while [5, 5.1, 10] -> 5.1;
+* fewer experts than configured (a request failed for good): the protocol runs on those that
+  answered. With 2 scores MAD > 0 unless they are equal, so no outlier is ever flagged (|z| = 0.6745)
+  and the level of Eq. 11 picks the fusion; with 1 score that score is the vote. The engine records
+  the missing answers (None) beside the vote;
 * "conservative average" = ``blend * weighted average + (1 - blend) * median`` with blend 0.5;
 * the robust median is Tukey's biweight location (Beers, Flynn & Gebhardt 1990) with tuning
   constant c = 6, iterated from the median; it returns the median when MAD = 0;
@@ -34,6 +41,7 @@ from numpy.typing import ArrayLike
 MODIFIED_Z_CONSTANT = 0.6745
 # Fallback scale when MAD = 0: E|X - mu| = sigma * sqrt(2/pi) for normal data, and 1 / sqrt(2/pi) = 1.253314.
 MEAN_AD_CONSTANT = 1.253314
+MAD_ZERO_RULES = ("infinite", "mean_ad")
 
 
 class Consensus(str, enum.Enum):
@@ -86,6 +94,7 @@ class VotingConfig:
     sigma_low: float = 1.0  # Eq. 11: sigma > sigma_low -> low consensus (ours, 10-point scale)
     conservative_blend: float = 0.5  # share of the weighted average in the conservative average (ours)
     biweight_c: float = 6.0  # Tukey biweight tuning constant for location (Beers et al. 1990)
+    mad_zero: str = "infinite"  # MAD = 0: "infinite" (Eq. 10 literally) or "mean_ad" (fallback, docstring)
     # Consensus level -> expert weights; absent or None = uniform, as the paper sets them for n = 3.
     weights: dict[str, list[float] | None] = field(default_factory=dict)
 
@@ -98,6 +107,8 @@ class VotingConfig:
             )
         if not 0 <= self.conservative_blend <= 1:
             raise ValueError(f"VotingConfig.conservative_blend must be in [0, 1], got {self.conservative_blend}")
+        if self.mad_zero not in MAD_ZERO_RULES:
+            raise ValueError(f"VotingConfig.mad_zero must be one of {MAD_ZERO_RULES}, got {self.mad_zero!r}")
         unknown = set(self.weights) - {level.value for level in Consensus}
         if unknown:
             raise ValueError(f"VotingConfig.weights: unknown consensus levels {sorted(unknown)}; use high/medium/low")
@@ -141,8 +152,11 @@ def median_absolute_deviation(scores: ArrayLike) -> float:
     return float(np.median(np.abs(x - np.median(x))))
 
 
-def modified_z_scores(scores: ArrayLike) -> np.ndarray:
-    """Eq. 10: ``z_i = 0.6745 (x_i - median) / MAD``, with the MeanAD fallback when MAD = 0 (docstring).
+def modified_z_scores(scores: ArrayLike, mad_zero: str = "infinite") -> np.ndarray:
+    """Eq. 10: ``z_i = 0.6745 (x_i - median) / MAD``.
+
+    When MAD = 0, ``mad_zero="infinite"`` follows Eq. 10 (``+-inf`` off the median, 0 on it);
+    ``"mean_ad"`` uses the MeanAD fallback (module docstring).
 
     Returns:
         (n,) float64; all zeros when every score is equal.
@@ -152,15 +166,19 @@ def modified_z_scores(scores: ArrayLike) -> np.ndarray:
     mad = float(np.median(np.abs(centred)))
     if mad > 0:
         return MODIFIED_Z_CONSTANT * centred / mad
+    if mad_zero == "infinite":
+        return np.where(centred == 0, 0.0, np.copysign(np.inf, centred))
     mean_ad = float(np.mean(np.abs(centred)))
     if mean_ad == 0:
         return np.zeros_like(x)
     return centred / (MEAN_AD_CONSTANT * mean_ad)
 
 
-def outlier_mask(scores: ArrayLike, threshold: float = VotingConfig.outlier_threshold) -> np.ndarray:
+def outlier_mask(
+    scores: ArrayLike, threshold: float = VotingConfig.outlier_threshold, mad_zero: str = "infinite"
+) -> np.ndarray:
     """Step 1: (n,) bool, True where ``|z_i| > threshold``."""
-    return np.abs(modified_z_scores(scores)) > threshold
+    return np.abs(modified_z_scores(scores, mad_zero)) > threshold
 
 
 def outlier_situation(outliers: ArrayLike) -> Outliers:
@@ -249,7 +267,7 @@ def tukey_biweight_location(scores: ArrayLike, c: float = 6.0, tol: float = 1e-1
 def vote(scores: ArrayLike, config: VotingConfig = VotingConfig()) -> Vote:
     """Appendix 0.A, Steps 1-3 for one item's ``n`` expert scores."""
     x = _scores(scores)
-    outliers = outlier_mask(x, config.outlier_threshold)
+    outliers = outlier_mask(x, config.outlier_threshold, config.mad_zero)
     level = consensus_level(x, config.sigma_high, config.sigma_low)
     method = STRATEGY_MATRIX[(level, outlier_situation(outliers))]
     weights = config.weights.get(level.value)

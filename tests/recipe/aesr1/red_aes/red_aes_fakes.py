@@ -39,8 +39,13 @@ RL_INSTRUCTIONS = [f"Apply exposure with strength {s:+.2f}." for s in (0.2, 0.5,
 RL_INSTRUCTIONS.insert(4, "Apply blur with strength +0.50.")  # no luminance change: judges answer 0
 
 
-def grey_png(level: float, size: int = 24) -> bytes:
-    image = Image.new("RGB", (size, size), tuple([round(level * 255)] * 3))
+def rl_category(instruction: str) -> str:
+    """The category the fake instruction expert names for one of RL_INSTRUCTIONS."""
+    return "sharpness, blur or noise" if "blur" in instruction else "contrast or exposure change"
+
+
+def grey_png(level: float, size: int | tuple[int, int] = 24) -> bytes:
+    image = Image.new("RGB", (size, size) if isinstance(size, int) else size, tuple([round(level * 255)] * 3))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -52,22 +57,22 @@ def aesthetics(data: bytes) -> float:
     return float(np.clip(10 - 12 * abs(lum - 0.55), 1, 10))
 
 
-def write_sources(path, levels: dict[str, float], corrupt: tuple[str, ...] = ()) -> None:
+def write_sources(path, levels: dict[str, float], corrupt: tuple[str, ...] = (), size=(24, 24), split="train") -> None:
     """The source table (evaluation-table layout); ids in ``corrupt`` get bytes that are no image."""
     rows = []
     for id_, level in levels.items():
-        data = b"not an image" if id_ in corrupt else grey_png(level)
+        data = b"not an image" if id_ in corrupt else grey_png(level, size)
         rows.append(
             table_row(
                 id=id_,
                 dataset="ava",
-                split="train",
+                split=split,
                 score=level,
                 raw_score=1 + 9 * level,
                 vote_count=10,
                 vote_std=1.0,
-                width=24,
-                height=24,
+                width=size[0],
+                height=size[1],
                 image=image_cell(data, None),
             )
         )
@@ -82,10 +87,16 @@ def _images(messages) -> list[bytes]:
     return out
 
 
+class _BackloggedServer(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5; the engine opens up to ~70 connections at once
+    # (HTTP/1.0: one per request), and a starved accept loop must not turn that into timeouts.
+    request_queue_size = 256
+
+
 class _Server:
     def __init__(self, handler_factory):
         self.requests: Counter = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_factory(self))
+        self._server = _BackloggedServer(("127.0.0.1", 0), handler_factory(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
@@ -122,8 +133,15 @@ def chat_answer(stage: str, record: str, messages) -> str:
             return "I cannot help with that."
         if "diverse editing instructions" in text:
             n = 6 if record.split("/")[-1].startswith("badrl") else 7
-            return "```json\n" + json.dumps({"instructions": RL_INSTRUCTIONS[:n]}) + "\n```"
-        return json.dumps({"analysis": "Underexposed and dull.", "instruction": "Apply exposure with strength +0.50."})
+            entries = [{"instruction": i, "category": rl_category(i)} for i in RL_INSTRUCTIONS[:n]]
+            return "```json\n" + json.dumps({"instructions": entries}) + "\n```"
+        return json.dumps(
+            {
+                "analysis": "Underexposed and dull.",
+                "instruction": "Apply exposure with strength +0.50.",
+                "category": "contrast or exposure change",
+            }
+        )
     if stage.startswith("viescore"):
         same = images[0] == images[1]
         value = 2 if same else 9
@@ -144,6 +162,7 @@ def chat_answer(stage: str, record: str, messages) -> str:
 class FakeChatServer(_Server):
     def __init__(self, delay_s: float = 0.0):
         self.keys: Counter = Counter()  # request key -> times served
+        self.image_sizes: set[tuple[int, int]] = set()  # (width, height) of every image received
 
         def factory(server):
             class Handler(BaseHTTPRequestHandler):
@@ -160,6 +179,7 @@ class FakeChatServer(_Server):
                     stage, record = parts[0], "/".join(parts[1:-1])
                     server.requests[stage] += 1
                     server.keys[key] += 1
+                    server.image_sizes.update(Image.open(io.BytesIO(i)).size for i in _images(body["messages"]))
                     time.sleep(delay_s)
                     text = chat_answer(stage, record, body["messages"])
                     _reply(
@@ -221,12 +241,16 @@ class FakeEditServer(_Server):
         super().__init__(factory)
 
 
+# Per-request deadline of the fake endpoints: a timeout is logged as a final failure and changes which
+# requests follow, so on a loaded 2-core machine it must never fire (the replies take milliseconds).
+TIMEOUT_S = 120
+
 SOURCES = {"a1": 0.25, "a2": 0.30, "disagree3": 0.28, "noinstr4": 0.20, "badrl5": 0.32}
 
 
 def _endpoint(url, model, **extra):
     return {"base_url": url, "model": model, "api_key_env": None, "max_retries": 1, "backoff_base_s": 0.005,
-            "backoff_max_s": 0.01, "timeout_s": 10, "max_concurrency": 8, **extra}  # fmt: skip
+            "backoff_max_s": 0.01, "timeout_s": TIMEOUT_S, "max_concurrency": 8, **extra}  # fmt: skip
 
 
 def engine_config_yaml(tmp_path, chat_url: str, edit_url: str, out: str = "out") -> str:
@@ -237,7 +261,7 @@ def engine_config_yaml(tmp_path, chat_url: str, edit_url: str, out: str = "out")
     table = tmp_path / "sources.parquet"
     if not table.exists():
         write_sources(table, SOURCES)
-    http = {"kind": "http", "base_url": edit_url, "max_retries": 0, "timeout_s": 10}
+    http = {"kind": "http", "base_url": edit_url, "max_retries": 0, "timeout_s": TIMEOUT_S}
     data = {
         "anchor_experts": [_endpoint(chat_url, f"expert-{k}") for k in range(3)],
         "instruction_expert": _endpoint(chat_url, "instructor", temperature=0.7),

@@ -1,5 +1,6 @@
 """The data engine end to end against local chat and image-edit servers, with generated images."""
 
+import io
 import sys
 
 import datasets
@@ -12,7 +13,7 @@ from red_aes_fakes import SOURCES, aesthetics, engine_config_for, grey_png
 from recipe.aesr1.red_aes import engine_records as er
 from recipe.aesr1.red_aes.engine import run
 from recipe.aesr1.red_aes.engine_outputs import write_outputs
-from recipe.aesr1.red_aes.group_batching import group_ids_from_extra_info
+from recipe.aesr1.rapo_groups import group_ids_from_extra_info
 
 
 def _config(tmp_path, servers, out="out", **overrides):
@@ -58,6 +59,8 @@ def test_pretraining_parquets_follow_the_sft_layout(first_run):
         assert "Apply exposure with strength +0.50." in row2["messages"][0]["content"]
         assert answer1 == row2["messages"][1]["content"] and answer1.startswith("<think>Judge")
         assert answer1.endswith(f"<answer>{row1['target']:+.2f}</answer>") and row1["target"] > 0
+        assert row1["edit_type"] == row2["edit_type"] == "quality"
+        assert row1["edit_category"] == "contrast or exposure change"
         assert row1["images"][0]["bytes"] and row1["images"][1]["bytes"] != row1["images"][0]["bytes"]
 
 
@@ -93,10 +96,11 @@ def test_rl_groups_hold_the_source_and_judged_variants(first_run):
         for row in rows[1:]:
             info = row["extra_info"]
             assert info["instruction"].startswith("Apply exposure")  # blur (no change) never passes the judges
+            assert (info["edit_category"], info["edit_type"]) == ("contrast or exposure change", "quality")
             assert row["reward_model"]["ground_truth"] - source_gt == pytest.approx(info["difference"])
             sign = np.sign(float(info["instruction"].split()[-1].rstrip(".")))
             assert np.sign(info["difference"]) == sign  # darker source: brighter is better
-    assert group_ids_from_extra_info(rl["extra_info"]) == [r["extra_info"]["group_id"] for r in rl]
+    assert group_ids_from_extra_info(rl["extra_info"], "group_id") == [r["extra_info"]["group_id"] for r in rl]
 
 
 def test_report_counts_every_drop(first_run):
@@ -106,6 +110,8 @@ def test_report_counts_every_drop(first_run):
     assert report["drops"]["rl/instruction_failed"] == 2  # noinstr4 and badrl5
     assert report["pair_reasons"]["pt/edit_failed"] == 4  # seedream on the 4 sources with an instruction
     assert report["pt_samples"] == 3 and report["calibration_samples"] == 3
+    # every written pair carries its edit type (Table 3); the fake expert writes exposure (quality) edits
+    assert report["edit_types"]["pt/quality"] == 3 and set(report["edit_types"]) == {"pt/quality", "rl/quality"}
 
 
 def test_rerun_repeats_no_request_and_writes_the_same_data(first_run, servers):
@@ -184,7 +190,7 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
     from data_prep.prompts import SCORING_PROMPT
-    from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
+    from recipe.aesr1.rapo_group_loader import whole_group_train_dataloader
 
     tmp_path = first_run[0]
     words = [
@@ -222,7 +228,9 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     for row in rows:
         sizes[row["extra_info"]["group_id"]] = sizes.get(row["extra_info"]["group_id"], 0) + 1
     batch_size = sum(sizes.values())  # the two groups together: one batch per epoch, nothing dropped
-    loader = whole_group_train_dataloader(dataset, {"train_batch_size": batch_size, "shuffle": True, "seed": 0})
+    loader = whole_group_train_dataloader(
+        dataset, {"train_batch_size": batch_size, "shuffle": True, "seed": 0}, "group_id"
+    )
     (batch,) = list(loader)
     groups = [info["group_id"] for info in batch["extra_info"]]
     assert {g: groups.count(g) for g in set(groups)} == sizes
@@ -255,3 +263,59 @@ def test_calibration_cot_never_states_a_score(tmp_path, servers):
     half = next(s for s in engine_run.sources if s.record_id == "ava/halfleak2")
     # expert 1 is closest to the consensus (s + 0.2) but leaks; experts 0 and 2 are the next closest
     assert half.anchor.analysis.startswith(("Expert 0:", "Expert 2:")) and "out of 10" not in half.anchor.analysis
+
+
+def test_sources_and_edits_are_held_to_the_pixel_budget(tmp_path, servers):
+    # 64 x 48 sources and a budget of one 28 x 28 token: every model sees, and every file stores, 28 x 28
+    from PIL import Image
+    from red_aes_fakes import write_sources
+
+    from data_prep.pixel_budget import budget_size
+
+    chat, _ = servers
+    write_sources(tmp_path / "sources.parquet", {"a1": 0.25, "a2": 0.3}, size=(64, 48))
+    config = _config(tmp_path, servers, out="budget", max_pixels=28 * 28, **{"build.calibration_size": 2})
+    chat.image_sizes.clear()
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    assert written["pt_o1"] == 2 and written["rl"] > 0
+    assert chat.image_sizes == {budget_size(64, 48, 28 * 28)} == {(28, 28)}
+    edits = list((tmp_path / "budget" / "edits").iterdir())
+    assert edits and all(Image.open(p).size == (28, 28) for p in edits)
+    for name in ("pt_o1", "rl", "calibration"):
+        for row in pq.read_table(tmp_path / "budget" / f"{name}.parquet").to_pylist():
+            for cell in row["images"]:
+                assert Image.open(io.BytesIO(cell["bytes"])).size == (28, 28)
+    assert engine_run.report.as_dict()["max_pixels"] == 784
+
+
+def test_photo_folder_sources_with_an_evaluation_image_dropped(tmp_path, servers):
+    # what the paper does: unlabelled photos; one of them is also in an evaluation table and is dropped
+    import pyarrow as pa
+    from red_aes_fakes import grey_png
+
+    (tmp_path / "photos").mkdir()
+    for name, level in {"p1.png": 0.25, "p2.png": 0.3, "p3.png": 0.28}.items():
+        (tmp_path / "photos" / name).write_bytes(grey_png(level))
+    evaluation = tmp_path / "para_test.parquet"
+    pq.write_table(
+        pa.table({"id": ["x9"], "dataset": ["para"], "image": [{"bytes": grey_png(0.28), "path": None}]}), evaluation
+    )
+    overrides = {
+        "sources.inputs": f"[{tmp_path / 'photos'}]",
+        "sources.datasets": "[]",
+        "sources.evaluation": f"[{evaluation}]",
+        "build.calibration_size": 3,
+    }
+    config = _config(tmp_path, servers, out="photos", **overrides)
+    engine_run = run(config)
+    written = write_outputs(engine_run, config)
+    by_id = {s.record_id: s for s in engine_run.sources}
+    assert by_id["photos/p3.png"].reasons["pt"] == er.OVERLAPS_EVALUATION  # same bytes as the PARA image
+    report = engine_run.report.as_dict()
+    assert report["evaluation_overlap"] == {"hash": 1} and report["drops"]["pt/overlaps_evaluation"] == 1
+    assert written["pt_o1"] == 2 and report["source_pool"]["per_dataset"] == {"photos": 3}
+    assert report["source_pool"]["benchmark_sources"] == {}
+    pt = report["targets"]["pt_samples"]
+    # RED-20k's size target: 2 of 20,000 written from 3 sources tried -> 29,997 more at this yield
+    assert pt == {"target": 20000, "written": 2, "shortfall": 19998, "more_sources_estimate": 29997}

@@ -1,6 +1,7 @@
 """Parsers, label arithmetic and the HTTP editor of the data engine, one piece at a time."""
 
 import asyncio
+import json
 
 import numpy as np
 import pytest
@@ -10,7 +11,12 @@ from recipe.aesr1.aescot.chat_client import FatalEndpointError
 from recipe.aesr1.red_aes import engine_prompts as prompts
 from recipe.aesr1.red_aes.editors import EditFailed, HttpInstructionEditor
 from recipe.aesr1.red_aes.engine_config import EditorConfig
-from recipe.aesr1.red_aes.engine_records import group_ground_truth, to_unit_difference, unanimous_direction
+from recipe.aesr1.red_aes.engine_records import (
+    group_ground_truth,
+    to_unit_difference,
+    unanimous_direction,
+    viescore_verdict,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,15 +75,33 @@ def test_parse_viescore_is_sqrt_of_min_sc_times_min_pq():
 
 
 def test_parse_instructions():
-    assert prompts.parse_instruction('{"analysis": "dull", "instruction": " Brighten it. "}') == (
-        "dull",
-        "Brighten it.",
-    )
-    assert prompts.parse_instruction_list('{"instructions": ["a", "b"]}', 2) == ["a", "b"]
+    reply = '{"analysis": "dull", "instruction": " Brighten it. ", "category": "Lighting adjustment"}'
+    assert prompts.parse_instruction(reply) == ("dull", "Brighten it.", "lighting adjustment")
+    entries = [{"instruction": "a", "category": "object removal"}, {"instruction": "b", "category": "color grading"}]
+    listed = prompts.parse_instruction_list(json.dumps({"instructions": entries}), 2)
+    assert listed == [("a", "object removal"), ("b", "color grading")]
     with pytest.raises(ValueError, match="expected 3 distinct"):
-        prompts.parse_instruction_list('{"instructions": ["a", "a", "b"]}', 3)
+        prompts.parse_instruction_list(json.dumps({"instructions": entries + entries[:1]}), 3)
     with pytest.raises(ValueError, match="no JSON object"):
         prompts.parse_instruction("Sure! Brighten it.")
+
+
+@pytest.mark.parametrize(
+    "reply, message",
+    [
+        ('{"instruction": "Brighten it."}', "missing 'category'"),  # the type of every pair must be known
+        ('{"instruction": "Brighten it.", "category": "magic"}', "'magic' is not one of"),
+    ],
+)
+def test_instruction_without_a_known_category_is_retried(reply, message):
+    with pytest.raises(ValueError, match=message):  # ValueError: the chat client asks again
+        prompts.parse_instruction(reply)
+
+
+def test_every_category_is_content_or_quality():
+    # Table 3 splits edits into content- and quality-oriented ones; both kinds are on offer
+    assert set(prompts.EDIT_CATEGORIES.values()) == {prompts.CONTENT, prompts.QUALITY}
+    assert prompts.edit_type("object removal") == "content" and prompts.edit_type("color grading") == "quality"
 
 
 def _edit(url, model, **extra):
@@ -126,3 +150,59 @@ def test_upload_names_the_source_format():
     Image.new("P", (8, 8)).save(gif, format="GIF")
     with pytest.raises(EditFailed, match="'GIF' is not one the images API takes"):
         upload_file(gif.getvalue())
+
+
+@pytest.mark.parametrize(
+    "scores, aggregate, expected",
+    [
+        ([7.5, 9.0], "min", (7.5, False)),  # Appendix 0.C: "above 7.5"; exactly 7.5 fails
+        ([7.6, 9.0], "min", (7.6, True)),
+        ([7.0, 9.0], "min", (7.0, False)),  # one judge rejects: strict reading, the default
+        ([7.0, 9.0], "mean", (8.0, True)),  # averaging lets the lenient judge carry the edit
+        ([7.5], "mean", (7.5, False)),  # one judge answered
+    ],
+)
+def test_viescore_verdict(scores, aggregate, expected):
+    value, passed = viescore_verdict(scores, 7.5, aggregate)
+    assert (value, passed) == (pytest.approx(expected[0]), expected[1])
+
+
+def _encoded(size, fmt, exif_orientation=None):
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, (200, 40, 40))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    if exif_orientation:
+        exif[0x0112] = exif_orientation
+    image.save(buffer, format=fmt, exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "size, fmt, orientation, expected_size, expected_format",
+    [
+        ((400, 300), "JPEG", None, (400, 300), "JPEG"),  # within budget: the same bytes
+        ((1600, 1200), "PNG", None, (588, 420), "PNG"),  # shrunk by fit_to_budget, lossless kept
+        ((1600, 1200), "JPEG", None, (588, 420), "JPEG"),
+        ((400, 300), "JPEG", 6, (300, 400), "JPEG"),  # EXIF "rotate 90": stored upright
+    ],
+)
+def test_within_budget(size, fmt, orientation, expected_size, expected_format):
+    import io
+
+    from PIL import Image
+
+    from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
+    from recipe.aesr1.red_aes.engine_images import within_budget
+
+    data = _encoded(size, fmt, orientation)
+    out = within_budget(data, DEFAULT_MAX_PIXELS)
+    with Image.open(io.BytesIO(out)) as image:
+        assert image.size == expected_size and image.format == expected_format
+    assert expected_size == budget_size(*expected_size) and (out is data) == (expected_size == size)
+    assert within_budget(data, DEFAULT_MAX_PIXELS) == out  # deterministic: request keys stay stable
+    with pytest.raises(ValueError, match="not a decodable image"):
+        within_budget(b"nope", DEFAULT_MAX_PIXELS)

@@ -36,6 +36,8 @@ def compose_stage(stage, overrides=()):
         ("stage3_grpo", "rapo.group_key", "group_id"),
         ("stage3_grpo", "rapo.shuffled_groups", False),
         ("stage3_grpo", "algorithm.adv_estimator", "grpo"),  # inherited (Eq. 7)
+        ("stage3_grpo", "actor_rollout_ref.actor.clip_ratio_low", 0.2),  # Eq. 8: one epsilon ...
+        ("stage3_grpo", "actor_rollout_ref.actor.clip_ratio_high", 0.2),  # ... on both sides (RAPO: 0.28)
     ],
 )
 def test_paper_values(stage, key, paper_value):
@@ -90,6 +92,8 @@ def test_data_engine_yaml_carries_the_paper_values():
     assert config.filters.viescore_threshold == 7.5 and len(config.viescore_judges) == 2  # Appendix 0.C
     assert len(config.judges) == 3 and len(config.anchor_experts) == 3
     assert (config.build.rl_sources, config.build.rl_instructions, config.build.calibration_size) == (1000, 7, 200)
+    assert (config.targets.rl_groups, config.targets.calibration_samples) == (1000, 200)  # Secs. 3.1, 3.2.2
+    assert config.filters.viescore_aggregate == "min" and config.max_pixels == 262_144
 
 
 def run_script(name, tmp_path, **env):
@@ -146,14 +150,22 @@ def test_data_engine_script_passes_a_loadable_config(tmp_path):
     from recipe.aesr1.red_aes.engine_config import load_engine_config
 
     result, calls = run_script(
-        "run_red_aes_data_engine.sh", tmp_path, SOURCES="/data/prepared", OUTPUT_DIR=str(tmp_path / "out")
-    )
+        "run_red_aes_data_engine.sh", tmp_path, SOURCES="/data/photos", EVALUATION="/data/prepared",
+        OUTPUT_DIR=str(tmp_path / "out"),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     argv = calls[0]
     config_path = argv[argv.index("--config") + 1]
     overrides = [a for a in argv[argv.index("--config") + 2 :] if a != "trainer.save_freq=7"]
     config = load_engine_config(config_path, overrides)
-    assert config.sources.inputs == ["/data/prepared"] and config.output_dir == str(tmp_path / "out")
+    assert config.sources.inputs == ["/data/photos"] and config.output_dir == str(tmp_path / "out")
+    assert config.sources.evaluation == ["/data/prepared"]  # evaluation images are kept out of the sources
+    # without EVALUATION the overlap check is off (and the engine warns), never a bogus path
+    (tmp_path / "plain").mkdir()
+    _, calls = run_script("run_red_aes_data_engine.sh", tmp_path / "plain", SOURCES="/data/photos")
+    argv = [a for a in calls[0] if a != "trainer.save_freq=7"]
+    plain = load_engine_config(argv[argv.index("--config") + 1], argv[argv.index("--config") + 2 :])
+    assert plain.sources.evaluation == []
 
 
 @pytest.mark.parametrize("name", sorted(f for f in os.listdir(SCRIPTS) if f.endswith(".sh")))

@@ -85,12 +85,51 @@ def test_modified_z_scores_eq_10():
     assert median_absolute_deviation([7.0, 7.1, 7.5]) == pytest.approx(0.1)
 
 
-def test_mad_zero_falls_back_to_mean_absolute_deviation():
-    # median 5, MAD 0, MeanAD = 4/3 -> z(9) = 4 / (1.253314 * 4/3) = 2.3937: not an outlier
-    np.testing.assert_allclose(modified_z_scores([5.0, 5.0, 9.0]), [0, 0, 2.3937], atol=1e-4)
-    assert not outlier_mask([5.0, 5.0, 9.0]).any()
+def test_mad_zero_follows_eq_10_by_default():
+    # median 5, MAD 0: Eq. 10 gives z = inf for the score off the median, so it is an outlier
+    np.testing.assert_array_equal(modified_z_scores([5.0, 5.0, 9.0]), [0, 0, np.inf])
+    np.testing.assert_array_equal(modified_z_scores([1.0, 5.0, 5.0]), [-np.inf, 0, 0])
+    assert outlier_mask([5.0, 5.0, 9.0]).tolist() == [False, False, True]
     # all equal: no deviation at all
     np.testing.assert_array_equal(modified_z_scores([3.0, 3.0, 3.0]), [0.0, 0.0, 0.0])
+
+
+def test_mad_zero_mean_ad_fallback_on_request():
+    # median 5, MAD 0, MeanAD = 4/3 -> z(9) = 4 / (1.253314 * 4/3) = 2.3937: not an outlier
+    np.testing.assert_allclose(modified_z_scores([5.0, 5.0, 9.0], "mean_ad"), [0, 0, 2.3937], atol=1e-4)
+    assert not outlier_mask([5.0, 5.0, 9.0], mad_zero="mean_ad").any()
+    with pytest.raises(ValueError, match="mad_zero"):
+        VotingConfig(mad_zero="zero")
+
+
+@pytest.mark.parametrize(
+    "scores, mad_zero, expected, method",
+    [
+        # two tied experts and an odd one: Eq. 10 flags the odd one, low consensus + one outlier -> median
+        ([5.0, 5.0, 10.0], "infinite", 5.0, Fusion.MEDIAN),
+        # the same with a 0.1 split of the tie: MAD = 0.1, z(10) = 33 -> the same cell, a close result
+        ([5.0, 5.1, 10.0], "infinite", 5.1, Fusion.MEDIAN),
+        # the fallback never flags the odd one of three (z = 2.394 < 3.5): conservative average
+        ([5.0, 5.0, 10.0], "mean_ad", (20 / 3 + 5) / 2, Fusion.CONSERVATIVE_AVERAGE),
+        ([5.0, 5.1, 10.0], "mean_ad", 5.1, Fusion.MEDIAN),
+    ],
+)
+def test_tied_experts_and_an_odd_one(scores, mad_zero, expected, method):
+    result = vote(scores, VotingConfig(mad_zero=mad_zero))
+    assert result.score == pytest.approx(expected) and result.method is method
+
+
+@pytest.mark.parametrize(
+    "scores, expected, method",
+    [
+        ([6.0, 6.4], 6.2, Fusion.WEIGHTED_AVERAGE),  # 2 of 3 answered: |z| = 0.6745, never an outlier
+        ([3.0, 8.0], 5.5, Fusion.CONSERVATIVE_AVERAGE),  # far apart: low consensus, still no outlier
+        ([7.0], 7.0, Fusion.WEIGHTED_AVERAGE),  # 1 of 3 answered: that score is the vote
+    ],
+)
+def test_fewer_experts_than_configured(scores, expected, method):
+    result = vote(scores)
+    assert result.score == pytest.approx(expected) and result.method is method and not result.outliers.any()
 
 
 def test_consensus_levels_at_the_cut_points():

@@ -1,4 +1,5 @@
-"""Group-consistent batching: batches never split a group; the consistency reward stays within a group."""
+"""Groups by an extra_info key (the RAPO hook's rapo.group_key): batches never split a group; the batch terms
+stay within a group. RED-Aes Stage 3 is the user (group_id = source-edit group)."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torchdata.stateful_dataloader import StatefulDataLoader
 
-from recipe.aesr1.red_aes.group_batching import (
+from recipe.aesr1.rapo_groups import (
     WholeGroupSampler,
     comparison_groups_by_key,
     group_batch_term_rewards,
@@ -94,9 +95,10 @@ def test_resume_from_state_dict_continues_the_same_order():
 
 
 def test_group_ids_come_from_extra_info():
-    assert group_ids_from_extra_info([{"group_id": "a"}, {"group_id": 7}]) == ["a", "7"]
+    assert group_ids_from_extra_info([{"group_id": "a"}, {"group_id": 7}], "group_id") == ["a", "7"]
+    assert group_ids_from_extra_info([{"prompt_id": "p1"}], "prompt_id") == ["p1"]  # any field names groups
     with pytest.raises(ValueError, match="row 1: extra_info has no 'group_id'"):
-        group_ids_from_extra_info([{"group_id": "a"}, {"index": 3}])
+        group_ids_from_extra_info([{"group_id": "a"}, {"index": 3}], "group_id")
 
 
 def test_comparison_groups_follow_the_key():
@@ -189,11 +191,13 @@ class _FakeRLDataset:
 
 
 def test_whole_group_train_dataloader_with_verl_collate():
-    from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
+    from recipe.aesr1.rapo_group_loader import whole_group_train_dataloader
 
     ids = _rows([8] * 6)
     loader = whole_group_train_dataloader(
-        _FakeRLDataset(ids), {"train_batch_size": 16, "shuffle": True, "seed": 2, "dataloader_num_workers": 0}
+        _FakeRLDataset(ids),
+        {"train_batch_size": 16, "shuffle": True, "seed": 2, "dataloader_num_workers": 0},
+        "group_id",
     )
     batches = list(loader)
     assert len(batches) == 3
@@ -218,3 +222,33 @@ def test_stateful_dataloader_checkpoint_resumes_mid_epoch():
     )
     resumed.load_state_dict(state)
     assert head + [b.tolist() for b in resumed] == full
+
+
+@pytest.mark.parametrize("sizes, batch_size", [([6] * 10, 32), ([10] * 7, 32), ([6, 9] * 4, 32)])
+def test_group_sizes_that_fill_no_batch_fail_at_start_up(sizes, batch_size):
+    # Table 6's 1+5 and 1+9 groups with the default train_batch_size of 32: no batch can be made
+    with pytest.raises(ValueError, match=r"no batch of data.train_batch_size=32 can be made of whole groups"):
+        WholeGroupSampler(_rows(sizes), batch_size)
+    assert WholeGroupSampler(_rows(sizes), 30).usage(0)["batches"] > 0  # 30 = 5 x 6 = 3 x 10 = 6 + 6 + 9 + 9
+
+
+def test_usage_counts_the_groups_and_images_of_an_epoch():
+    sizes = [8] * 9 + [3]  # 9 full groups of 1 + 7 and one of 1 + 2
+    sampler = WholeGroupSampler(_rows(sizes), 32, shuffle=False)
+    usage = sampler.usage(0)
+    assert usage == {"batches": 2, "groups_used": 8, "groups_dropped": 2, "images_used": 64, "images_dropped": 11}
+    assert len(sampler) == usage["images_used"] and len(sampler.dropped) == usage["groups_dropped"]
+
+
+def test_shuffled_ablation_within_a_batch_still_pairs_one_source_22_percent():
+    # what README states: dealing 4 groups of 8 within the batch leaves (8 - 1) / (32 - 1) of pairs in one source
+    uids = [f"g{g}_i{i}" for g in range(4) for i in range(8)]
+    keys = [u.split("_")[0] for u in uids]
+    same = total = 0
+    for seed in range(400):
+        for group in comparison_groups_by_key(uids, keys, shuffled=True, seed=seed):
+            sources = [u.split("_")[0] for u in group]
+            pairs = [(a, b) for i, a in enumerate(sources) for b in sources[i + 1 :]]
+            same += sum(a == b for a, b in pairs)
+            total += len(pairs)
+    assert same / total == pytest.approx(7 / 31, abs=0.01)

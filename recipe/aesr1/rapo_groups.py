@@ -1,8 +1,10 @@
-"""Group-consistent RL batches for RED-Aes Stage 3 (Sec. 3.2.3, Table 2 "Consistent Batch").
+"""Comparison groups named by an ``extra_info`` field, and batches that keep such groups whole.
 
-A RED-Aes RL group is one source image and its edited variants (Eq. 4); each image is one prompt
-(one row of the RL parquet, ``extra_info.group_id`` naming its group), and the consistency reward
-(Eq. 6) compares the images of one group only. Two pieces make that happen on verl:
+A feature of the RAPO hook (``rapo.group_key``): the batch reward terms compare each image only with
+the images whose ``extra_info[group_key]`` is the same (per-source, per-prompt, per-anything groups),
+and every training batch holds whole groups. RED-Aes Stage 3 uses it with ``group_key: group_id``
+(one source image and its edited variants, red-aes-paper.md Eq. 4; Table 2 "Consistent Batch"). Two
+pieces make that happen on verl:
 
 * :class:`WholeGroupSampler` orders the dataset indices so that every block of ``batch_size``
   consecutive indices (one verl training batch: the dataloader cuts the index stream into blocks,
@@ -15,7 +17,7 @@ A RED-Aes RL group is one source image and its edited variants (Eq. 4); each ima
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
@@ -24,8 +26,6 @@ from torch.utils.data import Sampler
 
 from recipe.aesr1.rapo_batch_reward import BatchTermRewards, batch_term_rewards
 from reward_fns import RewardSpec
-
-GROUP_KEY = "group_id"  # key of extra_info naming a row's source-edit group
 
 
 def _exact_fill(pools: dict[int, deque], need: int) -> dict[int, int] | None:
@@ -111,8 +111,14 @@ class WholeGroupSampler(Sampler[int]):
         shuffle: reshuffle the group order (and the rows within a group) every epoch.
         seed: base seed; epoch ``e`` uses ``seed + e``, so a run is reproducible and resumable.
 
-    ``dropped`` lists the groups left out of the current epoch (see :func:`pack_groups`).
-    Resumable with ``state_dict`` / ``load_state_dict`` (torchdata's StatefulDataLoader calls them).
+    ``dropped`` lists the groups left out of the current epoch (see :func:`pack_groups`);
+    :meth:`usage` counts the groups and images an epoch uses. Resumable with ``state_dict`` /
+    ``load_state_dict`` (torchdata's StatefulDataLoader calls them).
+
+    Raises:
+        ValueError: at construction, when a group is larger than a batch or when the group sizes
+            cannot fill a single batch (e.g. only groups of 6 and ``batch_size=32``: every group
+            would be dropped); the message gives the sizes found.
     """
 
     def __init__(self, group_ids: Sequence[Hashable], batch_size: int, shuffle: bool = True, seed: int = 0):
@@ -121,7 +127,7 @@ class WholeGroupSampler(Sampler[int]):
         self.rows_of: dict[Hashable, list[int]] = defaultdict(list)
         for row, group in enumerate(group_ids):
             if group is None:
-                raise ValueError(f"WholeGroupSampler: row {row} has no {GROUP_KEY}")
+                raise ValueError(f"WholeGroupSampler: row {row} has no group id")
             self.rows_of[group].append(row)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -130,22 +136,43 @@ class WholeGroupSampler(Sampler[int]):
         self._resume_at = 0
         self._yielded = 0
         self._plan_cache: tuple[int, list[int], list[Hashable]] | None = None
-        pack_groups(list(self.rows_of), {g: len(r) for g, r in self.rows_of.items()}, self.batch_size)  # fail early
+        if self.usage(0)["batches"] == 0:  # fail at start-up, not after an empty epoch
+            counts = Counter(len(rows) for rows in self.rows_of.values())
+            raise ValueError(
+                f"no batch of data.train_batch_size={self.batch_size} can be made of whole groups: group sizes "
+                f"{dict(sorted(counts.items()))} (size: groups); every group would be dropped. Use a batch size "
+                "that sums whole groups (e.g. a multiple of the group size)"
+            )
+
+    def _epoch_plan(self, epoch: int) -> tuple[list[int], list[Hashable]]:
+        """(row indices in yield order, dropped groups) of ``epoch``; pure in (seed, epoch)."""
+        groups = list(self.rows_of)
+        rng = np.random.default_rng(self.seed + epoch)
+        if self.shuffle:
+            groups = [groups[i] for i in rng.permutation(len(groups))]
+        batches, dropped = pack_groups(groups, {g: len(self.rows_of[g]) for g in groups}, self.batch_size)
+        indices = []
+        for batch in batches:
+            for group in batch:
+                rows = self.rows_of[group]
+                indices.extend([rows[i] for i in rng.permutation(len(rows))] if self.shuffle else rows)
+        return indices, dropped
 
     def _plan(self) -> tuple[list[int], list[Hashable]]:
         if self._plan_cache is None or self._plan_cache[0] != self.epoch:
-            groups = list(self.rows_of)
-            rng = np.random.default_rng(self.seed + self.epoch)
-            if self.shuffle:
-                groups = [groups[i] for i in rng.permutation(len(groups))]
-            batches, dropped = pack_groups(groups, {g: len(self.rows_of[g]) for g in groups}, self.batch_size)
-            indices = []
-            for batch in batches:
-                for group in batch:
-                    rows = self.rows_of[group]
-                    indices.extend([rows[i] for i in rng.permutation(len(rows))] if self.shuffle else rows)
-            self._plan_cache = (self.epoch, indices, dropped)
+            self._plan_cache = (self.epoch, *self._epoch_plan(self.epoch))
         return self._plan_cache[1], self._plan_cache[2]
+
+    def usage(self, epoch: int) -> dict[str, int]:
+        """Batches, groups and images that ``epoch`` uses and drops (ragged sizes change it per epoch)."""
+        indices, dropped = self._epoch_plan(epoch)
+        return {
+            "batches": len(indices) // self.batch_size,
+            "groups_used": len(self.rows_of) - len(dropped),
+            "groups_dropped": len(dropped),
+            "images_used": len(indices),
+            "images_dropped": sum(len(self.rows_of[g]) for g in dropped),
+        }
 
     @property
     def dropped(self) -> list[Hashable]:
@@ -170,12 +197,14 @@ class WholeGroupSampler(Sampler[int]):
         self.epoch, self._resume_at = int(state["epoch"]), int(state["yielded"])
 
 
-def group_ids_from_extra_info(extra_infos: Sequence[Any], key: str = GROUP_KEY) -> list[Hashable]:
+def group_ids_from_extra_info(extra_infos: Sequence[Any], key: str) -> list[Hashable]:
     """The group id of each row from its ``extra_info`` dict; ValueError naming the first row without one."""
     ids = []
     for row, info in enumerate(extra_infos):
         if not isinstance(info, dict) or info.get(key) is None:
-            raise ValueError(f"row {row}: extra_info has no {key!r} (RED-Aes RL parquet rows need one); got {info!r}")
+            raise ValueError(
+                f"row {row}: extra_info has no {key!r} (rapo.group_key={key} needs it on every row); got {info!r}"
+            )
         ids.append(str(info[key]))
     return ids
 
@@ -187,9 +216,11 @@ def comparison_groups_by_key(
 
     Args:
         uids: (M,) image id per row (verl's ``uid``; the K outputs of an image share it).
-        keys: (M,) group id per row (``extra_info.group_id``); all rows of a uid must agree.
-        shuffled: Table 2's shuffled-batch ablation: the batch's images are dealt at random into
-            groups of the same sizes as the true groups, so each compares unrelated content.
+        keys: (M,) group id per row (``extra_info[group_key]``); all rows of a uid must agree.
+        shuffled: RED-Aes Table 2's shuffled-batch ablation: the batch's images are dealt at random
+            into groups of the same sizes as the true groups, so each compares mostly unrelated
+            content. Dealt within the batch only: with B groups of n images a dealt pair comes from
+            one source with probability (n - 1) / (B n - 1), 7 / 31 = 22.6% for 4 groups of 8.
         seed: seed of that shuffle (use the training step for a new draw each step).
 
     Returns:
