@@ -84,7 +84,7 @@ class RemoteJudge:
     def __init__(self, base_url: str, model: str, settings: RewardSettings | None = None,
                  health_timeout_s: float = 5.0, **backend_options):
         check_health(base_url, health_timeout_s)
-        self.reward = AestheticReward.from_backend(
+        self.scorer = AestheticReward.from_backend(
             "openai", model, settings or RewardSettings(timeout_s=60.0), base_url=base_url, **backend_options
         )
         self.last_info: dict = {}
@@ -93,7 +93,7 @@ class RemoteJudge:
         """float32 ``torch`` tensor ``[B]`` for images (PIL list, arrays or tensors)."""
         import torch
 
-        scores, self.last_info = self.reward(images, prompts)
+        scores, self.last_info = self.scorer(images, prompts)
         return torch.from_numpy(scores)
 
     def reward(self, image_paths: Sequence[str | Path], prompts: Sequence[str] | None = None):
@@ -102,9 +102,9 @@ class RemoteJudge:
 
         loaded = [decode_image(p) for p in image_paths]
         usable = [i for i, item in enumerate(loaded) if item.usable]
-        results = self.reward.score([loaded[i].image for i in usable]) if usable else []
+        results = self.scorer.score([loaded[i].image for i in usable]) if usable else []
         by_index = dict(zip(usable, results, strict=True))
         merged = [by_index.get(i) or ImageScore(None, None, item.status, 0, [], item.detail)
                   for i, item in enumerate(loaded)]
-        self.last_info = self.reward.info(merged, 0.0)
-        return torch.from_numpy(self.reward.rewards(merged))
+        self.last_info = self.scorer.info(merged, 0.0)
+        return torch.from_numpy(self.scorer.rewards(merged))
