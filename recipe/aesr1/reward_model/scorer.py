@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
-from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, image_seed, make_backend
+from recipe.aesr1.evaluation.backends import InferenceBackend, Sample, SamplingSettings, image_seed, make_backend
 from recipe.aesr1.evaluation.predictions import BACKEND_ERROR, sample_record
 from recipe.aesr1.evaluation.reasoning_checks import critique_text, level_of
 from recipe.aesr1.reward_model.image_inputs import content_key, to_pil_images
@@ -73,6 +73,7 @@ class RewardSettings:
     retry_backoff_s: float = 0.5
     failure_score: float = 0.0
     max_pixels: int = DEFAULT_MAX_PIXELS
+    top_logprobs: int = 0  # >0: API backends return top-k log-probabilities (entropy in aesr1-eval)
 
     def __post_init__(self) -> None:
         get_mode(self.mode)
@@ -88,7 +89,7 @@ class RewardSettings:
 
     def sampling(self) -> SamplingSettings:
         budget = self.max_new_tokens or get_mode(self.mode).max_new_tokens
-        return SamplingSettings(self.temperature, self.top_p, budget, self.n, self.seed)
+        return SamplingSettings(self.temperature, self.top_p, budget, self.n, self.seed, self.top_logprobs)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -196,7 +197,9 @@ class AestheticReward:
                     status, error = BACKEND_ERROR, f"backend returned {len(outputs)} results for {len(images)} images"
                 logger.warning("reward batch of %d: attempt %d/%d failed: %s", len(images), attempt + 1,
                                settings.retries + 1, error)
-        return [ImageScore(None, None, status, seed, [], error) for seed in seeds]
+        # Recorded as failed samples, as evaluation records an endpoint's refusal (reason backend_error)
+        failed = [sample_record(Sample("", error=error))] * settings.n
+        return [ImageScore(None, None, status, seed, list(failed), error) for seed in seeds]
 
     async def ascore(self, images: object, seeds: Sequence[int] | None = None) -> list[ImageScore]:
         """One ``ImageScore`` per image, in input order. ``seeds`` overrides the content seeds."""
