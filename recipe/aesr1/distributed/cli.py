@@ -5,7 +5,7 @@
     aesr1-eval ray --data DATA/eval --out runs/ckpt --model CKPT --backend vllm --num-actors 8 --actor-gpus 1
 
 ``score`` writes ``OUT_DIR/shard-*.parquet`` (key, image_status, status, score, spread, level,
-reasoning, response, samples, ...) and ``manifest.json``; rerun the same command to finish an
+reasoning, response, samples, ...) and ``run.json``; rerun the same command to finish an
 interrupted run. ``eval`` scores the benchmark rows the same way (seeds and prompt as ``aesr1-eval
 run``), turns the shards into the run folder's ``predictions/`` and writes the usual metrics and tables.
 Without ``--ray-address`` a local Ray starts on this machine.
@@ -79,7 +79,7 @@ def score_main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="image files, folders, globs, .txt listings, parquet tables")
     parser.add_argument("--recursive", action="store_true", help="also look in subfolders of input folders")
-    parser.add_argument("--out-dir", type=Path, required=True, help="folder for shard-*.parquet and manifest.json")
+    parser.add_argument("--out-dir", type=Path, required=True, help="folder for shard-*.parquet and run.json")
     parser.add_argument("--mode", choices=sorted(MODES), default="reasoning", help="with critique or score only")
     add_backend_args(parser)
     add_sampling_args(parser)

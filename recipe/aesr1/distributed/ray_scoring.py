@@ -10,7 +10,7 @@ failure counting and parsing are those of the reward callable. Seeds are ``image
 (the key is the path, or ``dataset/id`` for evaluation tables), i.e. the same seeds as ``aesr1-score``
 and ``aesr1-eval`` give the same image, so a distributed run reproduces a serial one.
 
-``out_dir/manifest.json`` records the backend, model, settings, shard size and a digest of the item
+``out_dir/run.json`` records the backend, model, settings, shard size and a digest of the item
 keys; a rerun with the same options skips the shards already on disk and fails loudly on any change.
 A shard file is written only when all its rows are in, so a killed run loses at most the shards in
 flight. Rows arrive in any order; the driver holds the rows of unfinished shards (small: no pixels).
@@ -30,8 +30,9 @@ import pyarrow.parquet as pq
 from PIL import Image
 from tqdm import tqdm
 
-from recipe.aesr1.atomic_files import write_atomically, write_json_atomic
+from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.evaluation.backends import image_seed
+from recipe.aesr1.evaluation.runner import _check_or_write_header
 from recipe.aesr1.reward_model.scorer import AestheticReward, RewardSettings
 from recipe.aesr1.distributed.items import items_digest, load_shard, shard_items
 
@@ -92,17 +93,6 @@ class JudgeActor:
         return pa.table(dict(columns), schema=RESULT_SCHEMA)
 
 
-def _check_or_write_manifest(out_dir: Path, manifest: dict) -> None:
-    path = out_dir / "manifest.json"
-    if path.exists():
-        previous = json.loads(path.read_text())
-        changed = sorted(k for k in manifest if previous.get(k) != manifest[k])
-        if changed:
-            raise ValueError(f"{path}: these shards were made with different {changed}; use a new output folder")
-        return
-    write_json_atomic(path, manifest)
-
-
 def score_items(
     items: Sequence[dict],
     out_dir: str | Path,
@@ -124,7 +114,8 @@ def score_items(
 
     out_dir = Path(out_dir)
     shards = shard_items(items, shard_size)
-    _check_or_write_manifest(out_dir, {
+    # the run.json check of aesr1-eval run: a folder never mixes results of two settings
+    _check_or_write_header(out_dir, {
         "backend": kind, "model": model, "settings": settings.to_json(), "shard_size": shard_size,
         "n_items": len(items), "items_sha256": items_digest(items),
     })

@@ -116,8 +116,11 @@ def _handler(server: JudgeServer):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout): nobody to tell
+                pass
 
         def do_GET(self):
             if self.path.rstrip("/") == "/health":
@@ -135,6 +138,8 @@ def _handler(server: JudgeServer):
                 payload = server.complete(body)
             except (ValueError, KeyError, OSError) as error:  # a malformed request: say why, as vLLM does
                 return self._send(400, {"error": {"message": str(error), "type": "invalid_request_error"}})
+            except Exception as error:  # noqa: BLE001 - the backend failed: a 500 the client may retry
+                return self._send(500, {"error": {"message": f"{type(error).__name__}: {error}", "type": "server_error"}})
             self._send(200, payload)
 
     return Handler

@@ -29,7 +29,7 @@ def test_scores_info_and_defined_failures(fake_judge, draw):
     assert "content filter" in info["error"][3]
     assert info["settings"]["temperature"] == 0.0 and info["settings"]["n"] == 1
     # the caption is not shown to the judge, and greedy decoding is asked for explicitly
-    assert all("a cat" not in str(r["messages"]) and r["temperature"] == 0.0 for r in judge.requests)
+    assert all("a cat" not in prompt and sampling.temperature == 0.0 for prompt, sampling in judge.calls)
 
 
 def test_n_samples_give_mean_and_spread_and_seeds_follow_the_content(fake_judge, draw):
@@ -40,16 +40,14 @@ def test_n_samples_give_mean_and_spread_and_seeds_follow_the_content(fake_judge,
     assert first["scores"][0] == [0.39] * 3 and first["spread"][0] == pytest.approx(0.0, abs=1e-12)
     assert first["mean"][0] == pytest.approx(0.39)
     assert first["seeds"] == swapped["seeds"][::-1]  # a picture's seed is its own, wherever it sits
-    assert {r["n"] for r in judge.requests} == {3} and {r["temperature"] for r in judge.requests} == {0.6}
+    assert {(sampling.n, sampling.temperature) for _, sampling in judge.calls} == {(3, 0.6)}
 
 
 def test_score_only_mode_asks_for_the_number_with_a_small_budget(fake_judge, draw):
     url, judge = fake_judge
     scores, info = _reward(url, mode="score_only")([draw(128)])
-    request = judge.requests[-1]
-    assert request["max_tokens"] == 16
-    before, _, after = request["messages"][0]["content"]
-    assert before["text"] + "<image>" + after["text"] == SCORE_ONLY_PROMPT
+    prompt, sampling = judge.calls[-1]
+    assert sampling.max_new_tokens == 16 and prompt == SCORE_ONLY_PROMPT  # as sent over the API
     assert scores.tolist() == pytest.approx([0.5]) and info["status"] == ["ok"]
     assert info["parse_status"] == [["bad_format"]]  # a score, read, without the <think> of Appendix B
 
@@ -58,7 +56,7 @@ def test_transient_server_errors_are_retried(fake_judge, draw):
     url, judge = fake_judge
     judge.fail_next = 2  # two HTTP 500s, then answers
     scores, info = _reward(url, retries=2, retry_backoff_s=0.01)([draw(232)])
-    assert scores.tolist() == pytest.approx([0.91]) and info["counts"]["ok"] == 1 and len(judge.requests) == 3
+    assert scores.tolist() == pytest.approx([0.91]) and info["counts"]["ok"] == 1 and len(judge.calls) == 3
 
 
 def test_a_dead_server_gives_failure_scores_and_counts_not_an_exception(draw):
