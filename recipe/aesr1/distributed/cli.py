@@ -21,7 +21,13 @@ from pathlib import Path
 
 from recipe.aesr1.distributed.items import list_items
 from recipe.aesr1.distributed.ray_scoring import read_shards, score_items
-from recipe.aesr1.evaluation.cli_options import add_backend_args, add_sampling_args, backend_options_from_args
+from recipe.aesr1.evaluation.benchmark_data import REQUIRED_COLUMNS
+from recipe.aesr1.evaluation.cli_options import (
+    add_backend_args,
+    add_sampling_args,
+    backend_options_from_args,
+    sampling_from_args,
+)
 from recipe.aesr1.reward_model.modes import MODES
 from recipe.aesr1.reward_model.scorer import RewardSettings
 
@@ -104,7 +110,6 @@ def predictions_from_rows(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def eval_main(argv: list[str] | None = None) -> int:
-    from recipe.aesr1.evaluation.backends import SamplingSettings
     from recipe.aesr1.evaluation.predictions import PredictionStore
     from recipe.aesr1.evaluation.runner import EvaluationSettings, _check_or_write_header, _run_header, summarize_run
 
@@ -121,11 +126,12 @@ def eval_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args, "reasoning")  # the evaluation prompt is the training prompt
-    sampling = SamplingSettings(args.temperature, args.top_p, args.max_new_tokens, args.n, args.seed, args.top_logprobs)
-    evaluation = EvaluationSettings(sampling=sampling, split=args.split, limit=args.limit, batch_size=args.batch_size)
+    evaluation = EvaluationSettings(sampling=sampling_from_args(args), split=args.split, limit=args.limit, batch_size=args.batch_size)
+    items = list_items(args.data, split=args.split, limit=args.limit)
+    if any("dataset" not in item for item in items):
+        raise SystemExit(f"--data must be evaluation tables (parquet with {list(REQUIRED_COLUMNS)}), got {args.data}")
     # same header as `aesr1-eval run`: a folder is never filled by two different settings
     _check_or_write_header(args.out, _run_header(args.model, args.backend, evaluation))
-    items = list_items(args.data, split=args.split, limit=args.limit)
     rows = _run(args, items, args.out / "ray_shards", settings)
     for benchmark, records in predictions_from_rows(rows).items():
         store = PredictionStore(args.out / "predictions" / f"{benchmark}.jsonl")
