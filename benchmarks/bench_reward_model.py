@@ -71,6 +71,8 @@ def main() -> None:
     images = _images(args.images, args.image_size)
     print(f"judge {base_url} model={args.model} images={args.images} size={args.image_size}px "
           f"reasoning budget={args.reasoning_tokens} tokens, score-only budget=16 tokens")
+    if server is not None:
+        print("tiny random-weight judge: no parseable answers expected (failed = no_score); speed is what counts")
     print(f"{'mode':<11} {'concurrency':>11} {'images/s':>9} {'seconds':>8} {'scored':>7} {'failed':>7}")
     results = {}
     try:

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from recipe.aesr1.atomic_files import write_atomically
 from recipe.aesr1.evaluation.backends import image_seed
 from recipe.aesr1.evaluation.runner import _check_or_write_header
-from recipe.aesr1.reward_model.scorer import AestheticReward, RewardSettings
+from recipe.aesr1.reward_model.scorer import AestheticReward, ImageScore, RewardSettings
 from recipe.aesr1.distributed.items import items_digest, load_shard, shard_items
 
 logger = logging.getLogger(__name__)
@@ -66,27 +66,21 @@ class JudgeActor:
             Image.frombytes("RGB", (int(batch["width"][i]), int(batch["height"][i])), bytes(batch["pixels"][i]))
             for i in usable
         ]
-        seeds = [image_seed(self.settings.seed, str(batch["key"][i])) for i in usable]
-        results = dict(zip(usable, self.reward.score(images, seeds) if usable else [], strict=True))
+        seeds = [image_seed(self.settings.seed, str(key)) for key in batch["key"]]
+        scored = self.reward.score(images, [seeds[i] for i in usable]) if usable else []
+        results = dict(zip(usable, scored, strict=True))
         columns = defaultdict(list)
         for i in range(n):
-            result = results.get(i)
-            first = next((s for s in result.samples if s["score"] is not None), None) if result else None
-            first = first or (result.samples[0] if result and result.samples else None)
+            status, detail = str(batch["image_status"][i]), str(batch["image_detail"][i])
+            result = results.get(i) or ImageScore(None, None, status, seeds[i], [], detail)  # not decodable
+            first = result.first_sample
             values = {
                 "shard": int(batch["shard"][i]), "key": str(batch["key"][i]), "item": str(batch["item"][i]),
-                "image_status": str(batch["image_status"][i]), "image_detail": str(batch["image_detail"][i]),
-                "status": result.status if result else str(batch["image_status"][i]),
-                "score": result.score if result else None,
-                "spread": result.spread if result else None,
-                "level": result.level if result else "",
-                "n_scored": sum(s["score"] is not None for s in result.samples) if result else 0,
-                "n_samples": len(result.samples) if result else 0,
-                "seed": image_seed(self.settings.seed, str(batch["key"][i])),
-                "reasoning": result.reasoning if result else "",
-                "response": first["text"] if first else "",
-                "error": result.error if result else str(batch["image_detail"][i]),
-                "samples": json.dumps(result.samples if result else [], ensure_ascii=False),
+                "image_status": status, "image_detail": detail, "status": result.status,
+                "score": result.score, "spread": result.spread, "level": result.level,
+                "n_scored": result.n_scored, "n_samples": len(result.samples), "seed": result.seed,
+                "reasoning": result.reasoning, "response": first["text"] if first else "", "error": result.error,
+                "samples": json.dumps(result.samples, ensure_ascii=False),
             }
             for name, value in values.items():
                 columns[name].append(value)

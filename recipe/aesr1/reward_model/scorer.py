@@ -111,9 +111,18 @@ class ImageScore:
     error: str = ""
 
     @property
+    def first_sample(self) -> dict | None:
+        """The first scored sample, else the first sample, else None."""
+        return next((s for s in self.samples if s["score"] is not None), self.samples[0] if self.samples else None)
+
+    @property
+    def n_scored(self) -> int:
+        return sum(s["score"] is not None for s in self.samples)
+
+    @property
     def reasoning(self) -> str:
-        """The critique of the first scored sample (of the first sample when none scored)."""
-        first = next((s for s in self.samples if s["score"] is not None), self.samples[0] if self.samples else None)
+        """The critique of ``first_sample``."""
+        first = self.first_sample
         return critique_text(first["text"]) if first else ""
 
     @property
@@ -127,7 +136,7 @@ def summarize_samples(records: Sequence[dict], seed: int) -> ImageScore:
     if scores:
         return ImageScore(float(np.mean(scores)), float(np.std(scores)), OK, seed, list(records))
     errors = sorted({r["error"] for r in records if r.get("error")})
-    status = BACKEND_ERROR if records and len(errors) and all(r.get("error") for r in records) else NO_SCORE
+    status = BACKEND_ERROR if records and all(r.get("error") for r in records) else NO_SCORE
     return ImageScore(None, None, status, seed, list(records), "; ".join(errors))
 
 
