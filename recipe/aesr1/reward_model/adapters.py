@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -89,22 +90,16 @@ class RemoteJudge:
         )
         self.last_info: dict = {}
 
-    def reward_images(self, images, prompts: Sequence[str] | None = None):
-        """float32 ``torch`` tensor ``[B]`` for images (PIL list, arrays or tensors)."""
-        import torch
-
-        scores, self.last_info = self.scorer(images, prompts)
-        return torch.from_numpy(scores)
-
     def reward(self, image_paths: Sequence[str | Path], prompts: Sequence[str] | None = None):
         """float32 ``torch`` tensor ``[B]`` for image files; an unreadable file gets ``failure_score``."""
         import torch
 
+        start = time.perf_counter()
         loaded = [decode_image(p) for p in image_paths]
         usable = [i for i, item in enumerate(loaded) if item.usable]
         results = self.scorer.score([loaded[i].image for i in usable]) if usable else []
         by_index = dict(zip(usable, results, strict=True))
         merged = [by_index.get(i) or ImageScore(None, None, item.status, 0, [], item.detail)
                   for i, item in enumerate(loaded)]
-        self.last_info = self.scorer.info(merged, 0.0)
+        self.last_info = self.scorer.info(merged, time.perf_counter() - start)
         return torch.from_numpy(self.scorer.rewards(merged))
