@@ -3,6 +3,7 @@ resumable by shard, loud on changed options."""
 
 import io
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -64,7 +65,7 @@ def test_score_ray_matches_serial_scoring_and_resumes_by_shard(local_ray, tiny, 
     # the serial aesr1-score path gives the same sampled responses for the same files
     scored = [r for r in rows if r["image_status"] == "ok"]
     serial = score_cli.score_files(
-        make_backend("hf", tiny, device="cpu"), [__import__("pathlib").Path(r["key"]) for r in scored],
+        make_backend("hf", tiny, device="cpu"), [Path(r["key"]) for r in scored],
         SamplingSettings(temperature=1.0, max_new_tokens=6, seed=3),
     )
     assert [r["response"] for r in serial] == [r["response"] for r in scored]
