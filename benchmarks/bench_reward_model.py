@@ -86,7 +86,8 @@ def main() -> None:
             server.stop()
     one, many = args.concurrency
     for concurrency in args.concurrency:
-        ratio = results[("score_only", concurrency)]["images_per_s"] / results[("reasoning", concurrency)]["images_per_s"]
+        speeds = {mode: results[(mode, concurrency)]["images_per_s"] for mode in ("score_only", "reasoning")}
+        ratio = speeds["score_only"] / speeds["reasoning"]
         print(f"score-only / reasoning at concurrency {concurrency}: {ratio:.2f}x")
     for mode in ("score_only", "reasoning"):
         ratio = results[(mode, many)]["images_per_s"] / results[(mode, one)]["images_per_s"]

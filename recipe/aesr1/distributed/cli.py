@@ -126,7 +126,9 @@ def eval_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args, "reasoning")  # the evaluation prompt is the training prompt
-    evaluation = EvaluationSettings(sampling=sampling_from_args(args), split=args.split, limit=args.limit, batch_size=args.batch_size)
+    evaluation = EvaluationSettings(
+        sampling=sampling_from_args(args), split=args.split, limit=args.limit, batch_size=args.batch_size
+    )
     items = list_items(args.data, split=args.split, limit=args.limit)
     if any("dataset" not in item for item in items):
         raise SystemExit(f"--data must be evaluation tables (parquet with {list(REQUIRED_COLUMNS)}), got {args.data}")

@@ -139,7 +139,8 @@ def _handler(server: JudgeServer):
             except (ValueError, KeyError, OSError) as error:  # a malformed request: say why, as vLLM does
                 return self._send(400, {"error": {"message": str(error), "type": "invalid_request_error"}})
             except Exception as error:  # noqa: BLE001 - the backend failed: a 500 the client may retry
-                return self._send(500, {"error": {"message": f"{type(error).__name__}: {error}", "type": "server_error"}})
+                message = f"{type(error).__name__}: {error}"
+                return self._send(500, {"error": {"message": message, "type": "server_error"}})
             self._send(200, payload)
 
     return Handler

@@ -35,7 +35,8 @@ def test_folders_listings_and_parquet_become_keyed_items(tmp_path):
 
 def test_evaluation_tables_select_the_split_and_limit_and_reject_bad_labels(tmp_path):
     table = pa.table({
-        "id": ["1", "2", "3", "4"], "dataset": ["AVA", "AVA", "AVA", "PARA"], "split": ["test", "train", "test", "test"],
+        "id": ["1", "2", "3", "4"], "dataset": ["AVA", "AVA", "AVA", "PARA"],
+        "split": ["test", "train", "test", "test"],
         "score": [0.1, 0.2, 0.3, 0.4], "image": pa.array([{"bytes": _png(), "path": None}] * 4, IMAGE),
     })
     pq.write_table(table, tmp_path / "t.parquet", row_group_size=3)
