@@ -82,6 +82,11 @@ def policy_from_args(args: argparse.Namespace) -> ParseFailurePolicy:
 
 
 def backend_from_args(args: argparse.Namespace) -> InferenceBackend:
+    return make_backend(args.backend, args.model, **backend_options_from_args(args))
+
+
+def backend_options_from_args(args: argparse.Namespace) -> dict:
+    """The keyword arguments of ``make_backend`` for ``args.backend`` (Ray actors build their own backend)."""
     if args.backend == "hf":
         options = {"device": args.device, "dtype": args.dtype, "max_pixels": args.model_max_pixels}
     elif args.backend == "openai":
@@ -101,4 +106,4 @@ def backend_from_args(args: argparse.Namespace) -> InferenceBackend:
         }
         if args.max_model_len:
             options["max_model_len"] = args.max_model_len
-    return make_backend(args.backend, args.model, **options)
+    return options

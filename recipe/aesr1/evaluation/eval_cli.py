@@ -9,6 +9,7 @@
 recomputes metrics/tables/plots from saved predictions; ``compare`` puts several runs in one table
 with paired bootstrap tests against the first; ``entropy`` measures Table 3's average token entropy
 (temperature 1.0, full vocabulary, a sample of the RL training prompts).
+``aesr1-eval ray ...`` runs ``run`` on a Ray cluster (``aesr1-eval ray --help``).
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ def _settings(args: argparse.Namespace, sampling: SamplingSettings | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ray"]:  # distributed mode on Ray Data: recipe/aesr1/distributed/cli.py
+        from recipe.aesr1.distributed.cli import eval_main
+
+        return eval_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":

@@ -11,6 +11,8 @@ gave no parseable answer (or the endpoint refused the image), or ``missing``/``u
 ``score`` is the mean over ``--n`` samples (``spread`` their std), ``level`` is bad/fair/good
 (Aes-R1 Appendix E.2), ``reasoning`` the critique of the first scored sample.
 
+``aesr1-score ray ...`` scores on a Ray cluster into parquet shards (``aesr1-score ray --help``).
+
 Images above the pixel budget (``--max-pixels``, default 262,144 = 512 x 512, the project's one budget
 in ``data_prep.pixel_budget``) are shrunk first, as in training; each row records the budget.
 With ``--out``, rows are logged to ``<out>.partial.jsonl`` as their replies arrive, and the log is kept:
@@ -209,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ray"]:  # distributed mode on Ray Data: recipe/aesr1/distributed/cli.py
+        from recipe.aesr1.distributed.cli import score_main
+
+        return score_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     paths = collect_inputs(args.inputs, args.recursive)

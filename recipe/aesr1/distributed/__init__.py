@@ -1,0 +1,1 @@
+"""Scoring at cluster scale on Ray Data: inputs -> parallel decode -> actor pool of judges -> sharded parquet."""
