@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 @dataclass(frozen=True)
 class MiniatureSizes:
     # data: a synthetic AVA-format release (data_prep.sample_release); 25% is the held-out test split
-    n_images: int = 240
+    n_images: int = 320
     seed: int = 0
     # AesCoT: kept critiques, balanced over bad/fair/good (the sample has few good pictures)
     aescot_size: int = 60

@@ -132,7 +132,9 @@ def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
         f"--config-path={CONFIG_DIR}", "--config-name=sft_trainer", "+cpu=sft",
         f"data.train_files={out / 'aescot' / 'aescot_sft.parquet'}", f"model.path={out / 'models' / 'base'}",
         f"data.train_batch_size={sizes.sft_batch_size}", f"data.micro_batch_size_per_gpu={sizes.sft_batch_size}",
-        "data.max_length=1024", f"trainer.total_training_steps={sizes.sft_steps}", f"optim.lr={sizes.sft_lr}",
+        # total_training_steps stops the run; the epoch count only has to be large enough to reach it
+        "data.max_length=1024", f"trainer.total_training_steps={sizes.sft_steps}", "trainer.total_epochs=100000",
+        f"optim.lr={sizes.sft_lr}",
         "optim.lr_scheduler_type=constant", f"trainer.save_freq={sizes.sft_steps}",
         f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
         "trainer.experiment_name=miniature_sft", f"hydra.run.dir={folder / 'hydra'}",
