@@ -16,7 +16,7 @@ from scipy import stats
 PREFIX = "rapo"
 
 
-def _correlations(pred: np.ndarray, label: np.ndarray) -> tuple[float, float]:
+def plcc_srcc(pred: np.ndarray, label: np.ndarray) -> tuple[float, float]:
     """PLCC and SRCC (scipy), NaN when fewer than 2 points or either side is constant."""
     if pred.size < 2 or np.ptp(pred) == 0 or np.ptp(label) == 0:
         return float("nan"), float("nan")
@@ -57,7 +57,7 @@ def rapo_step_metrics(
     _, first = np.unique(np.asarray([str(u) for u in uids]), return_index=True)
     image_labels = gt[first]
     nan = float("nan")
-    plcc, srcc = _correlations(preds[valid], gt[valid])
+    plcc, srcc = plcc_srcc(preds[valid], gt[valid])
     out = {
         f"{PREFIX}/parse_failure_rate": float(1.0 - valid.mean()),
         f"{PREFIX}/pred/mean": float(preds[valid].mean()) if valid.any() else nan,

@@ -9,6 +9,9 @@ the other images of the batch, so it can only be computed once every rollout of 
 2. add the weighted batch terms (Eq. 7: ``r = r_rank + r_abs``) to each output's reward, which verl
    keeps on the last response token of ``rm_scores``, and write ``rm_scores`` back;
 3. log ``rapo/*`` metrics, then call verl's own ``_compute_advantage`` (GRPO, Eq. 9).
+
+It also adds the same batch terms to verl's validation reward (``rapo_validation``), and at start-up
+checks the processor (``processor_check``) and counts the prompts verl's dataset drops (``prompt_filter``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from tensordict import TensorDict
 from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
+from recipe.aesr1.processor_check import check_processor
+from recipe.aesr1.prompt_filter import FilterCount, check_filtered, rows_read
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
 from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
 from recipe.aesr1.rapo_metrics import rapo_step_metrics
+from recipe.aesr1.rapo_validation import add_validation_batch_terms
 from recipe.aesr1.red_aes.group_batching import group_batch_term_rewards, group_ids_from_extra_info
 from recipe.aesr1.red_aes.train_dataloader import whole_group_train_dataloader
 from recipe.aesr1.reward_function import PRED_KEY
@@ -102,9 +108,29 @@ class RapoTrainer(PPOTrainerSync):
         self.group_key, self.shuffled_groups = group_scope_from_config(config)
 
     def _init_dataloader(self) -> None:
+        data = self.config.data
+        check_processor(self.processor, self.config.actor_rollout_ref.model.path, data.get("image_patch_size") or 14)
         super()._init_dataloader()
+        self.data_metrics = {}
+        if data.get("filter_overlong_prompts", False):
+            for split, dataset in (("train", self.train_dataset), ("val", self.val_dataset)):
+                count = FilterCount(split, rows_read(dataset.data_files, data.get(f"{split}_max_samples", -1)), len(dataset))
+                check_filtered(count, self.config.rapo.get("max_filtered_share", 0.0), data.max_prompt_length)
+                self.data_metrics |= count.metrics()
         if self.group_key:  # every training batch holds whole groups
-            self.train_dataloader = whole_group_train_dataloader(self.train_dataset, self.config.data, self.group_key)
+            self.train_dataloader = whole_group_train_dataloader(self.train_dataset, data, self.group_key)
+
+    def _val_metrics_update(self, data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs) -> dict:
+        """verl's validation metrics, after adding the batch terms to the validation reward.
+
+        The images are compared in chunks of the training scope: ``rapo.rank_group_size``, else
+        ``data.train_batch_size`` images (RED-Aes groups are a training-set notion; validation uses chunks).
+        """
+        group_size = self.rank_group_size or self.config.data.train_batch_size
+        rapo = add_validation_batch_terms(
+            self.reward_spec, data_sources, sample_uids, reward_extra_infos_dict, max(2, int(group_size))
+        )
+        return super()._val_metrics_update(data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs) | rapo
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         self._add_batch_terms(batch, metrics)
@@ -136,6 +162,7 @@ class RapoTrainer(PPOTrainerSync):
                 fields=TensorDict({"rm_scores": nested}, batch_size=len(batch.keys)),
             )
         terms = {t: v[rows] for t, v in traj.sample_terms.items()} | added.components
+        metrics.update(getattr(self, "data_metrics", {}))
         metrics.update(
             rapo_step_metrics(
                 uids=uids,
