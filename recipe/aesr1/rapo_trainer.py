@@ -10,8 +10,8 @@ the other images of the batch, so it can only be computed once every rollout of 
    keeps on the last response token of ``rm_scores``, and write ``rm_scores`` back;
 3. log ``rapo/*`` metrics, then call verl's own ``_compute_advantage`` (GRPO, Eq. 9).
 
-It also adds the same batch terms to verl's validation reward (``rapo_validation``), and at start-up
-checks the processor (``processor_check``) and counts the prompts verl's dataset drops (``prompt_filter``).
+It also adds the same batch terms to verl's validation reward (``rapo_validation``), checks the processor
+at start-up (``processor_check``) and logs the prompts verl's dataset dropped (``prompt_filter``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.processor_check import check_processor
-from recipe.aesr1.prompt_filter import FilterCount, check_filtered, rows_read
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
 from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
 from recipe.aesr1.rapo_metrics import rapo_step_metrics
@@ -110,13 +109,12 @@ class RapoTrainer(PPOTrainerSync):
     def _init_dataloader(self) -> None:
         data = self.config.data
         check_processor(self.processor, self.config.actor_rollout_ref.model.path, data.get("image_patch_size") or 14)
-        super()._init_dataloader()
+        super()._init_dataloader()  # data.custom_cls (prompt_filter.CountedRLHFDataset) counts and bounds the filter
         self.data_metrics = {}
-        if data.get("filter_overlong_prompts", False):
-            for split, dataset in (("train", self.train_dataset), ("val", self.val_dataset)):
-                count = FilterCount(split, rows_read(dataset.data_files, data.get(f"{split}_max_samples", -1)), len(dataset))
-                check_filtered(count, self.config.rapo.get("max_filtered_share", 0.0), data.max_prompt_length)
-                self.data_metrics |= count.metrics()
+        for split, dataset in (("train", self.train_dataset), ("val", self.val_dataset)):
+            count = getattr(dataset, "filter_count", None)
+            if count is not None:
+                self.data_metrics |= count.metrics(split)
         if self.group_key:  # every training batch holds whole groups
             self.train_dataloader = whole_group_train_dataloader(self.train_dataset, data, self.group_key)
 

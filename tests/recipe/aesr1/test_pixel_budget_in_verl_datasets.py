@@ -6,7 +6,7 @@ run with the project's composed configs (``rapo_trainer.yaml``: ``max_prompt_len
 the real ``qwen_vl_utils`` image code and a Qwen2-VL processor at Qwen2.5-VL-7B's limits
 (``offline_qwen2_vl``). The data are data_prep parquets (embedded images) of 1024x768 and 2000x1500 photos:
 fitted to ``data_prep.pixel_budget`` they all load; stored as they are (paths, the old default) the
-1024x768 one is dropped, which ``recipe.aesr1.prompt_filter`` reports and stops on.
+photos are dropped, which the configured dataset (``recipe.aesr1.prompt_filter``) reports and stops on.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def photo(size: tuple[int, int], seed: int) -> Image.Image:
     return Image.fromarray(rgb.clip(0, 255).astype(np.uint8))
 
 
-def rl_parquet(tmp_path, budget: bool) -> list[str]:
-    """data_prep's RL parquet of the SIZES photos; ``budget``: fitted with ``fit_to_budget`` and embedded."""
+def rl_parquet(tmp_path, budget: bool, sizes=tuple(SIZES)) -> list[str]:
+    """data_prep's RL parquet of photos of ``sizes``; ``budget``: fitted with ``fit_to_budget`` and embedded."""
     records = []
-    for index, size in enumerate(SIZES):
+    for index, size in enumerate(sizes):
         image = photo(size, index)
         path = tmp_path / f"{size[0]}x{size[1]}.jpg"
         (fit_to_budget(image) if budget else image).save(path, quality=90)
@@ -73,10 +73,10 @@ def visual_tokens_of(processor, image: Image.Image) -> int:
     return int(grid.prod()) // 4  # 2 x 2 patches merged per token
 
 
-def rl_dataset(files, processor, tmp_path):
+def rl_dataset(files, processor, *overrides):
     from verl.trainer.ppo.utils import create_rl_dataset
 
-    config = composed("rapo_trainer", f"data.train_files={files}", "data.val_files=null")
+    config = composed("rapo_trainer", f"data.train_files={files}", "data.val_files=null", *overrides)
     data = config.data
     assert (data.max_prompt_length, data.filter_overlong_prompts) == (1024, True)
     return create_rl_dataset(files, data, processor.tokenizer, processor, is_train=True), data
@@ -86,8 +86,9 @@ def test_budgeted_photos_all_pass_rlhf_dataset_within_the_token_budget(tmp_path,
     from verl.utils.tokenizer import build_multimodal_processor_inputs
 
     files = rl_parquet(tmp_path, budget=True)
-    dataset, data = rl_dataset(files, processor, tmp_path)
-    assert len(dataset) == len(SIZES)  # none dropped by the length filter
+    dataset, data = rl_dataset(files, processor)
+    assert type(dataset).__name__ == "CountedRLHFDataset"  # verl's RLHFDataset, its filter counted
+    assert len(dataset) == len(SIZES) and dataset.filter_count.dropped == 0  # none dropped by the length filter
     for index in range(len(SIZES)):
         item = dataset[index]
         image = item["raw_prompt"][0]["content"][1]["image"]
@@ -102,15 +103,14 @@ def test_budgeted_photos_all_pass_rlhf_dataset_within_the_token_budget(tmp_path,
 
 
 def test_photos_outside_the_budget_are_dropped_and_the_drop_stops_the_run(tmp_path, processor):
-    from recipe.aesr1.prompt_filter import FilterCount, check_filtered, rows_read
-
-    files = rl_parquet(tmp_path, budget=False)
-    dataset, data = rl_dataset(files, processor, tmp_path)
-    assert len(dataset) == 0  # 1024x768 is 999 visual tokens, 2000x1500 is 3,763: both over 1024 with the prompt
-    count = FilterCount("train", rows_read(files), len(dataset))
-    assert (count.read, count.dropped, count.metrics()["data/train_filtered_share"]) == (2, 2, 1.0)
-    with pytest.raises(ValueError, match=r"dropped 2 of 2 train prompts .*max_prompt_length=1024.*pixel budget"):
-        check_filtered(count, max_share=0.0, max_prompt_length=data.max_prompt_length)
+    # Stored as they are (the old default), the smaller photo alone is 999 visual tokens (2000x1500: 3,834).
+    files = rl_parquet(tmp_path, budget=False, sizes=[SIZES[0]])
+    assert visual_tokens_of(processor, Image.open(tmp_path / "1024x768.jpg")) == 999
+    with pytest.raises(ValueError, match=r"dropped 1 of 1 prompts \(100.0%\).*max_prompt_length=1024.*pixel budget"):
+        rl_dataset(files, processor)
+    dataset, _ = rl_dataset(files, processor, "data.max_filtered_share=1.0")  # counted, tolerated
+    assert len(dataset) == 0 and dataset.filter_count.metrics("train") == {
+        "data/train_filtered_prompts": 1.0, "data/train_filtered_share": 1.0}
 
 
 def sft_parquet(tmp_path, rl_files) -> str:
