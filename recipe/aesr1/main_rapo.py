@@ -10,7 +10,6 @@ registry whose "sync" entry is taken, so this module has its own small runner th
 
 from __future__ import annotations
 
-from pathlib import Path
 from pprint import pprint
 
 import hydra
@@ -21,6 +20,7 @@ from verl.trainer.ppo.utils import need_critic, need_reference_policy
 from verl.utils.config import validate_config
 from verl.utils.device import auto_set_device
 
+from recipe.aesr1.config_dir import CONFIG_DIR
 from recipe.aesr1.rapo_config import check_rapo_config
 
 
@@ -61,10 +61,6 @@ def check_config(config: DictConfig) -> None:
     check_rapo_config(config)
     auto_set_device(config)
     validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
-
-
-# Absolute, so that hydra finds it from `python -m`, from the `aesr1-rapo` console script and from any cwd.
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "configs")
 
 
 @hydra.main(config_path=CONFIG_DIR, config_name="rapo_trainer", version_base=None)
