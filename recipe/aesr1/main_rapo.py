@@ -56,9 +56,26 @@ class RapoTaskRunner(TaskRunnerV1.__ray_actor_class__):
                 tq.close()
 
 
+def check_shared_checkpoint_dir(config: DictConfig) -> None:
+    """Several nodes: actor workers on every node write their shards under ``trainer.default_local_dir``,
+    and resume and merge read all of them, so it must be one folder of a shared filesystem. A relative
+    path (verl's default ``checkpoints/...``) resolves on each node's own disk; refuse it.
+
+    Raises:
+        ValueError: naming the key, when ``trainer.nnodes > 1`` and the path is relative.
+    """
+    path = str(config.trainer.default_local_dir)
+    if int(config.trainer.nnodes) > 1 and not path.startswith(("/", "hdfs://")):
+        raise ValueError(
+            f"config key trainer.default_local_dir={path!r} is relative, with trainer.nnodes={config.trainer.nnodes}: "
+            "every node writes its checkpoint shards there, so give an absolute path on a filesystem all nodes share"
+        )
+
+
 def check_config(config: DictConfig) -> None:
     """Everything that can be checked before Ray starts: RAPO's keys, then verl's own validation."""
     check_rapo_config(config)
+    check_shared_checkpoint_dir(config)
     auto_set_device(config)
     validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
 
