@@ -29,7 +29,14 @@ def leaf_paths(node, prefix=""):
 
 
 @pytest.mark.parametrize(
-    "ours, verls", [("rapo_trainer.yaml", "ppo_trainer"), ("sft_trainer.yaml", "sft_trainer_engine")]
+    "ours, verls",
+    [
+        ("rapo_trainer.yaml", "ppo_trainer"),
+        ("rapo_common.yaml", "ppo_trainer"),
+        ("rapo_common.yaml", "ppo_megatron_trainer"),
+        ("rapo_megatron_trainer.yaml", "ppo_megatron_trainer"),
+        ("sft_trainer.yaml", "sft_trainer_engine"),
+    ],
 )
 def test_keys_exist_in_verls_config(ours, verls):
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):

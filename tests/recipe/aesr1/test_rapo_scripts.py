@@ -25,9 +25,9 @@ def overrides_after(argv, marker):
     return argv[argv.index(marker) + 1 :]
 
 
-def compose_rapo(overrides):
+def compose_rapo(overrides, name="rapo_trainer"):
     with initialize_config_dir(config_dir=os.path.join(ROOT, "configs"), version_base=None):
-        return compose("rapo_trainer", overrides=overrides)
+        return compose(name, overrides=overrides)
 
 
 def test_rapo_script_composes_and_merges_the_actor(tmp_path):
@@ -42,6 +42,34 @@ def test_rapo_script_composes_and_merges_the_actor(tmp_path):
     assert config.rapo.rank_group_size == 8 and config.trainer.save_freq == 7  # knobs and "$@" reach hydra
     assert merge[merge.index("--local_dir") + 1] == f"{ckpt}/global_step_42/actor"
     assert merge[merge.index("--backend") + 1] == "fsdp"
+
+
+@pytest.mark.parametrize(
+    "script, model, tp, rollout_tp, ref_offload",
+    [
+        ("run_qwen2_5_vl_7b_rapo_megatron.sh", "/sft/hf", 2, 2, False),
+        ("run_qwen2_5_vl_32b_rapo_megatron.sh", "Qwen/Qwen2.5-VL-32B-Instruct", 8, 4, True),
+    ],
+)
+def test_megatron_scripts_compose_with_the_megatron_config(tmp_path, script, model, tp, rollout_tp, ref_offload):
+    from recipe.aesr1.main_rapo import check_config
+
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    (ckpt / "latest_checkpointed_iteration.txt").write_text("5")
+    env = {"CKPT_DIR": str(ckpt)} | ({"MODEL_PATH": "/sft/hf"} if "7b" in script else {})
+    train, merge = run_script(script, tmp_path, **env)
+    args = overrides_after(train, "recipe.aesr1.main_rapo")
+    assert args[0] == "--config-name=rapo_megatron_trainer"
+    config = compose_rapo(args[1:], name="rapo_megatron_trainer")
+    check_config(config)  # RAPO keys, then verl's validate_config
+    megatron = config.actor_rollout_ref.actor.megatron
+    assert (config.model_engine, config.actor_rollout_ref.model.path, megatron.tensor_model_parallel_size) == ("megatron", model, tp)
+    assert config.actor_rollout_ref.rollout.tensor_model_parallel_size == rollout_tp
+    assert config.actor_rollout_ref.ref.megatron.param_offload is ref_offload
+    assert config.actor_rollout_ref.actor.optim.lr_decay_style == "linear" and config.trainer.save_freq == 7
+    assert merge[merge.index("--backend") + 1] == "megatron"
+    assert merge[merge.index("--local_dir") + 1] == f"{ckpt}/global_step_5/actor"
 
 
 def test_ablation_script_runs_each_reward_from_the_base_model(tmp_path):
