@@ -4,8 +4,9 @@ The only change to verl's ``python -m verl.trainer.main_ppo`` is the trainer cla
 cross-image reward (rank, Thurstone or consistency) in :class:`recipe.aesr1.rapo_trainer.RapoTrainer`
 before verl's GRPO advantage. verl's ``TaskRunnerV1`` picks its trainer by ``trainer_mode`` from a
 registry whose "sync" entry is taken, so this module has its own small runner that builds
-``RapoTrainer`` and otherwise reuses verl's runner. The config is ``configs/rapo_trainer.yaml``
-(verl's ``ppo_trainer`` plus the paper's Appendix C values); the reward is checked before Ray starts.
+``RapoTrainer`` and otherwise reuses verl's runner. The config is ``configs/rapo_trainer.yaml`` (FSDP;
+``--config-name=rapo_megatron_trainer`` for Megatron): verl's ``ppo_trainer`` plus the paper's Appendix C
+values from ``rapo_common.yaml``. The reward and the checkpoint folder are checked before Ray starts.
 """
 
 from __future__ import annotations
