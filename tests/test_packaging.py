@@ -62,10 +62,13 @@ rewards = sorted(f[:-5] for f in os.listdir(os.path.join(CONFIG_DIR, "reward")))
 composed = {}
 with initialize_config_dir(config_dir=CONFIG_DIR, version_base=None):
     for reward in rewards:
-        composed[f"rapo/{reward}"] = check_rapo_config(compose("rapo_trainer", [*data, f"reward@rapo.reward={reward}"])).name
+        config = compose("rapo_trainer", [*data, f"reward@rapo.reward={reward}"])
+        composed[f"rapo/{reward}"] = check_rapo_config(config).name
     composed["sft"] = compose("sft_trainer", ["data.train_files=x"]).optim.lr
     composed["bench"] = len(compose("reward_bench").designs)
-    for stage, base in [("stage1_pretrain", "sft_trainer"), ("stage2_calibration", "sft_trainer"), ("stage3_grpo", "rapo_trainer")]:
+    composed["megatron"] = compose("rapo_megatron_trainer", data).actor_rollout_ref.actor.optim.lr_decay_style
+    stages = {"stage1_pretrain": "sft_trainer", "stage2_calibration": "sft_trainer", "stage3_grpo": "rapo_trainer"}
+    for stage, base in stages.items():
         composed[stage] = compose(base, [*data, f"+red_aes={stage}"]).trainer.total_epochs
 composed["aescot"] = type(load_config(os.path.join(CONFIG_DIR, "aescot.yaml"))).__name__
 composed["engine"] = type(load_engine_config(os.path.join(CONFIG_DIR, "red_aes", "data_engine.yaml"))).__name__
@@ -88,9 +91,11 @@ def test_installed_package_composes_every_config_from_another_directory(wheel, t
     assert report["package"].startswith(str(site)) and report["config_dir"] == str(site / "recipe/aesr1/configs")
     composed = report["composed"]
     assert composed["rapo/error_rank"] == "error+rank" and len([k for k in composed if k.startswith("rapo/")]) >= 7
+    assert composed["megatron"] == "linear" and composed["stage3_grpo"] == 10
     assert composed["sft"] == 1e-5 and composed["aescot"] == "AesCoTConfig" and composed["engine"] == "RedEngineConfig"
 
 
 def test_verl_pin_is_the_installed_verl():
-    pin = [line for line in (ROOT / "recipe/aesr1/REQUIRED_VERL.txt").read_text().splitlines() if line and line[0] != "#"]
+    lines = (ROOT / "recipe/aesr1/REQUIRED_VERL.txt").read_text().splitlines()
+    pin = [line for line in lines if line and line[0] != "#"]
     assert pin == [f"verl=={version('verl')}"]

@@ -128,7 +128,8 @@ class RapoTrainer(PPOTrainerSync):
         rapo = add_validation_batch_terms(
             self.reward_spec, data_sources, sample_uids, reward_extra_infos_dict, max(2, int(group_size))
         )
-        return super()._val_metrics_update(data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs) | rapo
+        verl = super()._val_metrics_update(data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs)
+        return verl | rapo
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         self._add_batch_terms(batch, metrics)

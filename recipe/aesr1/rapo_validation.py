@@ -67,7 +67,8 @@ def add_validation_batch_terms(
         valid = np.isfinite(preds[rows])
         plcc, srcc = plcc_srcc(preds[rows][valid], labels[rows][valid])
         prefix = f"val-aux/{source}/rapo"
-        metrics |= {f"{prefix}/plcc": plcc, f"{prefix}/srcc": srcc, f"{prefix}/parse_failure_rate": float(1 - valid.mean())}
+        metrics |= {f"{prefix}/plcc": plcc, f"{prefix}/srcc": srcc}
+        metrics[f"{prefix}/parse_failure_rate"] = float(1 - valid.mean())
     infos["reward"] = reward.tolist()
     for term, values in components.items():
         infos[term] = values.tolist()

@@ -85,7 +85,8 @@ def compute_score(
 
     Returns:
         ``{"score": weighted sum of the per-sample terms, <term>: unweighted value for each per-sample
-        term, "pred": parsed score or NaN, "parse_failed": 0/1, "format_ok": 0/1, "label": ground_truth}``; the same keys for
+        term, "pred": parsed score or NaN, "parse_failed": 0/1, "format_ok": 0/1, "label": ground_truth}``;
+        the same keys for
         every output of a run. A reward made only of batch terms scores 0 here.
     """
     spec = reward_spec(reward, weights, params)

@@ -59,7 +59,8 @@ def real_qwen_vl_utils(monkeypatch) -> types.ModuleType:
     transforms = types.ModuleType("torchvision.transforms")
     transforms.InterpolationMode = types.SimpleNamespace(BICUBIC="bicubic")
     torchvision.io, torchvision.transforms = io, transforms
-    for name, module in {"torchvision": torchvision, "torchvision.io": io, "torchvision.transforms": transforms}.items():
+    stand_ins = {"torchvision": torchvision, "torchvision.io": io, "torchvision.transforms": transforms}
+    for name, module in stand_ins.items():
         monkeypatch.setitem(sys.modules, name, module)
     for name in [n for n in sys.modules if n == "qwen_vl_utils" or n.startswith("qwen_vl_utils.")]:
         monkeypatch.delitem(sys.modules, name)
