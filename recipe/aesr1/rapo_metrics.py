@@ -17,7 +17,7 @@ from recipe.aesr1.evaluation.metrics import plcc, srcc
 PREFIX = "rapo"
 
 
-def _correlations(pred: np.ndarray, label: np.ndarray) -> tuple[float, float]:
+def plcc_srcc(pred: np.ndarray, label: np.ndarray) -> tuple[float, float]:
     """PLCC and SRCC of the evaluation's own metrics (NaN under 3 points or when either side is constant)."""
     return plcc(pred, label), srcc(pred, label)
 
@@ -56,7 +56,7 @@ def rapo_step_metrics(
     _, first = np.unique(np.asarray([str(u) for u in uids]), return_index=True)
     image_labels = gt[first]
     nan = float("nan")
-    plcc, srcc = _correlations(preds[valid], gt[valid])
+    plcc, srcc = plcc_srcc(preds[valid], gt[valid])
     out = {
         f"{PREFIX}/parse_failure_rate": float(1.0 - valid.mean()),
         f"{PREFIX}/pred/mean": float(preds[valid].mean()) if valid.any() else nan,

@@ -9,6 +9,9 @@ the other images of the batch, so it can only be computed once every rollout of 
 2. add the weighted batch terms (Eq. 7: ``r = r_rank + r_abs``) to each output's reward, which verl
    keeps on the last response token of ``rm_scores``, and write ``rm_scores`` back;
 3. log ``rapo/*`` metrics, then call verl's own ``_compute_advantage`` (GRPO, Eq. 9).
+
+It also adds the same batch terms to verl's validation reward (``rapo_validation``), checks the processor
+at start-up (``processor_check``) and logs the prompts verl's dataset dropped (``prompt_filter``).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from tensordict import TensorDict
 from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
+from recipe.aesr1.processor_check import check_processor
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
 from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
 from recipe.aesr1.rapo_group_loader import use_whole_group_loader
 from recipe.aesr1.rapo_groups import group_batch_term_rewards, group_ids_from_extra_info
 from recipe.aesr1.rapo_metrics import advantage_image_means, rapo_step_metrics
+from recipe.aesr1.rapo_validation import add_validation_batch_terms
 from recipe.aesr1.reward_function import PRED_KEY
 from reward_fns import RewardSpec
 
@@ -102,9 +107,29 @@ class RapoTrainer(PPOTrainerSync):
         self.group_key, self.shuffled_groups = group_scope_from_config(config)
 
     def _init_dataloader(self) -> None:
-        super()._init_dataloader()
+        data = self.config.data
+        check_processor(self.processor, self.config.actor_rollout_ref.model.path, data.get("image_patch_size") or 14)
+        super()._init_dataloader()  # data.custom_cls (prompt_filter.CountedRLHFDataset) counts and bounds the filter
+        self.data_metrics = {}
+        for split, dataset in (("train", self.train_dataset), ("val", self.val_dataset)):
+            count = getattr(dataset, "filter_count", None)
+            if count is not None:
+                self.data_metrics |= count.metrics(split)
         if self.group_key:  # every training batch holds whole groups; steps per epoch from that sampler
             use_whole_group_loader(self, self.group_key)
+
+    def _val_metrics_update(self, data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs) -> dict:
+        """verl's validation metrics, after adding the batch terms to the validation reward.
+
+        The images are compared in chunks of the training scope: ``rapo.rank_group_size``, else
+        ``data.train_batch_size`` images (RED-Aes groups are a training-set notion; validation uses chunks).
+        """
+        group_size = self.rank_group_size or self.config.data.train_batch_size
+        rapo = add_validation_batch_terms(
+            self.reward_spec, data_sources, sample_uids, reward_extra_infos_dict, max(2, int(group_size))
+        )
+        verl = super()._val_metrics_update(data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs)
+        return verl | rapo
 
     def _compute_advantage(self, batch: KVBatchMeta, metrics: dict) -> KVBatchMeta:
         self._add_batch_terms(batch, metrics)
@@ -151,6 +176,7 @@ class RapoTrainer(PPOTrainerSync):
                 fields=TensorDict({"rm_scores": nested}, batch_size=len(batch.keys)),
             )
         terms = {t: v[rows] for t, v in traj.sample_terms.items()} | added.components
+        metrics.update(getattr(self, "data_metrics", {}))
         metrics.update(
             rapo_step_metrics(
                 uids=uids,

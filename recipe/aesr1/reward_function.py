@@ -26,6 +26,7 @@ from reward_fns import RewardSpec, parse_answer, sample_rewards
 PRED_KEY = "pred"  # parsed score in [0, 1], NaN when the answer did not parse
 PARSE_FAILED_KEY = "parse_failed"  # 1.0 when no score could be read, else 0.0
 FORMAT_OK_KEY = "format_ok"  # 1.0 when the output follows Appendix B exactly
+LABEL_KEY = "label"  # the sample's ground truth, for the batch terms on validation (rapo_validation)
 
 
 def _plain(value: Any) -> Any:
@@ -84,7 +85,8 @@ def compute_score(
 
     Returns:
         ``{"score": weighted sum of the per-sample terms, <term>: unweighted value for each per-sample
-        term, "pred": parsed score or NaN, "parse_failed": 0/1, "format_ok": 0/1}``; the same keys for
+        term, "pred": parsed score or NaN, "parse_failed": 0/1, "format_ok": 0/1, "label": ground_truth}``;
+        the same keys for
         every output of a run. A reward made only of batch terms scores 0 here.
     """
     spec = reward_spec(reward, weights, params)
@@ -94,4 +96,5 @@ def compute_score(
     out[PRED_KEY] = math.nan if parsed.score is None else float(parsed.score)
     out[PARSE_FAILED_KEY] = float(parsed.score is None)
     out[FORMAT_OK_KEY] = float(parsed.format_ok)
+    out[LABEL_KEY] = gt
     return out

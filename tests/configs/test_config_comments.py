@@ -6,7 +6,7 @@ import re
 import pytest
 
 CONFIGS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "configs"))
-FILES = ["rapo_trainer.yaml", "sft_trainer.yaml"] + [
+FILES = ["rapo_trainer.yaml", "rapo_common.yaml", "rapo_megatron_trainer.yaml", "sft_trainer.yaml"] + [
     os.path.join("reward", f) for f in sorted(os.listdir(os.path.join(CONFIGS, "reward")))
 ]
 TOP_LEVEL_VALUE = re.compile(r"^(\s*)([\w@.]+):\s*(\S.*)?$")

@@ -9,8 +9,9 @@ from omegaconf import OmegaConf
 CONFIGS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "configs"))
 # Keys the recipe adds on purpose: its own section, and the kwargs verl passes to compute_score.
 OWN_KEYS = ("rapo.", "reward.custom_reward_function.reward_kwargs.", "hydra.", "defaults")
-# Keys verl reads with a default but leaves out of its YAML (MultiTurnSFTDataset: config.get("image_key", "images")).
-READ_WITH_DEFAULT = ("data.image_key",)
+# Keys verl reads with a default but leaves out of its YAML (MultiTurnSFTDataset: config.get("image_key", "images")),
+# and data.max_filtered_share, read from the data config by the recipe's dataset (recipe.aesr1.prompt_filter).
+READ_WITH_DEFAULT = ("data.image_key", "data.max_filtered_share")
 
 
 def exists(config, path):
@@ -28,7 +29,14 @@ def leaf_paths(node, prefix=""):
 
 
 @pytest.mark.parametrize(
-    "ours, verls", [("rapo_trainer.yaml", "ppo_trainer"), ("sft_trainer.yaml", "sft_trainer_engine")]
+    "ours, verls",
+    [
+        ("rapo_trainer.yaml", "ppo_trainer"),
+        ("rapo_common.yaml", "ppo_trainer"),
+        ("rapo_common.yaml", "ppo_megatron_trainer"),
+        ("rapo_megatron_trainer.yaml", "ppo_megatron_trainer"),
+        ("sft_trainer.yaml", "sft_trainer_engine"),
+    ],
 )
 def test_keys_exist_in_verls_config(ours, verls):
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):

@@ -1,4 +1,5 @@
-"""configs/rapo_trainer.yaml composes with verl's ppo_trainer and carries Aes-R1 Appendix C at the keys verl reads."""
+"""configs/rapo_trainer.yaml (FSDP) and rapo_megatron_trainer.yaml compose with verl's ppo_trainer and carry
+Aes-R1 Appendix C at the keys verl reads."""
 
 import os
 
@@ -11,14 +12,17 @@ REWARDS = sorted(f[: -len(".yaml")] for f in os.listdir(os.path.join(CONFIGS, "r
 DATA = ["data.train_files=train.parquet", "data.val_files=val.parquet"]
 
 
-def rapo_config(*overrides):
+BACKENDS = ["rapo_trainer", "rapo_megatron_trainer"]
+
+
+def rapo_config(*overrides, name="rapo_trainer"):
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
-        return compose("rapo_trainer", overrides=[*DATA, *overrides])
+        return compose(name, overrides=[*DATA, *overrides])
 
 
-@pytest.fixture(scope="module")
-def config():
-    return rapo_config()
+@pytest.fixture(scope="module", params=BACKENDS)
+def config(request):
+    return rapo_config(name=request.param)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +38,6 @@ def config():
         ("actor_rollout_ref.actor.clip_ratio_high", 0.28),  # epsilon_high = 0.28
         ("actor_rollout_ref.actor.clip_ratio_low", 0.2),  # epsilon_low = 0.2
         ("actor_rollout_ref.actor.optim.lr", 1e-6),  # RL lr 1e-6
-        ("actor_rollout_ref.actor.optim.min_lr_ratio", 0.0),  # decays to 0
         ("actor_rollout_ref.actor.ppo_mini_batch_size", 32),  # mini-batch 32
         ("data.train_batch_size", 32),  # one update per rollout batch of N = 32 images
         ("data.max_response_length", 1024),  # max completion length 1024
@@ -58,9 +61,17 @@ def test_paper_value_at_the_key_verl_reads(config, key, paper_value):
 def test_verl_dataclasses_accept_the_actor_and_rollout(config):
     from verl.utils.config import omega_conf_to_dataclass
 
+    OmegaConf.resolve(config)
     actor = omega_conf_to_dataclass(config.actor_rollout_ref.actor)
     assert (actor.clip_ratio_low, actor.clip_ratio_high, actor.loss_agg_mode) == (0.2, 0.28, "seq-mean-token-mean")
-    assert actor.optim.lr_scheduler_type == "cosine"  # nearest to the paper's linear decay that verl 0.9.1 has
+    if config.model_engine == "megatron":  # the paper's linear decay to 0, on 2-way tensor parallel
+        assert type(actor).__name__ == "McoreActorConfig" and type(actor.optim).__name__ == "McoreOptimizerConfig"
+        assert (actor.optim.lr_decay_style, actor.optim.min_lr) == ("linear", 0.0)
+        assert actor.megatron.tensor_model_parallel_size == 2
+        assert omega_conf_to_dataclass(config.actor_rollout_ref.ref.megatron).tensor_model_parallel_size == 2
+    else:
+        assert actor.strategy == "fsdp" and actor.optim.min_lr_ratio == 0.0
+        assert actor.optim.lr_scheduler_type == "cosine"  # nearest to the paper's linear decay that FSDP has
     rollout = omega_conf_to_dataclass(config.actor_rollout_ref.rollout)
     assert rollout.n == 4 and rollout.response_length == 1024
 

@@ -11,12 +11,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from recipe.aesr1.config_dir import CONFIG_DIR
 from recipe.aesr1.reward_bench.labels import read_labels, synthetic_labels
 from recipe.aesr1.reward_bench.report import compare_with_table2, format_findings, format_table, summarise, write_outputs
 from recipe.aesr1.reward_bench.simulate import BenchSettings, simulate
 from reward_fns import RewardSpec
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "configs")
 
 
 def build_specs(cfg: DictConfig) -> list[RewardSpec]:

@@ -31,7 +31,7 @@ def test_error_rank_reward_scores_error_term_and_reports_prediction():
 def test_keys_are_identical_for_parsed_and_unparsed_outputs():
     ok = compute_score("ava", WELL_FORMED, 0.5, reward="binary+rank")
     bad = compute_score("ava", "<think>nice</think><answer>very good</answer>", 0.5, reward="binary+rank")
-    assert set(ok) == set(bad) == {"binary", "score", "pred", "parse_failed", "format_ok"}
+    assert set(ok) == set(bad) == {"binary", "score", "pred", "parse_failed", "format_ok", "label"}
     assert math.isnan(bad["pred"]) and bad["parse_failed"] == 1.0
     assert bad["score"] == 0.0  # the reward floor for an unparseable answer
 
