@@ -27,9 +27,9 @@ class MiniatureSizes:
     sft_batch_size: int = 16
     sft_lr: float = 2e-3
     # RAPO (recipe.aesr1.main_rapo): images per step; K comes from the config (4)
-    rapo_steps: int = 12
+    rapo_steps: int = 40
     rapo_batch_size: int = 8
-    rapo_lr: float = 1e-4
+    rapo_lr: float = 2e-5
     rapo_val_images: int = 16
     max_response_length: int = 128
     # evaluation (aesr1-eval, hf backend) of base, SFT and RAPO on the held-out split

@@ -196,7 +196,8 @@ def run_eval(out: Path, sizes: MiniatureSizes) -> dict:
         if code != 0:
             raise StageFailed("eval", f"aesr1-eval run exited with {code} for the {name} model")
         results[name] = read_eval_metrics(run_dir)
-    runs = [f"--run={name}={out / 'eval' / name}" for name in MODELS]
+    # paired tests against the SFT model: does RAPO improve on its cold start (Table 1's question)?
+    runs = [f"--run={name}={out / 'eval' / name}" for name in ("sft", "rapo", "base")]
     if evaluate(["compare", *runs, "--out", str(out / "eval" / "compare"), "--no-paper-rows", "--n-resamples", "200"]) != 0:
         raise StageFailed("eval", "aesr1-eval compare failed")
     return results
