@@ -29,8 +29,8 @@ def explain_missing_processor(model_path: str) -> None:
     """
     from transformers import AutoProcessor
 
-    try:
-        processor = AutoProcessor.from_pretrained(model_path)
+    try:  # local files only: verl has already fetched the model; a check must never download
+        processor = AutoProcessor.from_pretrained(model_path, local_files_only=True)
     except Exception as err:
         raise RuntimeError(f"the processor of {model_path!r} does not load: {type(err).__name__}: {err}") from err
     raise ValueError(

@@ -60,7 +60,7 @@ def require(stage: str, path: Path, producer: str) -> Path:
     return path
 
 
-def _venv_env(base: dict[str, str]) -> dict[str, str]:
+def trainer_environment(base: dict[str, str]) -> dict[str, str]:
     """``base`` with this interpreter's bin folder first on PATH (torchrun, merge_to_hf.sh's python3)."""
     env = dict(base)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -116,16 +116,16 @@ def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
 # --- the trainers (subprocesses with the CPU backend) -----------------------------------------
 
 
-def _merge(stage: str, checkpoints: Path, target: Path, log: Path, subdir: str = "") -> None:
+def merge_checkpoint(stage: str, checkpoints: Path, target: Path, log: Path, subdir: str = "") -> None:
     command = ["bash", str(MERGE_SCRIPT), str(checkpoints), str(target)] + ([subdir] if subdir else [])
-    run_logged(stage, command, log, env=_venv_env(cpu_environment()), cwd=REPO)
+    run_logged(stage, command, log, env=trainer_environment(cpu_environment()), cwd=REPO)
 
 
 def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
     folder = out / "sft"
     require("sft", out / "aescot" / "aescot_sft.parquet", "aescot")
     require("sft", out / "models" / "base", "aescot")
-    env = _venv_env(cpu_environment())
+    env = trainer_environment(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     command = [
         "torchrun", "--standalone", "--nproc_per_node=1", "-m", "verl.trainer.sft_trainer",
@@ -141,7 +141,7 @@ def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
     ]  # fmt: skip
     log = folder / "sft.log"
     run_logged("sft", command, log, env=env, cwd=REPO)
-    _merge("sft", folder / "checkpoints", out / "models" / "sft", log)
+    merge_checkpoint("sft", folder / "checkpoints", out / "models" / "sft", log)
     metrics = read_metrics(folder / "metrics.jsonl")
     return {"steps": len(metrics), "loss_first": _first(metrics, "train/loss"), "loss_last": _last(metrics, "train/loss"),
             "model": str(out / "models" / "sft")}
@@ -151,8 +151,8 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
     """``main_rapo`` on the CPU backend with the miniature's sizes (the paper's method otherwise)."""
     return [
         sys.executable, "-m", "recipe.aesr1.main_rapo", "+cpu=rapo",
-        f"data.train_files={_one_shard(out / 'data' / 'ava' / 'rl', 'train')}",
-        f"data.val_files={_one_shard(out / 'data' / 'ava' / 'rl', 'test')}",
+        f"data.train_files={one_shard(out / 'data' / 'ava' / 'rl', 'train')}",
+        f"data.val_files={one_shard(out / 'data' / 'ava' / 'rl', 'test')}",
         f"data.val_max_samples={sizes.rapo_val_images}", f"data.val_batch_size={sizes.rapo_val_images}",
         f"actor_rollout_ref.model.path={model}",
         f"data.train_batch_size={sizes.rapo_batch_size}", f"actor_rollout_ref.actor.ppo_mini_batch_size={sizes.rapo_batch_size}",
@@ -168,11 +168,11 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
 def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
     folder = out / "rapo"
     require("rapo", out / "models" / "sft", "sft")
-    env = _venv_env(cpu_environment())
+    env = trainer_environment(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     log = folder / "rapo.log"
     run_logged("rapo", rapo_command(out, sizes, out / "models" / "sft", folder), log, env=env, cwd=REPO)
-    _merge("rapo", folder / "checkpoints", out / "models" / "rapo", log, subdir="actor")
+    merge_checkpoint("rapo", folder / "checkpoints", out / "models" / "rapo", log, subdir="actor")
     metrics = read_metrics(folder / "metrics.jsonl")
     return {"steps": sum("rapo/reward/total/mean" in row["data"] for row in metrics), "model": str(out / "models" / "rapo")}
 
@@ -236,7 +236,7 @@ def _last(rows: list[dict], key: str) -> float | None:
     return next((row["data"][key] for row in reversed(rows) if key in row["data"]), None)
 
 
-def _one_shard(folder: Path, split: str) -> Path:
+def one_shard(folder: Path, split: str) -> Path:
     require("rapo", folder, "data")
     shards = sorted(folder.glob(f"{split}-*.parquet"))
     if len(shards) != 1:

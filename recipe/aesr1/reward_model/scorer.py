@@ -161,13 +161,18 @@ class AestheticReward:
     ) -> AestheticReward:
         """Build the backend (``evaluation.backends.make_backend``) and wrap it.
 
-        For ``openai`` the client's own timeout is ``settings.timeout_s`` and its retries are off (ours
-        apply), and one backend call sends its ``batch_size`` requests at once: at most
-        ``concurrency * batch_size`` requests are in flight.
+        For ``openai`` the project's one client retries each request (``settings.retries`` times, backoff
+        from ``settings.retry_backoff_s``; a request that still fails comes back as a ``backend_error``
+        sample, it does not raise), its timeout is ``settings.timeout_s``, and one backend call sends
+        its ``batch_size`` requests at once: at most ``concurrency * batch_size`` requests are in flight.
+        The batch-level retries of ``_score_batch`` are for backends that raise (hf, vllm).
         """
         settings = settings or RewardSettings()
         if kind == "openai":
-            options = {"timeout_s": settings.timeout_s, "max_retries": 0, "concurrency": settings.batch_size, **options}
+            options = {
+                "timeout_s": settings.timeout_s, "max_retries": settings.retries, "concurrency": settings.batch_size,
+                "backoff_base_s": settings.retry_backoff_s, "backoff_max_s": max(settings.retry_backoff_s, 1.0), **options,
+            }  # fmt: skip
         return cls(make_backend(kind, model, **options), settings)
 
     def close(self) -> None:

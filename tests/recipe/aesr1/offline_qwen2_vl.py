@@ -3,23 +3,22 @@
 - ``offline_processor``: transformers' ``Qwen2VLProcessor`` with its PIL image processor at the limits of
   Qwen2.5-VL-7B-Instruct's ``preprocessor_config.json`` (3,136 to 12,845,056 pixels, i.e. up to 16,384
   visual tokens), a word-level tokenizer (whitespace and punctuation, close to BPE's count on English)
-  and Qwen2-VL's chat layout. The video processor is a placeholder: no videos here, and its class is
-  torchvision's dummy on this CPU image.
-- ``real_qwen_vl_utils``: the installed ``qwen_vl_utils``, imported with a stand-in for torchvision,
-  which does not import beside the CPU torch (DESIGN.md). Its image code (``fetch_image``:
-  PIL + ``smart_resize``) never touches torchvision, so the image path verl calls runs for real.
+  and Qwen2-VL's chat layout. The video processor is the CPU backend's ``NoVideoProcessor`` (no videos here).
+- ``real_qwen_vl_utils``: the installed ``qwen_vl_utils`` as the CPU backend imports it (torchvision does
+  not import beside the CPU torch). Its image code (``fetch_image``: PIL + ``smart_resize``) never
+  touches torchvision, so the image path verl calls runs for real.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 
-import transformers
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast, Qwen2VLProcessor
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+from recipe.aesr1.cpu.no_torchvision import NoVideoProcessor
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                   "<|image_pad|>", "<|video_pad|>", "<unk>"]
@@ -46,24 +45,15 @@ def offline_processor(texts: list[str]) -> Qwen2VLProcessor:
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", pad_token="<|endoftext|>",
                                         eos_token="<|im_end|>", additional_special_tokens=SPECIAL_TOKENS[1:7])
     tokenizer.chat_template = CHAT_TEMPLATE
-    video_placeholder = object.__new__(transformers.BaseVideoProcessor)  # never called: no videos
     return Qwen2VLProcessor(image_processor=Qwen2VLImageProcessorPil(size=QWEN2_5_VL_7B_PIXELS), tokenizer=tokenizer,
-                            video_processor=video_placeholder, chat_template=CHAT_TEMPLATE)
+                            video_processor=NoVideoProcessor(), chat_template=CHAT_TEMPLATE)
 
 
 def real_qwen_vl_utils(monkeypatch) -> types.ModuleType:
-    """Import the installed ``qwen_vl_utils`` afresh over a torchvision stand-in (undone by ``monkeypatch``)."""
-    torchvision = types.ModuleType("torchvision")
-    torchvision.__version__ = "0.0.0+stand-in"
-    io = types.ModuleType("torchvision.io")
-    transforms = types.ModuleType("torchvision.transforms")
-    transforms.InterpolationMode = types.SimpleNamespace(BICUBIC="bicubic")
-    torchvision.io, torchvision.transforms = io, transforms
-    stand_ins = {"torchvision": torchvision, "torchvision.io": io, "torchvision.transforms": transforms}
-    for name, module in stand_ins.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    for name in [n for n in sys.modules if n == "qwen_vl_utils" or n.startswith("qwen_vl_utils.")]:
-        monkeypatch.delitem(sys.modules, name)
-    module = importlib.import_module("qwen_vl_utils")
+    """The installed ``qwen_vl_utils`` with its real image code, imported as the CPU backend imports it
+    (over a torchvision placeholder that is removed afterwards; ``recipe/aesr1/cpu/no_torchvision.py``)."""
+    from recipe.aesr1.cpu.no_torchvision import import_qwen_vl_utils
+
+    module = import_qwen_vl_utils()
     monkeypatch.setitem(sys.modules, "qwen_vl_utils", module)
     return module

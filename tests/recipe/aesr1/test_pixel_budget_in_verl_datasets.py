@@ -23,7 +23,7 @@ from PIL import Image
 
 from data_prep.convert import WriteOptions, write_dataset
 from data_prep.images import ImageOptions
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, fit_to_budget
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
 from data_prep.records import LabelSet, Record
 
@@ -43,15 +43,16 @@ def photo(size: tuple[int, int], seed: int) -> Image.Image:
 
 
 def rl_parquet(tmp_path, budget: bool, sizes=tuple(SIZES)) -> list[str]:
-    """data_prep's RL parquet of photos of ``sizes``; ``budget``: fitted with ``fit_to_budget`` and embedded."""
+    """data_prep's RL parquet of photos of ``sizes``: with its default pixel budget, embedded (``budget``),
+    or stored as they are with the budget switched off (``max_pixels=None``, what the old default did)."""
     records = []
     for index, size in enumerate(sizes):
-        image = photo(size, index)
         path = tmp_path / f"{size[0]}x{size[1]}.jpg"
-        (fit_to_budget(image) if budget else image).save(path, quality=90)
+        photo(size, index).save(path, quality=90)
         records.append(Record(f"img{index}", "tad66k", "train", 5.0 + index, 0.5 + index / 10, str(path)))
     out = tmp_path / ("budget" if budget else "raw")
-    write_dataset(LabelSet("tad66k", records), out, WriteOptions(image=ImageOptions(embed=budget), progress=False))
+    images = ImageOptions(embed=True) if budget else ImageOptions(embed=False, max_pixels=None)
+    write_dataset(LabelSet("tad66k", records), out, WriteOptions(image=images, progress=False))
     return [str(p) for p in sorted((out / "rl").glob("*.parquet"))]
 
 

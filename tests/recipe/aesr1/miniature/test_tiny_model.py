@@ -75,12 +75,13 @@ def test_corpus_texts_extend_the_vocabulary(tmp_path):
 
 def qwen_processor(folder):
     """The checkpoint's Qwen2.5-VL processor as AutoProcessor builds it on a CPU run (video stand-in)."""
-    from transformers import AutoImageProcessor, AutoTokenizer, Qwen2_5_VLProcessor
+    from transformers import AutoTokenizer, Qwen2_5_VLProcessor
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     from recipe.aesr1.cpu.no_torchvision import NoVideoProcessor
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    return Qwen2_5_VLProcessor(image_processor=AutoImageProcessor.from_pretrained(folder), tokenizer=tokenizer,
+    return Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessorPil.from_pretrained(folder), tokenizer=tokenizer,
                                video_processor=NoVideoProcessor(), chat_template=tokenizer.chat_template)
 
 

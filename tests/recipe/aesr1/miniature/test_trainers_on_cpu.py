@@ -23,8 +23,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -33,9 +31,10 @@ from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature import stages
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
+# Enough SFT for the tiny model to write parsable answers (the rank term needs parsed scores to compare).
 SIZES = MiniatureSizes(
-    n_images=48, aescot_size=12, sft_steps=2, sft_batch_size=4, rapo_steps=2, rapo_batch_size=8, rapo_val_images=8,
-    max_response_length=48, eval_limit=4,
+    n_images=96, aescot_size=24, sft_steps=80, sft_batch_size=8, rapo_steps=2, rapo_batch_size=8, rapo_val_images=8,
+    max_response_length=96, eval_limit=4,
 )
 
 
@@ -71,7 +70,7 @@ def rapo_run(out: Path, name: str, extra: list[str] = (), data: Path | None = No
     command = stages.rapo_command(out, SIZES, out / "models" / "sft", folder, [*extra, f"+ray_kwargs.ray_init._temp_dir={ray_dir}"])
     if data is not None:
         command = [f"data.train_files={data}" if c.startswith("data.train_files=") else c for c in command]
-    env = stages._venv_env(cpu_environment())
+    env = stages.trainer_environment(cpu_environment())
     launches = len(list(folder.glob("metrics.*.jsonl")))
     env["VERL_FILE_LOGGER_PATH"] = str(folder / f"metrics.{launches}.jsonl")
     log = (folder / f"rapo.{launches}.log").open("w")
@@ -111,10 +110,11 @@ def train_steps(metrics: list[dict]) -> list[dict]:
 
 def test_sft_ran_two_steps_and_trained_the_model(miniature):
     metrics = stages.read_metrics(miniature / "sft" / "metrics.jsonl")
-    assert [row["step"] for row in metrics if "train/loss" in row["data"]] == [1, 2]
-    assert math.isfinite(metrics[-1]["data"]["train/loss"])
+    losses = [row["data"]["train/loss"] for row in metrics if "train/loss" in row["data"]]
+    assert len(losses) == SIZES.sft_steps and all(math.isfinite(loss) for loss in losses)
+    assert losses[-1] < losses[0] / 2
     changed = changed_tensors(miniature / "models" / "base", miniature / "models" / "sft")
-    assert any("visual" in name for name in changed) and any("language_model" in name for name in changed)
+    assert any(name.startswith("visual.") for name in changed) and any(".layers." in name for name in changed)
 
 
 def test_main_job_summary_reports_every_stage_and_model(miniature):
@@ -122,7 +122,7 @@ def test_main_job_summary_reports_every_stage_and_model(miniature):
     assert {name: info["status"] for name, info in summary["stages"].items()} == dict.fromkeys(
         ("data", "aescot", "sft", "rapo", "eval", "bench"), "ok"
     )
-    assert summary["sft"]["steps"] == 2 and summary["rapo"]["steps"] == 2
+    assert summary["sft"]["steps"] == SIZES.sft_steps and summary["rapo"]["steps"] == 2
     assert set(summary["rapo"]["metrics"]["step"]) == {0, 1, 2}  # validation before training, 2 steps
     assert "rapo/batch_plcc" in summary["rapo"]["metrics"]
     for name in ("base", "sft", "rapo"):
@@ -166,13 +166,12 @@ def test_rank_within_groups_of_images(miniature):
 
 def test_red_aes_group_key_mode(miniature, tmp_path):
     """Consistency reward within source groups of 4 images (RED-Aes): extra_info.group_id on the RL rows."""
-    source = stages._one_shard(miniature / "data" / "ava" / "rl", "train")
-    table = pq.read_table(source)
-    rows = table.to_pylist()[:24]  # 6 whole groups of 4
-    for index, row in enumerate(rows):
-        row["extra_info"]["group_id"] = f"g{index // 4}"
+    import datasets
+
+    source = stages.one_shard(miniature / "data" / "ava" / "rl", "train")
+    rows = datasets.Dataset.from_parquet(str(source)).select(range(24))  # 6 whole groups of 4, features kept
     grouped = tmp_path / "grouped.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), grouped)
+    rows.map(lambda row, index: {"extra_info": {**row["extra_info"], "group_id": f"g{index // 4}"}}, with_indices=True).to_parquet(str(grouped))
     metrics = finish(*rapo_run(miniature, "groups", ["reward@rapo.reward=consistency", "rapo.group_key=group_id"], grouped))
     steps = train_steps(metrics)
     assert len(steps) == 2 and all("rapo/reward/consistency/mean" in row["data"] for row in steps)
@@ -189,7 +188,7 @@ def test_a_run_killed_after_its_first_checkpoint_resumes_from_it(miniature):
     kill_run(process)
     process.wait()
     first = stages.read_metrics(folder / "metrics.0.jsonl")
-    assert [row["step"] for row in train_steps(first)] == [1]
+    assert [row["step"] for row in train_steps(first)] in ([], [1])  # verl logs a step after saving it
     resumed = finish(*rapo_run(miniature, "killed"))
     assert [row["step"] for row in train_steps(resumed)] == [2]  # step 1 is not repeated
     assert tracker.read_text().strip() == "2"
