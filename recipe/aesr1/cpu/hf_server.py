@@ -65,7 +65,6 @@ class HFRolloutServer:
         self.suppressed = get_vision_placeholder_token_ids(self.processor)
         self._queues: dict[tuple, list[_Request]] = {}
         self._lock = asyncio.Lock()
-        self.weight_updates = 0
         torch.manual_seed(int(self.config.seed or 0) + replica_rank)
 
     def _eos_ids(self, generation: Any) -> list[int]:
@@ -175,7 +174,6 @@ class HFRolloutServer:
         self.model.load_state_dict(named_tensors, strict=False)
         if global_steps is not None:
             self.global_steps = global_steps
-        self.weight_updates += 1
         return len(named_tensors)
 
     def _tied_names(self) -> set[str]:
@@ -184,9 +182,6 @@ class HFRolloutServer:
         ):
             return {name for name in self.model.state_dict() if name.startswith("lm_head.")}
         return set()
-
-    def get_weight_updates(self) -> int:
-        return self.weight_updates
 
     async def set_global_steps(self, global_steps: int) -> None:
         self.global_steps = global_steps

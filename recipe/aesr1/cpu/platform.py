@@ -12,7 +12,6 @@ therefore names ``GPU``, and the CPU launcher declares as many ``GPU`` slots as 
 
 from __future__ import annotations
 
-import os
 import types
 from contextlib import contextmanager
 from typing import Any, Optional
@@ -146,8 +145,3 @@ class CPUPlatform(PlatformBase):
 
     def cudart(self) -> Any:
         return None
-
-
-def selected() -> bool:
-    """True when this process runs verl on the CPU platform (``VERL_PLATFORM=cpu``)."""
-    return os.environ.get("VERL_PLATFORM", "").strip().lower() == NAME

@@ -116,7 +116,7 @@ def write_summary(out: Path, stages: dict, sizes: dict) -> dict:
     summary = {
         "sizes": sizes,
         "stages": {name: {k: v for k, v in info.items() if k != "result"} for name, info in stages.items()},
-        "sft": {"steps": (stages.get("sft", {}).get("result") or {}).get("steps"), **(stages.get("sft", {}).get("result") or {})},
+        "sft": stages.get("sft", {}).get("result") or {"steps": None},
         "rapo": {"steps": (stages.get("rapo", {}).get("result") or {}).get("steps"), "metrics": curves},
         "evaluation": {name: evaluation.get(name) for name in MODELS},
         "aescot": stages.get("aescot", {}).get("result"),

@@ -10,25 +10,9 @@ import os
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
+from test_rapo_groups import _FakeRLDataset  # what verl's loaders read from RLHFDataset
 
 CONFIGS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "configs"))
-
-
-class _RowsDataset:
-    """What verl's loaders read from RLHFDataset: ``dataframe["extra_info"]``, ``len`` and rows."""
-
-    def __init__(self, group_ids):
-        import datasets
-
-        self.dataframe = datasets.Dataset.from_dict(
-            {"extra_info": [{"group_id": g, "index": i} for i, g in enumerate(group_ids)]}
-        )
-
-    def __len__(self):
-        return len(self.dataframe)
-
-    def __getitem__(self, i):
-        return {"extra_info": self.dataframe[i]["extra_info"]}
 
 
 def _trainer(monkeypatch, group_sizes, overrides=()):
@@ -44,7 +28,7 @@ def _trainer(monkeypatch, group_sizes, overrides=()):
 
     ids = [f"g{g}" for g, n in enumerate(group_sizes) for _ in range(n)]
     ids = [ids[i] for i in np.random.default_rng(0).permutation(len(ids))]
-    monkeypatch.setattr(trainer_base, "create_rl_dataset", lambda *a, **k: _RowsDataset(ids))
+    monkeypatch.setattr(trainer_base, "create_rl_dataset", lambda *a, **k: _FakeRLDataset(ids))
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
         config = compose(
             "rapo_trainer",
