@@ -42,6 +42,10 @@ setup(
         "pyarrow>=15",
         "datasets>=2.19",
         "pillow>=10",
+        # Data preparation's image path (issue 15): libjpeg-turbo decode/encode and the resampling filter.
+        # vLLM depends on opencv-python-headless too, so a GPU environment already has it.
+        "simplejpeg>=1.8",
+        "opencv-python-headless>=4.10",
         "tqdm>=4.66",
         "matplotlib>=3.8",
         "openai>=1.40",

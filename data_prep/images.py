@@ -8,19 +8,25 @@ decoding: a decompression bomb never gets decoded), then, on the size the model 
 ``extreme_aspect_ratio`` (above ``max_aspect_ratio``: Qwen2-VL's processor refuses > 200), and
 ``corrupt`` (the decode fails, e.g. a truncated JPEG).
 
-What the model receives is decided here once, for every mode (``prepare``):
+What the model receives is decided here once, for every mode:
 
 - an image that needs no change -- within the pixel budget (``data_prep.pixel_budget``), no EXIF
   rotation, and a mode that every consumer's ``convert("RGB")`` turns into the right picture
   (``AS_IS_MODES``) -- is stored as it is: its path, or with ``embed`` the file's own bytes;
 - every other image is prepared once: EXIF orientation applied, converted to RGB (alpha over
-  white, 16-bit rescaled), shrunk with Lanczos to ``budget_size``, and encoded as JPEG q95. Its
-  bytes are embedded, or written once to a prepared file whose path the parquet stores.
+  white, 16-bit rescaled), shrunk to ``budget_size`` with ``pixel_budget.shrink_pixels`` (the
+  picture of Pillow's Lanczos), and encoded as JPEG q95 (``encode_jpeg``). Its bytes are embedded,
+  or written once to a prepared file whose path the parquet stores.
 
 So verl's RL dataset (``datasets`` decodes, applying EXIF orientation), verl's SFT dataset
 (``qwen_vl_utils``, no orientation) and our evaluation all see the same pixels, in both modes.
-JPEG validation and shrinking use PIL's reduced-DCT ``draft`` decode: it reads every entropy-coded
-byte (so truncation and bit errors are found as by a full decode) at a fraction of the IDCT cost.
+
+Decoding reads every entropy-coded byte (so truncation and bit errors are found as by a full
+decode) at the smallest DCT scale that still covers what is needed: 1/8 to validate, the stored
+size to shrink. A plain RGB or grey JPEG goes straight through libjpeg-turbo (``simplejpeg``, in
+strict mode: any warning counts), which skips PIL's per-image overhead; whatever it refuses, and
+every other format, is decoded by PIL, whose verdict is the one verl's readers would reach
+(tests/data_prep/test_images.py compares the two on damaged files and on pixels).
 """
 
 from __future__ import annotations
@@ -31,19 +37,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
+import simplejpeg
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, shrink_pixels, to_rgb
 
 DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
 KEEP_FORMATS = ("JPEG", "MPO", "PNG")  # MPO: a camera's multi-picture JPEG; readers take its first frame
 DRAFT_FORMATS = ("JPEG", "MPO")
+LIBJPEG_MODES = ("RGB", "L")  # what libjpeg-turbo turns into RGB itself (CMYK/YCCK go through PIL)
 AS_IS_MODES = ("RGB", "L", "CMYK", "YCbCr", "1")
 """Modes whose plain ``convert("RGB")`` (what verl and qwen_vl_utils do) is the right picture; palette
 images without transparency too. Alpha modes (black under verl, white under qwen_vl_utils) and
 16-bit modes (clipped to white by ``convert``) are prepared instead."""
 ORIENTATION_TAG = 0x0112
 JPEG_VALIDATION_SCALE = 8  # the smallest DCT scale: every coefficient is still entropy-decoded
+
+# One image per process at a time: the worker pool is the parallelism, and OpenCV's own resize
+# threads would only add CPU time on cores the other workers already use.
+cv2.setNumThreads(1)
 
 
 @dataclass(frozen=True)
@@ -98,20 +112,6 @@ class ImageResult:
     changes: tuple[str, ...] = ()
     data: bytes | None = None
     stored_path: str | None = None
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB version of any PIL mode; transparent pixels become white (not black)."""
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit grayscale: PIL's convert("RGB") would clip to 255; rescale to 8 bits first.
-        return image.point(lambda v: v / 256).convert("L").convert("RGB")
-    return image.convert("RGB")
 
 
 def converts_as_is(image: Image.Image) -> bool:
@@ -213,10 +213,12 @@ def _check_and_store(image: Image.Image, raw: bytes, options: ImageOptions, prep
     )
     # Decode at the smallest JPEG scale that covers the stored size (in the file's own orientation).
     target = None if not changes else (stored[::-1] if turn in (5, 6, 7, 8) else stored)
-    try:
-        _decode(image, target)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        return _skip("corrupt", f"{type(error).__name__}: {error}", mode, source)
+    pixels = _decode_libjpeg(raw, target or _validation_size(source)) if _libjpeg_can_decode(image, changes) else None
+    if pixels is None:  # not a plain JPEG, or libjpeg reported something: PIL's decode, as verl's readers do, decides
+        try:
+            _decode(image, target)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            return _skip("corrupt", f"{type(error).__name__}: {error}", mode, source)
     result = dict(ok=True, width=stored[0], height=stored[1], source_width=source[0], source_height=source[1], source_mode=mode, changes=changes)
     if not changes:
         if not options.embed:
@@ -224,21 +226,39 @@ def _check_and_store(image: Image.Image, raw: bytes, options: ImageOptions, prep
         if image.format in KEEP_FORMATS:
             return ImageResult(**result, data=raw)
         return ImageResult(**result, data=_encode_lossless(raw))
-    data = _prepare(image, stored, options.jpeg_quality)
+    if pixels is None:
+        pixels = np.asarray(to_rgb(ImageOps.exif_transpose(image) if turn != 1 else image))
+    data = encode_jpeg(shrink_pixels(pixels, stored), options.jpeg_quality)
     if prepared_path is None:
         return ImageResult(**result, data=data)
     _write_atomic(prepared_path, data)
     return ImageResult(**result, stored_path=prepared_path)
 
 
-def _prepare(image: Image.Image, stored: tuple[int, int], quality: int) -> bytes:
-    """Orientation, RGB, Lanczos to ``stored`` (the budget size), JPEG: the one preparation of an image."""
-    rgb = to_rgb(ImageOps.exif_transpose(image) if orientation(image) != 1 else image)
-    if rgb.size != stored:
-        rgb = rgb.resize(stored, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    rgb.save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
+def _libjpeg_can_decode(image: Image.Image, changes: tuple[str, ...]) -> bool:
+    """A baseline or progressive JPEG in RGB or grey that at most needs resizing: libjpeg-turbo decodes it directly."""
+    return image.format == "JPEG" and image.mode in LIBJPEG_MODES and set(changes) <= {"resized"}
+
+
+def _validation_size(source: tuple[int, int]) -> tuple[int, int]:
+    return max(1, source[0] // JPEG_VALIDATION_SCALE), max(1, source[1] // JPEG_VALIDATION_SCALE)
+
+
+def _decode_libjpeg(raw: bytes, minimum: tuple[int, int]) -> np.ndarray | None:
+    """RGB pixels at the smallest DCT scale (M/8) covering ``minimum``; None when libjpeg warns or fails.
+
+    ``strict``: any recoverable error (corrupt data, premature end) fails too, so a file libjpeg
+    decodes here is one PIL decodes as well; the rest go to PIL, whose verdict verl's readers share.
+    """
+    try:
+        return simplejpeg.decode_jpeg(raw, colorspace="RGB", min_width=minimum[0], min_height=minimum[1], strict=True)
+    except ValueError:
+        return None
+
+
+def encode_jpeg(pixels: np.ndarray, quality: int) -> bytes:
+    """RGB pixels as a baseline JPEG (4:2:0, accurate DCT): the one encoder of prepared images."""
+    return simplejpeg.encode_jpeg(np.ascontiguousarray(pixels), quality=quality, colorspace="RGB", colorsubsampling="420", fastdct=False)
 
 
 def _encode_lossless(raw: bytes) -> bytes:

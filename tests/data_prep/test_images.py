@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from data_prep import images
 from data_prep.images import ImageOptions, load_image, to_rgb
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, visual_tokens
 
@@ -226,3 +227,65 @@ def test_a_cameras_multi_picture_jpeg_is_kept_as_it_is(tmp_path: Path):
     Image.new("RGB", (64, 48), (10, 20, 30)).save(path, format="MPO", save_all=True, append_images=[Image.new("RGB", (64, 48))])
     result = load_image(str(path), EMBED)
     assert result.ok and result.changes == () and result.data == path.read_bytes()
+
+
+# --- libjpeg-turbo's direct decode (the fast path) against PIL's decode (the reference verl's readers use) ---
+
+def _photo_jpeg(size: tuple[int, int], **save) -> bytes:
+    """A smooth photo-like JPEG (gradient + light noise), so damaged variants look like damaged photos."""
+    width, height = size
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(30, 220, width)[None, :, None] * np.ones((height, 1, 3))
+    pixels = np.clip(ramp + rng.normal(0, 6, (height, width, 3)), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90, **save)
+    return buffer.getvalue()
+
+
+def _damaged_variants() -> dict[str, bytes]:
+    variants = {}
+    for name, save in {"baseline": {}, "progressive": {"progressive": True}, "restarts": {"restart_marker_blocks": 4}}.items():
+        data = _photo_jpeg((640, 480), **save)
+        variants[f"{name} intact"] = data
+        for cut in (0.1, 0.5, 0.9, 0.995):
+            variants[f"{name} cut at {cut:.1%}"] = data[: int(len(data) * cut)]
+        variants[f"{name} without EOI"] = data[:-2]
+        for offset in (0.3, 0.6):  # a flipped byte in the entropy-coded data
+            flipped = bytearray(data)
+            flipped[int(len(data) * offset)] ^= 0x5A
+            variants[f"{name} bit flip at {offset:.0%}"] = bytes(flipped)
+    return variants
+
+
+def _pil_decodes(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+        return True
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize(("name", "data"), list(_damaged_variants().items()))
+@pytest.mark.parametrize("options", [EMBED, ImageOptions(embed=True, max_pixels=None)], ids=["resized", "validated"])
+def test_a_damaged_jpeg_gets_the_verdict_of_a_full_pil_decode(tmp_path: Path, name: str, data: bytes, options: ImageOptions):
+    # libjpeg-turbo is strict (any warning fails); what it refuses goes to PIL, so the verdict is PIL's.
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(data)
+    result = load_image(str(path), options)
+    assert result.ok == _pil_decodes(data), f"{name}: {result.reason} {result.detail}"
+    assert result.ok or result.reason == "corrupt"
+
+
+@pytest.mark.parametrize(("size", "mode"), [((640, 480), "RGB"), ((2000, 1500), "RGB"), ((1100, 900), "L")])
+def test_the_direct_jpeg_decode_gives_the_pixels_of_the_pil_path(tmp_path: Path, monkeypatch, size, mode: str):
+    # The slow reference: PIL's draft decode, to_rgb, shrink_pixels. The fast path decodes at libjpeg's
+    # M/8 scales instead of PIL's powers of two: nearly the same picture, well within JPEG noise.
+    path = tmp_path / "photo.jpg"
+    Image.open(io.BytesIO(_photo_jpeg(size))).convert(mode).save(path, quality=92)
+    fast = load_image(str(path), EMBED)
+    monkeypatch.setattr(images, "_libjpeg_can_decode", lambda image, changes: False)
+    reference = load_image(str(path), EMBED)
+    assert fast.changes == reference.changes == ("resized",) and (fast.width, fast.height) == (reference.width, reference.height)
+    a, b = (np.asarray(Image.open(io.BytesIO(r.data)).convert("RGB"), np.float64) for r in (fast, reference))
+    assert 10 * np.log10(255**2 / np.mean((a - b) ** 2)) > 38

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, fit_to_budget
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, fit_to_budget, to_rgb
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
@@ -52,16 +52,11 @@ class LoadedImage:
 
 
 def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
-    mode = image.mode
-    if mode == "RGB":
+    """``to_rgb`` (data_prep's one conversion) and what it did, for the status detail."""
+    if image.mode == "RGB":
         return image, ""
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB"), f"from {mode}, alpha on white"
-    if mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grayscale: scale to 8 bits first
-        return image.point(lambda v: v / 256).convert("L").convert("RGB"), f"from {mode}"
-    return image.convert("RGB"), f"from {mode}"
+    alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    return to_rgb(image), f"from {image.mode}" + (", alpha on white" if alpha else "")
 
 
 def decode_image(

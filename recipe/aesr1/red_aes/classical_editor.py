@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from data_prep.images import to_rgb
+from data_prep.pixel_budget import to_rgb
 
 # Largest change per unit strength (ours; strength 1 is a strong but still photographic edit).
 MAX_EV = 1.5  # exposure: +-1.5 stops
