@@ -4,6 +4,7 @@
   Qwen2.5-VL-7B-Instruct's ``preprocessor_config.json`` (3,136 to 12,845,056 pixels, i.e. up to 16,384
   visual tokens), a word-level tokenizer (whitespace and punctuation, close to BPE's count on English)
   and Qwen2-VL's chat layout. The video processor is the CPU backend's ``NoVideoProcessor`` (no videos here).
+- ``assistant_turn_ids``: the tokens an SFT loss mask must cover for one assistant turn.
 - ``real_qwen_vl_utils``: the installed ``qwen_vl_utils`` as the CPU backend imports it (torchvision does
   not import beside the CPU torch). Its image code (``fetch_image``: PIL + ``smart_resize``) never
   touches torchvision, so the image path verl calls runs for real.
@@ -57,3 +58,9 @@ def real_qwen_vl_utils(monkeypatch) -> types.ModuleType:
     module = import_qwen_vl_utils()
     monkeypatch.setitem(sys.modules, "qwen_vl_utils", module)
     return module
+
+
+def assistant_turn_ids(processor: Qwen2VLProcessor, content: str) -> list[int]:
+    """Token ids of an assistant turn's content and its end-of-turn token: what an SFT loss mask must cover."""
+    tokenizer = processor.tokenizer
+    return tokenizer.encode(content, add_special_tokens=False) + [tokenizer.convert_tokens_to_ids("<|im_end|>")]

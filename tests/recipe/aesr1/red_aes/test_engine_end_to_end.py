@@ -1,13 +1,13 @@
 """The data engine end to end against local chat and image-edit servers, with generated images."""
 
 import io
-import sys
 
 import datasets
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from omegaconf import OmegaConf
+from offline_qwen2_vl import assistant_turn_ids, offline_processor, real_qwen_vl_utils
 from red_aes_fakes import SOURCES, aesthetics, engine_config_for, grey_png
 
 from recipe.aesr1.red_aes import engine_records as er
@@ -145,22 +145,10 @@ def test_config_errors_name_the_key(tmp_path, servers):
         _config(tmp_path, servers, out="bad2", **{"sources.anchor": "table"})
 
 
-def _aescot_test_helpers():
-    """The offline Qwen2-VL processor of the AesCoT tests (tests are no package: import by path)."""
-    import os
-    import sys
-
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "aescot"))
-    import test_sft_dataset_loads_in_verl as aescot_verl_test
-
-    return aescot_verl_test.offline_processor, aescot_verl_test.fake_qwen_vl_utils
-
-
 def test_pt_o1_loads_in_verl_multiturn_sft_dataset_with_two_images(first_run, monkeypatch):
     import verl.utils.dataset.multiturn_sft_dataset as verl_sft
 
-    offline_processor, fake_qwen_vl_utils = _aescot_test_helpers()
-    monkeypatch.setitem(sys.modules, "qwen_vl_utils", fake_qwen_vl_utils())  # verl's own process_image runs
+    real_qwen_vl_utils(monkeypatch)  # verl's own process_image runs, with the installed qwen_vl_utils
     tmp_path = first_run[0]
     for name, n_images in (("pt_o1", 2), ("pt_o2", 1), ("calibration", 1)):
         path = tmp_path / "out" / f"{name}.parquet"
@@ -177,8 +165,8 @@ def test_pt_o1_loads_in_verl_multiturn_sft_dataset_with_two_images(first_run, mo
         assert grid.shape == (n_images, 3)
         image_pad = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
         assert int((item["input_ids"] == image_pad).sum()) == int(grid.prod(dim=1).sum()) // 4
-        trained = processor.tokenizer.decode(item["input_ids"][item["loss_mask"].bool()])
-        assert trained == rows[0]["messages"][1]["content"] + " <|im_end|>"  # the loss covers the answer only
+        trained = item["input_ids"][item["loss_mask"].bool()].tolist()
+        assert trained == assistant_turn_ids(processor, rows[0]["messages"][1]["content"])  # the loss covers the answer only
 
 
 def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
