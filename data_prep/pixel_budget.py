@@ -90,8 +90,9 @@ def budget_size(width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS) -
     return min(w_bar, width), min(h_bar, height)  # a side under 28 px stays as it is
 
 
-PREFILTER_ABOVE = 1.1
-"""Shrink factors (source / stored side) above which ``shrink_pixels`` low-passes before sampling."""
+PREFILTER_ABOVE = 1.2
+"""Shrink factors (source / stored side) above which ``shrink_pixels`` low-passes before sampling: below
+it bicubic alone is 44.5 dB or more from Lanczos on a photo, and 640x480 -> 588x420 (factor 1.14) costs no filter."""
 
 LANCZOS_LOBES = 3
 REDUCING_GAP = 2.0
