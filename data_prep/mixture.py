@@ -2,8 +2,9 @@
 splits in a 2:2:1 ratio, optionally balanced over the bad / fair / good levels of Appendix E.2.
 
 Input: folders written by the dataset converters (their ``table/train-*.parquet``). Output: the same
-layout as a converter (``table/``, ``rl/``, ``manifest.json``), rows grouped by dataset in source
-order — verl shuffles the training set (``data.shuffle``), so no shuffle is baked in.
+layout as a converter (``table/``, ``rl/``, ``manifest.json``; embedded image bytes stored once, in
+``rl/``, when both layouts are written), rows grouped by dataset in source order — verl shuffles the
+training set (``data.shuffle``), so no shuffle is baked in.
 
 Allocation (``allocate``): the total is split over the levels equally (balanced) or kept as one
 level (plain); within a level it is split over the datasets by their ratios (largest remainder);

@@ -51,10 +51,8 @@ def keeps_bytes_in_rl(folder: Path) -> bool:
 @pytest.fixture
 def labels(tmp_path: Path, draw) -> LabelSet:
     """16 noise JPEGs of ~20 KB (they do not compress), 12 train and 4 test."""
-    records = [
-        Record(f"{i:02d}", "ava", "test" if i >= 12 else "train", 1 + i / 2, i / 15, str(draw.image(tmp_path / "src" / f"{i:02d}.jpg", seed=i, size=(192, 144))))
-        for i in range(16)
-    ]
+    paths = [draw.image(tmp_path / "src" / f"{i:02d}.jpg", seed=i, size=(192, 144)) for i in range(16)]
+    records = [Record(f"{i:02d}", "ava", "test" if i >= 12 else "train", 1 + i / 2, i / 15, str(path)) for i, path in enumerate(paths)]
     return LabelSet("ava", records, source_files=[], split_definition={}, normalisation={})
 
 
@@ -127,7 +125,8 @@ def test_a_missing_rl_folder_is_a_clear_error(labels: LabelSet, tmp_path: Path):
     table = sorted((tmp_path / "out" / "table").glob("*.parquet"))[0]
     for path in (tmp_path / "out" / "rl").glob("*.parquet"):
         path.unlink()
-    with pytest.raises(FileNotFoundError, match=rf"{table} keeps its images in .*rl/{table.name}, which is missing: convert again or copy the rl folder too"):
+    message = rf"{table} keeps its images in .*rl/{table.name}, which is missing: convert again or copy the rl folder too"
+    with pytest.raises(FileNotFoundError, match=message):
         TableFile(table)
 
 
