@@ -31,6 +31,7 @@ IMAGE_BYTES_KEY = "aesr1.image_bytes"
 
 BYTES_LAYOUT = "rl"  # verl reads the rl layout as it is: that copy must keep the bytes
 IMAGE_COLUMN = "image"
+EMPTY_CELL = {"bytes": None, "path": None}  # a table row's image when its bytes are in the rl shard
 
 
 def bytes_layout(layouts: Sequence[str], embed: bool) -> str | None:
@@ -54,19 +55,14 @@ def write_layout_files(out: Path, name: str, rows: list[dict], layouts: Sequence
     once = embedded and BYTES_LAYOUT in layouts and "table" in layouts
     digests = {}
     for layout in sorted(layouts, key=lambda layout: layout != BYTES_LAYOUT):
-        table = arrow_table(layout, rows)
-        metadata = None
         if layout == "table" and once:
-            table = table.set_column(table.schema.get_field_index(IMAGE_COLUMN), IMAGE_COLUMN, _null_images(len(rows)))
-            metadata = {IMAGE_BYTES_KEY: BYTES_LAYOUT}
-        uncompressed = [IMAGE_BYTES_COLUMNS[layout]] if embedded and not metadata else []
+            table = arrow_table(layout, [row | {IMAGE_COLUMN: EMPTY_CELL} for row in rows])  # no copy of the bytes built
+            metadata, uncompressed = {IMAGE_BYTES_KEY: BYTES_LAYOUT}, []
+        else:
+            table = arrow_table(layout, rows)
+            metadata, uncompressed = None, [IMAGE_BYTES_COLUMNS[layout]] if embedded else []
         digests[layout] = write_parquet_atomic(table, SCHEMAS[layout], out / layout / name, row_group_size, uncompressed, metadata)
     return digests
-
-
-def _null_images(n: int) -> pa.StructArray:
-    kind = SCHEMAS["table"].field(IMAGE_COLUMN).type
-    return pa.StructArray.from_arrays([pa.nulls(n, field.type) for field in kind], fields=list(kind))
 
 
 class TableFile:
@@ -109,7 +105,7 @@ class TableFile:
         return pa.table({name: arrays[name] for name in columns})
 
     def iter_batches(self, columns: Sequence[str], batch_size: int = 64) -> Iterator[pa.Table]:
-        """The file in batches of at most ``batch_size`` rows (row groups when the images live in the rl shard)."""
+        """The file in batches of ``batch_size`` rows, or by row group when its images are read from the rl shard."""
         if self._images is None or IMAGE_COLUMN not in columns:
             for batch in self.parquet.iter_batches(batch_size=batch_size, columns=list(columns)):
                 yield pa.Table.from_batches([batch])
