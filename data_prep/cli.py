@@ -38,7 +38,10 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("images")
     group.add_argument(
         "--embed", action="store_true",
-        help="store image bytes in the parquet (default: absolute paths: the original file, or a prepared copy under OUT/images/)",
+        help=(
+            "store image bytes in the parquet, once: in rl/ when both layouts are written (the table reads them from there) "
+            "(default: absolute paths: the original file, or a prepared copy under OUT/images/)"
+        ),
     )
     group.add_argument(
         "--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,

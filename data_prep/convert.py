@@ -2,8 +2,10 @@
 
 Output folder::
 
-    <out>/table/<split>-00000-of-00003.parquet   evaluation table (layout b)
-    <out>/rl/<split>-00000-of-00003.parquet      RLHFDataset prompts (layout a)
+    <out>/table/<split>-00000-of-00003.parquet   evaluation table (layout b); with --embed and both
+                                                 layouts its images are read from the rl shard of the
+                                                 same name (``data_prep.table_images``)
+    <out>/rl/<split>-00000-of-00003.parquet      RLHFDataset prompts (layout a), self-contained
     <out>/manifest.json                          sources + checksums, split, normalisation, counts, files
     <out>/report.jsonl                           every label issue and skipped image, with its reason
     <out>/images/<xx>/<digest>.jpg               path mode: prepared copies of the images that needed a
@@ -34,14 +36,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from data_prep.images import ImageOptions, ImageResult
-from data_prep.layouts import IMAGE_BYTES_COLUMNS, LAYOUTS, SCHEMAS, arrow_table, image_cell, table_row
+from data_prep.layouts import LAYOUTS, image_cell, table_row
 from data_prep.manifest import CONVERTER_VERSION, build_manifest
-from data_prep.parquet_io import (
-    remove_temporaries, sha256_file, write_json_atomic, write_jsonl_atomic, write_parquet_atomic,
-)
+from data_prep.parquet_io import remove_temporaries, sha256_file, write_json_atomic, write_jsonl_atomic
 from data_prep.pixel_budget import visual_tokens
 from data_prep.records import LabelSet, Record
 from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards
+from data_prep.table_images import bytes_layout, write_layout_files
 from data_prep.worker_pool import load, worker_pool
 
 STATE_DIR = ".shards"
@@ -79,6 +80,11 @@ def shard_fingerprint(shard: Shard, index_offset: int, options: WriteOptions) ->
         "image": asdict(options.image),
         "records": [[*asdict(record).values(), *_file_stamp(record.image_path)] for record in shard.records],
     }
+    if options.image.embed:
+        # Where the bytes are stored changed the embed output (both copies until 0.2.0, one since): a
+        # state without this key is of a two-copies shard and is redone. Paths mode wrote and writes the
+        # same bytes, so its states stay valid.
+        payload["image_bytes_in"] = bytes_layout(options.layouts, embed=True)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -130,14 +136,12 @@ def write_shard(out: Path, shard: Shard, results: list[ImageResult], index_offse
             image=image_cell(result.data, result.stored_path or record.image_path),
         )
         rows.append(row | {"index": index_offset + len(rows)})
-    digests = {}
-    for layout in options.layouts:
-        path = out / layout / shard.name
-        if not rows:
-            path.unlink(missing_ok=True)  # a 0-row parquet breaks datasets' reader: write none
-            continue
-        uncompressed = [IMAGE_BYTES_COLUMNS[layout]] if options.image.embed else []
-        digests[layout] = write_parquet_atomic(arrow_table(layout, rows), SCHEMAS[layout], path, _row_group_size(options), uncompressed)
+    if rows:
+        digests = write_layout_files(out, shard.name, rows, options.layouts, _row_group_size(options))
+    else:
+        digests = {}
+        for layout in options.layouts:
+            (out / layout / shard.name).unlink(missing_ok=True)  # a 0-row parquet breaks datasets' reader: write none
     state = {
         "name": shard.name, "split": shard.split, "fingerprint": fingerprint, "rows": len(rows),
         "index_offset": index_offset, "sha256": digests, "skipped": skipped, "source_modes": dict(sorted(modes.items())),

@@ -13,6 +13,7 @@ from pathlib import Path
 from data_prep.images import ImageOptions
 from data_prep.parquet_io import sha256_file
 from data_prep.pixel_budget import PATCH_FACTOR
+from data_prep.table_images import bytes_layout
 
 CONVERTER_VERSION = "0.2.0"  # bump when the output of a converter changes for the same inputs
 
@@ -54,6 +55,7 @@ def build_manifest(
         "images": {
             **asdict(image_options),
             "budget": _budget(image_options),
+            "bytes_in": bytes_layout(layouts, image_options.embed),
             "source_modes": dict(sorted(modes.items())),
             "changes": dict(sorted(changes.items())),
             "stored": {key: {"min": low, "max": high} for key, (low, high) in sorted(sizes.items())},

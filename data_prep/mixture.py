@@ -2,8 +2,9 @@
 splits in a 2:2:1 ratio, optionally balanced over the bad / fair / good levels of Appendix E.2.
 
 Input: folders written by the dataset converters (their ``table/train-*.parquet``). Output: the same
-layout as a converter (``table/``, ``rl/``, ``manifest.json``), rows grouped by dataset in source
-order — verl shuffles the training set (``data.shuffle``), so no shuffle is baked in.
+layout as a converter (``table/``, ``rl/``, ``manifest.json``; embedded image bytes stored once, in
+``rl/``, when both layouts are written), rows grouped by dataset in source order — verl shuffles the
+training set (``data.shuffle``), so no shuffle is baked in.
 
 Allocation (``allocate``): the total is split over the levels equally (balanced) or kept as one
 level (plain); within a level it is split over the datasets by their ratios (largest remainder);
@@ -19,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,12 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from data_prep.layouts import LAYOUTS, SCHEMAS, rl_row
+from data_prep.layouts import LAYOUTS, SCHEMAS
 from data_prep.levels import LEVELS, score_level
 from data_prep.manifest import CONVERTER_VERSION, source_entry
-from data_prep.parquet_io import remove_temporaries, sha256_file, write_json_atomic, write_parquet_atomic
+from data_prep.parquet_io import sha256_file, write_json_atomic
 from data_prep.sharding import DEFAULT_SHARD_BYTES
 from data_prep.splits import DEFAULT_SEED, seeded_order
+from data_prep.table_images import TableFile, bytes_layout, write_layout_files
 
 DEFAULT_TOTAL = 15_000  # Aes-R1 Sec. 4.2
 DEFAULT_RATIOS = {"ava": 2.0, "tad66k": 2.0, "flickr_aes": 1.0}  # Aes-R1 Sec. 4.2: 2:2:1
@@ -135,7 +138,7 @@ def build_mixture(
         "sources": {d: _source_description(Path(sources[d])) for d in ratios},
         "pixel_budget": {d: _source_budget(Path(sources[d])) for d in ratios},
         "available": available, "drawn": quotas, "shortfall": {cell: requested[cell] - drawn[cell] for cell in requested},
-        "rows": stats["rows"], "files": stats["files"],
+        "rows": stats["rows"], "image_bytes_in": stats["image_bytes_in"], "files": stats["files"],
     }
     write_json_atomic(manifest, out / "manifest.json")
     return manifest
@@ -168,31 +171,36 @@ def _source_description(folder: Path) -> dict | str:
 
 
 def _write_rows(files: dict[str, list[Path]], chosen: dict[str, set[str]], out: Path, layouts: tuple[str, ...], shard_bytes: int) -> dict:
-    """Stream the chosen rows shard by shard into new shards of about ``shard_bytes``."""
+    """Stream the chosen rows shard by shard into new shards of about ``shard_bytes``.
+
+    The sources' images are read wherever they are stored and written as the converter writes them
+    (``table_images.write_layout_files``): with both layouts, embedded bytes once, in the rl shard.
+    """
     staging = out / ".staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    remove_temporaries(staging)
-    for leftover in staging.glob("*.parquet"):
-        leftover.unlink()
+    shutil.rmtree(staging, ignore_errors=True)  # what a crashed run left there
     buffer: list[dict] = []
-    size, shard_count, index = 0, 0, 0
+    size, shard_count, index, embedded = 0, 0, 0, False
 
     def flush() -> None:
         nonlocal buffer, size, shard_count
-        rl = [rl_row(row, index - len(buffer) + i) for i, row in enumerate(buffer)]
-        for layout in layouts:
-            write_parquet_atomic(buffer if layout == "table" else rl, SCHEMAS[layout], staging / f"{layout}-{shard_count:05d}.parquet", 64)
+        rows = [row | {"index": index - len(buffer) + i} for i, row in enumerate(buffer)]
+        write_layout_files(staging, f"{shard_count:05d}.parquet", rows, layouts, 64)
         buffer, size, shard_count = [], 0, shard_count + 1
 
+    columns = SCHEMAS["table"].names
     for dataset, paths in files.items():
         wanted = pa.array(sorted(chosen[dataset]), type=pa.string())
         for path in paths:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
-                mask = pc.is_in(batch.column("id"), value_set=wanted)
-                for row in batch.filter(mask).to_pylist():
-                    buffer.append({name: row[name] for name in SCHEMAS["table"].names})
-                    image = row["image"] or {}
-                    size += len(image.get("bytes") or b"") + 512
+            source = TableFile(path)
+            for group in range(source.num_row_groups):
+                mask = pc.is_in(source.read_row_group(group, ["id"]).column("id"), value_set=wanted)
+                if not pc.any(mask).as_py():
+                    continue
+                for row in source.read_row_group(group, columns).filter(mask).to_pylist():
+                    image = row["image"] = row["image"] or {"bytes": None, "path": None}
+                    buffer.append(row)
+                    embedded = embedded or image["bytes"] is not None
+                    size += len(image["bytes"] or b"") + 512
                     index += 1
                     if size >= shard_bytes:
                         flush()
@@ -208,11 +216,12 @@ def _write_rows(files: dict[str, list[Path]], chosen: dict[str, set[str]], out: 
             continue
         listing[layout] = []
         for number in range(shard_count):
+            # Both layouts' shards get the same new name: a table shard finds its bytes by its own name.
             final = target / f"train-{number:05d}-of-{shard_count:05d}.parquet"
-            (staging / f"{layout}-{number:05d}.parquet").replace(final)
+            (staging / layout / f"{number:05d}.parquet").replace(final)
             listing[layout].append({"file": f"{layout}/{final.name}", "rows": pq.ParquetFile(final).metadata.num_rows, "sha256": sha256_file(final)})
-    staging.rmdir()
-    return {"rows": index, "files": listing}
+    shutil.rmtree(staging, ignore_errors=True)
+    return {"rows": index, "files": listing, "image_bytes_in": bytes_layout(layouts, embedded)}
 
 
 def summary(manifest: dict) -> str:

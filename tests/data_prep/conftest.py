@@ -10,6 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from data_prep.table_images import TableFile
+
 
 class Draw:
     """Writes small images of a given mode and known bad files into a release folder."""
@@ -48,9 +50,13 @@ def draw() -> type[Draw]:
 
 
 def read_rows(folder: Path, layout: str) -> list[dict]:
+    """All rows of ``layout``; table images read wherever they are stored (``data_prep.table_images``)."""
     rows: list[dict] = []
     for path in sorted((folder / layout).glob("*.parquet")):
-        rows += pq.read_table(path).to_pylist()
+        if layout == "table":
+            rows += TableFile(path).read(pq.read_schema(path).names).to_pylist()
+        else:
+            rows += pq.read_table(path).to_pylist()
     return rows
 
 

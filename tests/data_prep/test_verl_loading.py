@@ -79,7 +79,7 @@ def test_sft_dataset_reads_the_prompt_messages(rl_files, tokenizer):
 
 
 @pytest.mark.parametrize("embed", [False, True], ids=["default", "embed"])
-def test_default_prep_output_of_large_photos_is_within_the_pixel_budget(tmp_path: Path, draw, embed: bool):
+def test_default_prep_output_of_large_photos_is_within_the_pixel_budget(tmp_path: Path, draw, rows_of, open_cell, embed: bool):
     """Issue 12 item 1: 1024x768 and 2000x1500 photos, converted with the CLI's defaults, reach the model
     within the budget (262,144 pixels: at most 334 visual tokens), as datasets (verl's reader) decodes them."""
     import datasets
@@ -109,9 +109,9 @@ def test_default_prep_output_of_large_photos_is_within_the_pixel_budget(tmp_path
         seen[row["extra_info"]["id"]] = image.size
     # 999 and 1230 visual tokens unprepared (verl dropped such prompts as overlong); 315 and 315 now.
     assert seen == {"wide.jpg": (588, 420), "large.jpg": (588, 420), "small.jpg": (512, 384)}
-    table = {row["id"]: row for row in datasets.load_dataset("parquet", data_files=[str(p) for p in (out / "table").glob("*.parquet")], split="train")}
+    table = {row["id"]: row for row in rows_of(out, "table")}  # its images read where they are stored
     assert all((table[id]["width"], table[id]["height"]) == size for id, size in seen.items())  # the table says what the model sees
-    assert table["small.jpg"]["image"].size == (512, 384)
+    assert open_cell(table["small.jpg"]["image"]).size == (512, 384)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["images"]["max_pixels"] == DEFAULT_MAX_PIXELS and manifest["images"]["stored"]["visual_tokens"]["max"] <= budget_tokens
     assert manifest["images"]["changes"] == {"none": 1, "resized": 2}

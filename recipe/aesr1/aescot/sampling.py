@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from data_prep.table_images import TableFile
 from recipe.aesr1.aescot.levels import LEVELS, level_of
 
 REQUIRED_COLUMNS = ("id", "dataset", "split", "score", "raw_score", "image")
@@ -139,8 +140,8 @@ def read_images(candidates: list[Candidate]) -> dict[str, dict[str, Any]]:
     for candidate in candidates:
         by_file.setdefault(candidate.file, []).append(candidate)
     for file, members in by_file.items():
-        parquet = pq.ParquetFile(file)
-        starts = np.cumsum([0] + [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)])
+        parquet = TableFile(file)  # the images may be stored in the rl shard beside the table
+        starts = np.cumsum([0] + [parquet.row_group_rows(i) for i in range(parquet.num_row_groups)])
         by_group: dict[int, list[Candidate]] = {}
         for candidate in members:
             group = int(np.searchsorted(starts, candidate.row, side="right") - 1)

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, fit_to_budget
+from data_prep.table_images import TableFile
 from recipe.aesr1.evaluation.benchmark_data import REQUIRED_COLUMNS, find_parquet_files
 from recipe.aesr1.evaluation.images import decode_image, decode_table_image
 from recipe.aesr1.evaluation.score_cli import collect_inputs
@@ -117,9 +118,12 @@ def items_digest(items: Sequence[dict]) -> str:
 def load_shard(shard: int, items: Sequence[dict], max_pixels: int = DEFAULT_MAX_PIXELS) -> list[dict]:
     """Decode one shard's images: one row per item with raw RGB ``pixels`` (b'' when unusable)."""
     groups: dict[tuple[str, int], list] = {}
-    for item in items:  # read each needed parquet row group once
+    files: dict[str, TableFile] = {}
+    for item in items:  # read each needed parquet row group once (its images wherever they are stored)
         if "file" in item and (item["file"], item["row_group"]) not in groups:
-            table = pq.ParquetFile(item["file"]).read_row_group(item["row_group"], columns=["image"])
+            if item["file"] not in files:
+                files[item["file"]] = TableFile(item["file"])
+            table = files[item["file"]].read_row_group(item["row_group"], ["image"])
             groups[(item["file"], item["row_group"])] = table.column("image").to_pylist()
     rows = []
     for item in items:

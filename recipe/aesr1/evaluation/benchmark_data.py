@@ -2,8 +2,9 @@
 
 Layout (the project's data contract): parquet shards with columns ``id`` (str), ``dataset`` (str),
 ``split`` (train/val/test), ``score`` (float64 in [0, 1]), ``raw_score``, ``image`` (struct
-``{bytes, path}``); unknown columns are ignored. Rows are read in batches so that image bytes of a
-large benchmark (AVA's ~20K test images) never sit in memory at once.
+``{bytes, path}``, read by ``data_prep.table_images`` from the rl shard beside the table when the
+table's metadata says its bytes are there); unknown columns are ignored. Rows are read in batches so
+that image bytes of a large benchmark (AVA's ~20K test images) never sit in memory at once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from data_prep.table_images import TableFile
 
 REQUIRED_COLUMNS = ("id", "dataset", "split", "score", "image")
 
@@ -61,7 +64,7 @@ def iter_rows(
     for path in files:
         _check_columns(path)
         offset = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns):
+        for batch in TableFile(path).iter_batches(columns, batch_size):
             data = batch.to_pydict()
             for i in range(batch.num_rows):
                 if split is not None and data["split"][i] != split:

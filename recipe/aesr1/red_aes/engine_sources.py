@@ -25,6 +25,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from data_prep.table_images import TableFile
 from recipe.aesr1.aescot.sampling import REQUIRED_COLUMNS, Candidate, read_candidates, read_images
 from recipe.aesr1.red_aes.engine_images import content_hashes
 
@@ -157,9 +158,9 @@ def evaluation_index(files: list[str]) -> tuple[set[str], set[str]]:
         names = pq.read_schema(file).names
         if "image" not in names or "id" not in names or "dataset" not in names:
             raise ValueError(f"sources.evaluation: {file} lacks the id/dataset/image columns of an evaluation table")
-        parquet = pq.ParquetFile(file)
+        parquet = TableFile(file)  # the images may be stored in the rl shard beside the table
         for group in range(parquet.num_row_groups):
-            part = parquet.read_row_group(group, columns=["id", "dataset", "image"]).to_pydict()
+            part = parquet.read_row_group(group, ["id", "dataset", "image"]).to_pydict()
             for id_, dataset, cell in zip(part["id"], part["dataset"], part["image"], strict=True):
                 ids.add(f"{dataset}/{id_}")
                 cell = cell or {}
