@@ -2,6 +2,7 @@
 
 The GPU jobs themselves are not run: ``python3`` and ``torchrun`` are replaced on PATH by a recorder
 that writes its arguments, and the recorded hydra overrides are then composed and checked here.
+LAUNCHES pins what each script runs to what it ran before the scripts shared knobs.sh.
 """
 
 import os
@@ -224,6 +225,8 @@ LAUNCHES = {
             " trainer.nnodes=2 trainer.save_freq=7",
         ],
     ),
+    # The original exited 1 here before launching (set -e, and `[[ SHUFFLED == true ]] && echo` failing inside
+    # EXPERIMENT's default): this is its SHUFFLED=true call ("red_aes stage3 knobs") with SHUFFLED=false.
     "red_aes stage3": (
         RED + "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", {}, "same", None,
         [
@@ -284,6 +287,15 @@ def test_launch_scripts_run_what_they_ran_before_the_shared_knob_block(tmp_path,
             assert got == want
         else:
             assert_same_command(got, want)
+
+
+@pytest.mark.parametrize(
+    "script", [AES + "run_qwen2_5_vl_7b_rapo_fsdp.sh", AES + "run_qwen2_5_vl_7b_rapo_megatron.sh",
+               RED + "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh"],
+)  # fmt: skip
+def test_multi_node_rapo_scripts_want_a_ray_cluster(tmp_path, script):
+    result, calls = launch(script, tmp_path, {"NNODES": "2"})
+    assert (result.returncode, calls) == (1, []) and "export RAY_ADDRESS=<head>:6379" in result.stderr
 
 
 def test_rapo_script_composes_and_merges_the_actor(tmp_path):
