@@ -5,40 +5,16 @@
 # Several nodes:  start Ray first (start_ray_node.sh on every node), then on the head node
 #                 NNODES=2 bash run_qwen2_5_vl_7b_rapo_fsdp.sh
 # Knobs: REWARD (a file of configs/reward/), RANK_GROUP_SIZE (null = whole batch as in the paper,
-# 8 = the released code's per-GPU scope), MODEL_PATH; extra hydra overrides go at the end.
+# 8 = the released code's per-GPU scope), MODEL_PATH, TRAIN_FILES, VAL_FILES (aesr1_rapo_knobs), EXPERIMENT,
+# and knobs.sh's CKPT_DIR, HF_DIR, GPUS_PER_NODE, NNODES, ROLLOUT_TP; extra hydra overrides go at the end.
 set -xeuo pipefail
+# shellcheck source=knobs.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/knobs.sh"
 
-REPO=$(cd "$(dirname "$0")/../../.." && pwd)
-
-MODEL_PATH=${MODEL_PATH:-$REPO/checkpoints/aesr1/sft_aescot_qwen2_5_vl_7b_e1/hf}
-TRAIN_FILES=${TRAIN_FILES:-$HOME/data/aesr1/rl_train.parquet}
-VAL_FILES=${VAL_FILES:-$HOME/data/aesr1/rl_val.parquet}
-REWARD=${REWARD:-error_rank}
-RANK_GROUP_SIZE=${RANK_GROUP_SIZE:-null}
+aesr1_rapo_knobs
 EXPERIMENT=${EXPERIMENT:-rapo_${REWARD}_qwen2_5_vl_7b}
-CKPT_DIR=${CKPT_DIR:-$REPO/checkpoints/aesr1/${EXPERIMENT}}
-HF_DIR=${HF_DIR:-$CKPT_DIR/hf}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-NNODES=${NNODES:-1}
-ROLLOUT_TP=${ROLLOUT_TP:-2}
+run_dirs aesr1
 
-if [[ "${NNODES}" -gt 1 && -z "${RAY_ADDRESS:-}" ]]; then
-    echo "NNODES=${NNODES}: start a Ray cluster (start_ray_node.sh) and export RAY_ADDRESS=<head>:6379" >&2
-    exit 1
-fi
-
-cd "${REPO}"
-python3 -m recipe.aesr1.main_rapo \
-    "reward@rapo.reward=${REWARD}" \
-    rapo.rank_group_size="${RANK_GROUP_SIZE}" \
-    actor_rollout_ref.model.path="${MODEL_PATH}" \
-    actor_rollout_ref.rollout.tensor_model_parallel_size="${ROLLOUT_TP}" \
-    data.train_files="${TRAIN_FILES}" \
-    data.val_files="${VAL_FILES}" \
-    trainer.experiment_name="${EXPERIMENT}" \
-    trainer.default_local_dir="${CKPT_DIR}" \
-    trainer.n_gpus_per_node="${GPUS_PER_NODE}" \
-    trainer.nnodes="${NNODES}" \
-    "$@"
-
-bash "${REPO}/recipe/aesr1/scripts/merge_to_hf.sh" "${CKPT_DIR}" "${HF_DIR}" actor
+OVERRIDES=("reward@rapo.reward=${REWARD}" rapo.rank_group_size="${RANK_GROUP_SIZE}")
+train_rapo "$@"
+merge_checkpoint actor

@@ -2,9 +2,11 @@
 
 The GPU jobs themselves are not run: ``python3`` and ``torchrun`` are replaced on PATH by a recorder
 that writes its arguments, and the recorded hydra overrides are then composed and checked here.
+LAUNCHES pins what each script runs to what it ran before the scripts shared knobs.sh.
 """
 
 import os
+import shlex
 import subprocess
 
 import pytest
@@ -28,6 +30,272 @@ def overrides_after(argv, marker):
 def compose_rapo(overrides, name="rapo_trainer"):
     with initialize_config_dir(config_dir=os.path.join(ROOT, "configs"), version_base=None):
         return compose(name, overrides=overrides)
+
+
+# Every knob a launch script reads, blanked so that the caller's environment cannot change a scenario
+# (the scripts read ``${KNOB:-default}``, which treats empty as unset).
+KNOBS = (
+    "MODEL_PATH TRAIN_FILES VAL_FILES EXPERIMENT CKPT_DIR HF_DIR GPUS_PER_NODE NNODES NODE_RANK MASTER_ADDR"
+    " MASTER_PORT ROLLOUT_TP RAY_ADDRESS REWARD REWARDS RANK_GROUP_SIZE TP PP REF_PARAM_OFFLOAD EPOCHS EPOCH_LIST"
+    " CONFIG_DIR BACKEND DATA_DIR PT_FILES SHUFFLED CONFIG SOURCES EVALUATION OUTPUT_DIR"
+).split()
+USER_ARGS = ["trainer.save_freq=7"]  # what a user adds at the end of the command line
+
+
+def launch(script, tmp_path, env):
+    """``bash ROOT/script trainer.save_freq=7`` with HOME=/home/u and ``env`` ({tmp}: tmp_path), every tool
+    recorded; {tmp}/ckpt is a finished run (step 3) on a disk that every node of a 2-node job shares."""
+    ckpt = tmp_path / "ckpt"
+    (ckpt / ".shared_dir_check").mkdir(parents=True)
+    (ckpt / "latest_checkpointed_iteration.txt").write_text("3")
+    for rank in (0, 1):
+        (ckpt / ".shared_dir_check" / f"node_{rank}").write_text("other-host")
+    env = dict.fromkeys(KNOBS, "") | {key: value.format(tmp=tmp_path) for key, value in env.items()}
+    return record_script(os.path.join(ROOT, script), tmp_path, *USER_ARGS, HOME="/home/u", **env)
+
+
+AES, RED = "recipe/aesr1/scripts/", "recipe/aesr1/red_aes/scripts/"
+CKPT = {"CKPT_DIR": "{tmp}/ckpt"}
+PLACED = CKPT | {"EXPERIMENT": "exp", "HF_DIR": "{tmp}/hf", "GPUS_PER_NODE": "4", "NNODES": "2"}
+RAPO = PLACED | {"MODEL_PATH": "/m", "VAL_FILES": "/v.parquet", "RAY_ADDRESS": "head:6379", "ROLLOUT_TP": "1"}
+SFT = PLACED | {"MODEL_PATH": "/m", "NODE_RANK": "0", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "1234"}
+
+# name: (script, knobs, order, exit status or None, the calls the ORIGINAL script made (bce5f36, before
+# the shared knob block), as shell words; {repo}: the checkout, {tmp}: the test's folder).
+# order "same": the very argv; "permuted": the same words, distinct hydra overrides in another order
+# (hydra applies them alike). Without CKPT_DIR the run's own checkpoint is missing and the merge fails:
+# only the calls before it are compared, and the exit status is not.
+LAUNCHES = {
+    "rapo_fsdp": (
+        AES + "run_qwen2_5_vl_7b_rapo_fsdp.sh", {}, "same", None,
+        [
+            "python3 -m recipe.aesr1.main_rapo reward@rapo.reward=error_rank rapo.rank_group_size=null"
+            " actor_rollout_ref.model.path={repo}/checkpoints/aesr1/sft_aescot_qwen2_5_vl_7b_e1/hf"
+            " actor_rollout_ref.rollout.tensor_model_parallel_size=2"
+            " data.train_files=/home/u/data/aesr1/rl_train.parquet data.val_files=/home/u/data/aesr1/rl_val.parquet"
+            " trainer.experiment_name=rapo_error_rank_qwen2_5_vl_7b"
+            " trainer.default_local_dir={repo}/checkpoints/aesr1/rapo_error_rank_qwen2_5_vl_7b"
+            " trainer.n_gpus_per_node=8 trainer.nnodes=1 trainer.save_freq=7",
+        ],
+    ),
+    "rapo_fsdp knobs": (
+        AES + "run_qwen2_5_vl_7b_rapo_fsdp.sh", RAPO | {"TRAIN_FILES": "/t.parquet", "REWARD": "rank",
+        "RANK_GROUP_SIZE": "8"}, "same", 0,
+        [
+            "python3 -m recipe.aesr1.main_rapo reward@rapo.reward=rank rapo.rank_group_size=8"
+            " actor_rollout_ref.model.path=/m actor_rollout_ref.rollout.tensor_model_parallel_size=1"
+            " data.train_files=/t.parquet data.val_files=/v.parquet trainer.experiment_name=exp"
+            " trainer.default_local_dir={tmp}/ckpt trainer.n_gpus_per_node=4 trainer.nnodes=2 trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend fsdp --local_dir {tmp}/ckpt/global_step_3/actor --target_dir"
+            " {tmp}/hf",
+        ],
+    ),
+    "rapo_megatron": (
+        AES + "run_qwen2_5_vl_7b_rapo_megatron.sh", {}, "permuted", None,
+        [
+            "python3 -m recipe.aesr1.main_rapo --config-name=rapo_megatron_trainer reward@rapo.reward=error_rank"
+            " rapo.rank_group_size=null"
+            " actor_rollout_ref.model.path={repo}/checkpoints/aesr1/sft_aescot_qwen2_5_vl_7b_e1/hf"
+            " actor_rollout_ref.actor.megatron.tensor_model_parallel_size=2"
+            " actor_rollout_ref.actor.megatron.pipeline_model_parallel_size=1"
+            " actor_rollout_ref.ref.megatron.param_offload=false actor_rollout_ref.rollout.tensor_model_parallel_size=2"
+            " data.train_files=/home/u/data/aesr1/rl_train.parquet data.val_files=/home/u/data/aesr1/rl_val.parquet"
+            " trainer.experiment_name=rapo_error_rank_qwen2_5_vl_7b_megatron"
+            " trainer.default_local_dir={repo}/checkpoints/aesr1/rapo_error_rank_qwen2_5_vl_7b_megatron"
+            " trainer.n_gpus_per_node=8 trainer.nnodes=1 trainer.save_freq=7",
+        ],
+    ),
+    "rapo_megatron knobs": (
+        AES + "run_qwen2_5_vl_7b_rapo_megatron.sh", RAPO | {"TRAIN_FILES": "/t.parquet", "REWARD": "rank",
+        "RANK_GROUP_SIZE": "8", "TP": "4", "PP": "2", "REF_PARAM_OFFLOAD": "true"}, "permuted", 0,
+        [
+            "python3 -m recipe.aesr1.main_rapo --config-name=rapo_megatron_trainer reward@rapo.reward=rank"
+            " rapo.rank_group_size=8 actor_rollout_ref.model.path=/m"
+            " actor_rollout_ref.actor.megatron.tensor_model_parallel_size=4"
+            " actor_rollout_ref.actor.megatron.pipeline_model_parallel_size=2"
+            " actor_rollout_ref.ref.megatron.param_offload=true actor_rollout_ref.rollout.tensor_model_parallel_size=1"
+            " data.train_files=/t.parquet data.val_files=/v.parquet trainer.experiment_name=exp"
+            " trainer.default_local_dir={tmp}/ckpt trainer.n_gpus_per_node=4 trainer.nnodes=2 trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend megatron --local_dir {tmp}/ckpt/global_step_3/actor"
+            " --target_dir {tmp}/hf",
+        ],
+    ),
+    "rapo_megatron 32b": (
+        AES + "run_qwen2_5_vl_32b_rapo_megatron.sh", CKPT, "permuted", 0,
+        [
+            "python3 -m recipe.aesr1.main_rapo --config-name=rapo_megatron_trainer reward@rapo.reward=error_rank"
+            " rapo.rank_group_size=null actor_rollout_ref.model.path=Qwen/Qwen2.5-VL-32B-Instruct"
+            " actor_rollout_ref.actor.megatron.tensor_model_parallel_size=8"
+            " actor_rollout_ref.actor.megatron.pipeline_model_parallel_size=1"
+            " actor_rollout_ref.ref.megatron.param_offload=true actor_rollout_ref.rollout.tensor_model_parallel_size=4"
+            " data.train_files=/home/u/data/aesr1/rl_train.parquet data.val_files=/home/u/data/aesr1/rl_val.parquet"
+            " trainer.experiment_name=rapo_error_rank_qwen2_5_vl_32b_megatron trainer.default_local_dir={tmp}/ckpt"
+            " trainer.n_gpus_per_node=8 trainer.nnodes=1 actor_rollout_ref.rollout.gpu_memory_utilization=0.5"
+            " trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend megatron --local_dir {tmp}/ckpt/global_step_3/actor"
+            " --target_dir {tmp}/ckpt/hf",
+        ],
+    ),
+    "sft_epochs": (
+        AES + "run_qwen2_5_vl_7b_sft_epochs_fsdp.sh", CKPT | {"EPOCH_LIST": "0 2"}, "permuted", None,
+        [
+            "python3 -m recipe.aesr1.main_rapo reward@rapo.reward=error_rank rapo.rank_group_size=null"
+            " actor_rollout_ref.model.path=Qwen/Qwen2.5-VL-7B-Instruct"
+            " actor_rollout_ref.rollout.tensor_model_parallel_size=2"
+            " data.train_files=/home/u/data/aesr1/rl_train.parquet data.val_files=/home/u/data/aesr1/rl_val.parquet"
+            " trainer.experiment_name=table3_sft0_rapo trainer.default_local_dir={tmp}/ckpt trainer.n_gpus_per_node=8"
+            " trainer.nnodes=1 trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend fsdp --local_dir {tmp}/ckpt/global_step_3/actor --target_dir"
+            " {tmp}/ckpt/hf",
+            "python3 -m recipe.aesr1.processor_check Qwen/Qwen2.5-VL-7B-Instruct",
+            "torchrun --nnodes=1 --node_rank=0 --nproc_per_node=8 --master_addr=127.0.0.1 --master_port=29500 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer"
+            " model.path=Qwen/Qwen2.5-VL-7B-Instruct data.train_files=/home/u/data/aesr1/aescot_sft_train.parquet"
+            " data.val_files=null trainer.total_epochs=2 trainer.experiment_name=sft_aescot_qwen2_5_vl_7b_e2"
+            " trainer.default_local_dir={repo}/checkpoints/aesr1/sft_aescot_qwen2_5_vl_7b_e2",
+        ],
+    ),
+    "sft_fsdp": (
+        AES + "run_qwen2_5_vl_7b_sft_fsdp.sh", {}, "permuted", None,
+        [
+            "python3 -m recipe.aesr1.processor_check Qwen/Qwen2.5-VL-7B-Instruct",
+            "torchrun --nnodes=1 --node_rank=0 --nproc_per_node=8 --master_addr=127.0.0.1 --master_port=29500 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer"
+            " model.path=Qwen/Qwen2.5-VL-7B-Instruct data.train_files=/home/u/data/aesr1/aescot_sft_train.parquet"
+            " data.val_files=null trainer.total_epochs=1 trainer.experiment_name=sft_aescot_qwen2_5_vl_7b_e1"
+            " trainer.default_local_dir={repo}/checkpoints/aesr1/sft_aescot_qwen2_5_vl_7b_e1 trainer.save_freq=7",
+        ],
+    ),
+    "sft_fsdp knobs": (
+        AES + "run_qwen2_5_vl_7b_sft_fsdp.sh", SFT | {"TRAIN_FILES": "/t.parquet", "VAL_FILES": "/v.parquet",
+        "EPOCHS": "2"}, "permuted", 0,
+        [
+            "python3 -m recipe.aesr1.processor_check /m",
+            "torchrun --nnodes=2 --node_rank=0 --nproc_per_node=4 --master_addr=10.0.0.1 --master_port=1234 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer model.path=/m"
+            " data.train_files=/t.parquet data.val_files=/v.parquet trainer.total_epochs=2 trainer.experiment_name=exp"
+            " trainer.default_local_dir={tmp}/ckpt trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend fsdp --local_dir {tmp}/ckpt/global_step_3 --target_dir"
+            " {tmp}/hf",
+        ],
+    ),
+    "red_aes stage1": (
+        RED + "run_qwen2_5_vl_7b_red_aes_stage1_fsdp.sh", {}, "permuted", None,
+        [
+            "torchrun --nnodes=1 --node_rank=0 --nproc_per_node=8 --master_addr=127.0.0.1 --master_port=29500 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer +red_aes=stage1_pretrain"
+            " model.path=Qwen/Qwen2.5-VL-7B-Instruct"
+            " 'data.train_files=[/home/u/data/red_aes/pt_o1.parquet,/home/u/data/red_aes/pt_o2.parquet]'"
+            " trainer.experiment_name=red_aes_stage1_qwen2_5_vl_7b"
+            " trainer.default_local_dir={repo}/checkpoints/red_aes/red_aes_stage1_qwen2_5_vl_7b"
+            " trainer.n_gpus_per_node=8 trainer.nnodes=1 trainer.save_freq=7",
+        ],
+    ),
+    "red_aes stage1 knobs": (
+        RED + "run_qwen2_5_vl_7b_red_aes_stage1_fsdp.sh", SFT | {"PT_FILES": "[/a.parquet]"}, "permuted", 0,
+        [
+            "torchrun --nnodes=2 --node_rank=0 --nproc_per_node=4 --master_addr=10.0.0.1 --master_port=1234 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer +red_aes=stage1_pretrain"
+            " model.path=/m 'data.train_files=[/a.parquet]' trainer.experiment_name=exp"
+            " trainer.default_local_dir={tmp}/ckpt trainer.n_gpus_per_node=4 trainer.nnodes=2 trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend fsdp --local_dir {tmp}/ckpt/global_step_3 --target_dir"
+            " {tmp}/hf",
+        ],
+    ),
+    "red_aes stage2": (
+        RED + "run_qwen2_5_vl_7b_red_aes_stage2_fsdp.sh", {}, "permuted", None,
+        [
+            "torchrun --nnodes=1 --node_rank=0 --nproc_per_node=8 --master_addr=127.0.0.1 --master_port=29500 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer"
+            " +red_aes=stage2_calibration model.path={repo}/checkpoints/red_aes/red_aes_stage1_qwen2_5_vl_7b/hf"
+            " data.train_files=/home/u/data/red_aes/calibration.parquet"
+            " trainer.experiment_name=red_aes_stage2_qwen2_5_vl_7b"
+            " trainer.default_local_dir={repo}/checkpoints/red_aes/red_aes_stage2_qwen2_5_vl_7b"
+            " trainer.n_gpus_per_node=8 trainer.nnodes=1 trainer.save_freq=7",
+        ],
+    ),
+    "red_aes stage2 knobs": (
+        RED + "run_qwen2_5_vl_7b_red_aes_stage2_fsdp.sh", SFT | {"DATA_DIR": "/d", "NODE_RANK": "1"}, "permuted",
+        0,
+        [
+            "torchrun --nnodes=2 --node_rank=1 --nproc_per_node=4 --master_addr=10.0.0.1 --master_port=1234 -m"
+            " verl.trainer.sft_trainer --config-path={repo}/configs --config-name=sft_trainer"
+            " +red_aes=stage2_calibration model.path=/m data.train_files=/d/calibration.parquet"
+            " trainer.experiment_name=exp trainer.default_local_dir={tmp}/ckpt trainer.n_gpus_per_node=4"
+            " trainer.nnodes=2 trainer.save_freq=7",
+        ],
+    ),
+    # The original exited 1 here before launching (set -e, and `[[ SHUFFLED == true ]] && echo` failing inside
+    # EXPERIMENT's default): this is its SHUFFLED=true call ("red_aes stage3 knobs") with SHUFFLED=false.
+    "red_aes stage3": (
+        RED + "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", {}, "same", None,
+        [
+            "python3 -m recipe.aesr1.main_rapo +red_aes=stage3_grpo rapo.shuffled_groups=false"
+            " actor_rollout_ref.model.path={repo}/checkpoints/red_aes/red_aes_stage2_qwen2_5_vl_7b/hf"
+            " actor_rollout_ref.rollout.tensor_model_parallel_size=2 data.train_files=/home/u/data/red_aes/rl.parquet"
+            " data.val_files=/home/u/data/aesr1/rl_val.parquet trainer.experiment_name=red_aes_stage3_qwen2_5_vl_7b"
+            " trainer.default_local_dir={repo}/checkpoints/red_aes/red_aes_stage3_qwen2_5_vl_7b"
+            " trainer.n_gpus_per_node=8 trainer.nnodes=1 trainer.save_freq=7",
+        ],
+    ),
+    "red_aes stage3 knobs": (
+        RED + "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", RAPO | {"DATA_DIR": "/d", "SHUFFLED": "true",
+        "EXPERIMENT": ""}, "same", 0,
+        [
+            "python3 -m recipe.aesr1.main_rapo +red_aes=stage3_grpo rapo.shuffled_groups=true"
+            " actor_rollout_ref.model.path=/m actor_rollout_ref.rollout.tensor_model_parallel_size=1"
+            " data.train_files=/d/rl.parquet data.val_files=/v.parquet"
+            " trainer.experiment_name=red_aes_stage3_qwen2_5_vl_7b_shuffled trainer.default_local_dir={tmp}/ckpt"
+            " trainer.n_gpus_per_node=4 trainer.nnodes=2 trainer.save_freq=7",
+            "python3 -m verl.model_merger merge --backend fsdp --local_dir {tmp}/ckpt/global_step_3/actor --target_dir"
+            " {tmp}/hf",
+        ],
+    ),
+    "red_aes data engine": (
+        RED + "run_red_aes_data_engine.sh", {}, "same", 0,
+        [
+            "python3 -m recipe.aesr1.red_aes.engine_cli --config {repo}/configs/red_aes/data_engine.yaml"
+            " 'sources.inputs=[/home/u/data/photos]' 'sources.evaluation=[]' output_dir=/home/u/data/red_aes"
+            " trainer.save_freq=7",
+        ],
+    ),
+}
+
+
+def assert_same_command(got, original):
+    """``got`` is ``original`` but for the order of its hydra overrides, which are distinct keys; flags,
+    the entry point and the user's overrides at the end (where the call has them) stay in place."""
+    first = next(i for i, word in enumerate(original) if "=" in word and not word.startswith("-"))
+    end = len(original) - (len(USER_ARGS) if original[-len(USER_ARGS) :] == USER_ARGS else 0)
+    assert got[:first] == original[:first] and got[end:] == original[end:]
+    overrides = original[first:end]
+    keys = [word.split("=", 1)[0] for word in overrides]
+    assert sorted(got[first:end]) == sorted(overrides) and len(set(keys)) == len(keys)
+    assert not any(word.startswith("-") for word in overrides)
+
+
+@pytest.mark.parametrize("name", sorted(LAUNCHES))
+def test_launch_scripts_run_what_they_ran_before_the_shared_knob_block(tmp_path, name):
+    script, env, order, status, expected = LAUNCHES[name]
+    result, calls = launch(script, tmp_path, env)
+    original = [shlex.split(line.format(repo=ROOT, tmp=tmp_path)) for line in expected]
+    if status is not None:
+        assert (result.returncode, len(calls)) == (status, len(original)), result.stderr
+    assert len(calls) >= len(original), result.stderr
+    for got, want in zip(calls, original):
+        if order == "same" or got[0] != "torchrun" and "recipe.aesr1.main_rapo" not in got:
+            assert got == want
+        else:
+            assert_same_command(got, want)
+
+
+@pytest.mark.parametrize(
+    "script", [AES + "run_qwen2_5_vl_7b_rapo_fsdp.sh", AES + "run_qwen2_5_vl_7b_rapo_megatron.sh",
+               RED + "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh"],
+)  # fmt: skip
+def test_multi_node_rapo_scripts_want_a_ray_cluster(tmp_path, script):
+    result, calls = launch(script, tmp_path, {"NNODES": "2"})
+    assert (result.returncode, calls) == (1, []) and "export RAY_ADDRESS=<head>:6379" in result.stderr
 
 
 def test_rapo_script_composes_and_merges_the_actor(tmp_path):
