@@ -6,14 +6,14 @@ photo-like JPEGs, then measures in this process (``--workers 1``, so CPU time is
 - ``floor``: a plain PIL full decode of every file (``Image.open(path).load()``), one process;
 - ``paths``: the converter with path references and no pixel budget (``--max-pixels 0``);
 - ``embed``: embedding bytes, no budget (RGB JPEGs are stored as they are), both layouts;
-- ``embed rl only``: the same with ``--layout rl`` (image bytes stored once);
+- ``embed rl only``: the same with ``--layout rl`` (both store image bytes once: the table refers to rl);
 - ``embed budget``: ``--embed`` with the default budget (262,144 pixels): decode, resize, re-encode;
 - ``paths budget``: the default command (path references, budget-sized copies written once).
 
 Each case is reported as CPU seconds and as a ratio to the floor's CPU seconds (robust on a shared
 machine, where wall time depends on other jobs); the targets of issue 15 are checked:
 paths <= 1.1x, embed <= 1.3x, embed budget <= 2x (and the default, paths budget, <= 2x).
-It also reports the bytes each output stores per byte of source JPEG (image bytes stored once).
+It also reports the bytes each output stores per byte of source JPEG (issue 15: stored once by default).
 
 Usage: ``python benchmarks/bench_data_prep.py [--n 3000] [--size 640 480] [--workdir DIR]``
 """
