@@ -42,7 +42,7 @@ from data_prep.parquet_io import remove_temporaries, sha256_file, write_json_ato
 from data_prep.pixel_budget import visual_tokens
 from data_prep.records import LabelSet, Record
 from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards
-from data_prep.table_images import bytes_layout, write_layout_files
+from data_prep.table_images import write_layout_files
 from data_prep.worker_pool import load, worker_pool
 
 STATE_DIR = ".shards"
@@ -80,11 +80,6 @@ def shard_fingerprint(shard: Shard, index_offset: int, options: WriteOptions) ->
         "image": asdict(options.image),
         "records": [[*asdict(record).values(), *_file_stamp(record.image_path)] for record in shard.records],
     }
-    if options.image.embed:
-        # Where the bytes are stored changed the embed output (both copies until 0.2.0, one since): a
-        # state without this key is of a two-copies shard and is redone. Paths mode wrote and writes the
-        # same bytes, so its states stay valid.
-        payload["image_bytes_in"] = bytes_layout(options.layouts, embed=True)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -12,7 +12,6 @@ import pytest
 from data_prep.convert import STATE_DIR, WriteOptions, _file_stamp, shard_fingerprint, write_dataset
 from data_prep.images import ImageOptions
 from data_prep.layouts import SCHEMAS
-from data_prep.manifest import CONVERTER_VERSION
 from data_prep.mixture import build_mixture
 from data_prep.parquet_io import write_parquet_atomic
 from data_prep.records import LabelSet, Record
@@ -160,7 +159,7 @@ def test_a_two_copies_shard_of_an_earlier_version_is_redone(labels: LabelSet, tm
     options = WriteOptions(image=ImageOptions(embed=True), shard_bytes=120_000, progress=False)
     write_dataset(labels, out, options)
     shard = plan_shards(ordered(labels.records), options.shard_bytes, True)[0]
-    # What the 0.2.0 writer left: a table with its own bytes and a fingerprint without the bytes' place.
+    # What the 0.2.0 writer left: a table with its own bytes, and a fingerprint of version 0.2.0.
     table = out / "table" / shard.name
     columns = SCHEMAS["table"].names
     two_copies = TableFile(table).read(columns).cast(SCHEMAS["table"])
@@ -168,7 +167,7 @@ def test_a_two_copies_shard_of_an_earlier_version_is_redone(labels: LabelSet, tm
     state = json.loads(state_path.read_text())
     state["sha256"]["table"] = write_parquet_atomic(two_copies, SCHEMAS["table"], table, 64, ["image.bytes"])
     old_payload = {
-        "version": CONVERTER_VERSION, "name": shard.name, "index_offset": 0, "layouts": list(options.layouts), "image": asdict(options.image),
+        "version": "0.2.0", "name": shard.name, "index_offset": 0, "layouts": list(options.layouts), "image": asdict(options.image),
         "records": [[*asdict(r).values(), *_file_stamp(r.image_path)] for r in shard.records],
     }
     state["fingerprint"] = hashlib.sha256(json.dumps(old_payload, sort_keys=True).encode()).hexdigest()
