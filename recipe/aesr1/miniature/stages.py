@@ -14,12 +14,15 @@ each logging to ``<stage>/<name>.log``; a non-zero exit raises ``StageFailed`` w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from recipe.aesr1.atomic_files import write_json_atomic
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
@@ -51,6 +54,48 @@ def run_logged(stage: str, command: list[str], log: Path, env: dict[str, str] | 
         result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     if result.returncode != 0:
         raise StageFailed(stage, f"`{' '.join(command[:4])} ...` exited with {result.returncode}", log)
+
+
+RUN_RECORD = "run.json"
+TRAINER_OUTPUTS = ("checkpoints", "metrics.jsonl")
+
+
+def start_or_resume(stage: str, folder: Path, command: list[str], inputs: list[Path]) -> bool:
+    """Let verl resume ``folder``'s checkpoints only for the same command on the same inputs.
+
+    verl resumes from ``trainer.default_local_dir`` by itself (``resume_mode: auto``), which is right
+    after a kill and wrong after a change: with other sizes, or an SFT model trained again, it would
+    carry on from the old run (or stop at once, its step count reached) and report that as this run.
+    So the command and a digest of the inputs are recorded in ``<folder>/run.json``; when they differ,
+    the old checkpoints and metrics are removed first. Returns whether a previous run may be resumed.
+    """
+    record = {"command": command, "inputs": {str(path): file_digest(path) for path in inputs}}
+    path = folder / RUN_RECORD
+    previous = json.loads(path.read_text()) if path.is_file() else None
+    same = previous == record
+    if previous is not None and not same:
+        print(f"{stage}: its command or inputs changed since the run in {folder}; starting afresh", flush=True)
+    if not same:
+        for name in TRAINER_OUTPUTS:
+            target = folder / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    write_json_atomic(path, record)
+    return same
+
+
+def file_digest(path: Path) -> str:
+    """sha256 over a file, or over every file below a folder (relative names and contents, in order)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(str(file.relative_to(path) if file != path else file.name).encode() + b"\0")
+        with file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 def require(stage: str, path: Path, producer: str) -> Path:
@@ -140,6 +185,7 @@ def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
         "trainer.experiment_name=miniature_sft", f"hydra.run.dir={folder / 'hydra'}",
     ]  # fmt: skip
     log = folder / "sft.log"
+    start_or_resume("sft", folder, command, [out / "aescot" / "aescot_sft.parquet", out / "models" / "base"])
     run_logged("sft", command, log, env=env, cwd=REPO)
     merge_checkpoint("sft", folder / "checkpoints", out / "models" / "sft", log)
     metrics = read_metrics(folder / "metrics.jsonl")
@@ -171,7 +217,9 @@ def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
     env = trainer_environment(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     log = folder / "rapo.log"
-    run_logged("rapo", rapo_command(out, sizes, out / "models" / "sft", folder), log, env=env, cwd=REPO)
+    command = rapo_command(out, sizes, out / "models" / "sft", folder)
+    start_or_resume("rapo", folder, command, [out / "models" / "sft", one_shard(out / "data" / "ava" / "rl", "train")])
+    run_logged("rapo", command, log, env=env, cwd=REPO)
     merge_checkpoint("rapo", folder / "checkpoints", out / "models" / "rapo", log, subdir="actor")
     metrics = read_metrics(folder / "metrics.jsonl")
     return {"steps": sum("rapo/reward/total/mean" in row["data"] for row in metrics), "model": str(out / "models" / "rapo")}
