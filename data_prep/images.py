@@ -157,9 +157,7 @@ def _stored_size(width: int, height: int, turned: bool, options: ImageOptions) -
 def _decode(image: Image.Image, target: tuple[int, int] | None) -> None:
     """Decode the pixels; JPEGs at the smallest DCT scale that still covers ``target`` (None: validation)."""
     if image.format in DRAFT_FORMATS:
-        if target is None:
-            target = (max(1, image.width // JPEG_VALIDATION_SCALE), max(1, image.height // JPEG_VALIDATION_SCALE))
-        image.draft(None, target)
+        image.draft(None, target or _validation_size(image.size))
     image.load()
 
 

@@ -143,11 +143,16 @@ SHRINK_MODES = ("RGB", "L", "RGBA", "LA")
 """8-bit modes ``fit_to_budget`` resamples as they are; other modes go through ``to_rgb`` first."""
 
 
+def has_alpha(image: Image.Image) -> bool:
+    """Whether ``image`` has transparency (an alpha band, or a palette with a transparent entry)."""
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info)
+
+
 def to_rgb(image: Image.Image) -> Image.Image:
     """RGB version of any PIL mode; transparent pixels become white (not black)."""
     if image.mode == "RGB":
         return image
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info):
+    if has_alpha(image):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, fit_to_budget, to_rgb
+from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, fit_to_budget, has_alpha, to_rgb
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
@@ -55,8 +55,7 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     """``to_rgb`` (data_prep's one conversion) and what it did, for the status detail."""
     if image.mode == "RGB":
         return image, ""
-    alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    return to_rgb(image), f"from {image.mode}" + (", alpha on white" if alpha else "")
+    return to_rgb(image), f"from {image.mode}" + (", alpha on white" if has_alpha(image) else "")
 
 
 def decode_image(

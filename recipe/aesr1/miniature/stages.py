@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from data_prep.parquet_io import sha256_file
 from recipe.aesr1.atomic_files import write_json_atomic
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature.settings import MiniatureSizes
@@ -87,15 +88,11 @@ def start_or_resume(stage: str, folder: Path, command: list[str], inputs: list[P
 
 
 def file_digest(path: Path) -> str:
-    """sha256 over a file, or over every file below a folder (relative names and contents, in order)."""
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(path) if file != path else file.name).encode() + b"\0")
-        with file.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
+    """sha256 of a file, or of every file below a folder (relative names and their sha256, in order)."""
+    if path.is_file():
+        return sha256_file(path)
+    listing = "".join(f"{p.relative_to(path)}\0{sha256_file(p)}\n" for p in sorted(path.rglob("*")) if p.is_file())
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def require(stage: str, path: Path, producer: str) -> Path:
