@@ -85,14 +85,12 @@ class TableFile:
         if self.images_path is not None:
             self._images = _open_images(self.path, self.images_path, self.parquet.metadata.num_rows)
             self._image_starts = _starts(self._images)
-        self._starts = _starts(self.parquet)
+        self.starts = _starts(self.parquet)
+        """First row of each row group, then the row count (what ``np.searchsorted`` needs to find a row's group)."""
 
     @property
     def num_row_groups(self) -> int:
         return self.parquet.num_row_groups
-
-    def row_group_rows(self, group: int) -> int:
-        return self.parquet.metadata.row_group(group).num_rows
 
     def read_row_group(self, group: int, columns: Sequence[str]) -> pa.Table:
         """Columns of one row group; ``image`` resolved."""
@@ -100,7 +98,7 @@ class TableFile:
             return self.parquet.read_row_group(group, columns=list(columns))
         own = [c for c in columns if c != IMAGE_COLUMN]
         table = self.parquet.read_row_group(group, columns=list(dict.fromkeys([*own, "id"])))
-        images = self._images_of(int(self._starts[group]), table.num_rows, table.column("id"))
+        images = self._images_of(int(self.starts[group]), table.num_rows, table.column("id"))
         arrays = {name: table.column(name) for name in own} | {IMAGE_COLUMN: images}
         return pa.table({name: arrays[name] for name in columns})
 

@@ -141,7 +141,7 @@ def read_images(candidates: list[Candidate]) -> dict[str, dict[str, Any]]:
         by_file.setdefault(candidate.file, []).append(candidate)
     for file, members in by_file.items():
         parquet = TableFile(file)  # the images may be stored in the rl shard beside the table
-        starts = np.cumsum([0] + [parquet.row_group_rows(i) for i in range(parquet.num_row_groups)])
+        starts = parquet.starts
         by_group: dict[int, list[Candidate]] = {}
         for candidate in members:
             group = int(np.searchsorted(starts, candidate.row, side="right") - 1)
