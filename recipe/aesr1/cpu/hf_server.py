@@ -6,7 +6,10 @@ launches them through a ``RolloutReplica`` found by ``actor_rollout_ref.rollout.
 ``RolloutReplicaRegistry`` (registered as ``hf`` by ``recipe.aesr1.cpu``). This server holds its own
 copy of the HF model, receives the actor's weights from ``HFServerAdapter.update_weights`` after
 every actor update (so rollouts come from the current policy), and batches the requests that arrive
-together into one ``model.generate`` call per sampling setting.
+together into one ``model.generate`` call per sampling setting. Its model inputs come from
+``GenerationInputs``, the builder the evaluation's transformers backend uses: image tokens get the
+same M-RoPE positions as in verl's actor, so the rollout samples from the policy being trained
+(``training/rollout_actor_probs_pearson_corr`` >= 0.999 with ``rollout.calculate_log_probs``).
 
 Only the hybrid mode is supported (rollout colocated with the actor workers, verl's default).
 It is a correctness path for CPU runs and tests, not a fast one.
@@ -47,6 +50,8 @@ class HFRolloutServer:
 
     def __init__(self, config: Any, model_config: Any, replica_rank: int = 0) -> None:
         from transformers import AutoModelForImageTextToText, AutoProcessor, AutoTokenizer, GenerationConfig
+
+        from recipe.aesr1.evaluation.backends.generation_inputs import GenerationInputs
         from verl.utils.config import omega_conf_to_dataclass
         from verl.workers.config import HFModelConfig
         from verl.workers.rollout.utils import get_vision_placeholder_token_ids
@@ -60,7 +65,8 @@ class HFRolloutServer:
         self.model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).eval()
         generation = GenerationConfig.from_model_config(self.model.config)
         self.eos_token_ids = self._eos_ids(generation)
-        self.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_token_ids[0]
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_token_ids[0]
+        self.inputs = GenerationInputs(self.model, self.tokenizer, self.processor.image_processor, pad)
         # A sampled <|image_pad|> has no image behind it and crashes get_rope_index downstream.
         self.suppressed = get_vision_placeholder_token_ids(self.processor)
         self._queues: dict[tuple, list[_Request]] = {}
@@ -119,35 +125,32 @@ class HFRolloutServer:
     @torch.no_grad()
     def _generate_batch(self, batch: list[_Request], key: tuple) -> list[tuple[list[int], Optional[list[float]]]]:
         temperature, top_p, top_k, want_logprobs = key
-        width = max(len(item.prompt_ids) for item in batch)
-        input_ids = torch.full((len(batch), width), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, item in enumerate(batch):  # left padding, as generation needs
-            input_ids[row, width - len(item.prompt_ids) :] = torch.tensor(item.prompt_ids)
-            attention_mask[row, width - len(item.prompt_ids) :] = 1
-        inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
-        images = [image for item in batch for image in (item.images or [])]
-        if images:
-            vision = self.processor.image_processor(images=images, return_tensors="pt")
-            inputs["pixel_values"] = vision["pixel_values"]
-            inputs["image_grid_thw"] = vision["image_grid_thw"]
-        sampling = {"do_sample": False} if temperature <= 0 else {"do_sample": True, "temperature": temperature, "top_p": top_p}
-        if temperature > 0 and top_k > 0:
-            sampling["top_k"] = top_k
+        inputs = self.inputs([item.prompt_ids for item in batch], [item.images for item in batch])
+        width = inputs["input_ids"].shape[1]
+        # Every knob explicit: transformers fills unset ones from the checkpoint's generation_config.json
+        # or its global defaults (top_k = 50), which would truncate what verl asked to sample in full.
+        sampling: dict[str, Any] = {"do_sample": temperature > 0, "repetition_penalty": 1.0}
+        if temperature > 0:
+            sampling.update(temperature=temperature, top_p=top_p, top_k=max(top_k, 0))
         output = self.model.generate(
             **inputs,
             **sampling,
             max_new_tokens=max(item.max_tokens for item in batch),
             eos_token_id=self.eos_token_ids,
-            pad_token_id=self.pad_token_id,
+            pad_token_id=self.inputs.pad_id,
             suppress_tokens=self.suppressed or None,
             output_logits=want_logprobs,
             return_dict_in_generate=True,
         )
         generated = output.sequences[:, width:]
         logprobs = None
-        if want_logprobs:  # raw (temperature 1) log-probabilities, as vLLM returns them
+        if want_logprobs:
+            # Temperature-scaled, as verl asks vLLM for them (logprobs_mode "processed_logprobs") and as the
+            # actor computes old_log_probs (logits / rollout.temperature); top-p/top-k renormalisation is
+            # left out on both sides.
             logits = torch.stack(output.logits, dim=1).float()
+            if temperature > 0:
+                logits = logits / temperature
             logprobs = torch.log_softmax(logits, dim=-1).gather(-1, generated.unsqueeze(-1)).squeeze(-1)
         results = []
         for row, item in enumerate(batch):

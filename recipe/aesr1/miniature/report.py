@@ -1,9 +1,11 @@
 """The miniature run's report: ``miniature/summary.json``, the Table 1-style table and RAPO's curves.
 
-``summary.json`` holds, per stage, its status and wall time; ``sft.steps`` and ``rapo.steps``; the
-per-step ``rapo/*`` metrics verl logged (the RAPO hook's reward terms, parse-failure rate, batch
-PLCC/SRCC) and verl's validation metrics; and for each of ``base``, ``sft``, ``rapo`` the parse rate,
-PLCC and SRCC on the held-out split. What the tiny model learned is whatever these numbers say.
+``summary.json`` holds, per stage, its status and wall time; ``sft.steps`` and ``rapo.steps``; per RAPO
+step, what an RL engineer reads first (``ENGINEER_KEYS``: the rollout/actor agreement, KL, entropy,
+gradient norm, clip fraction, truncated responses), the ``rapo/*`` metrics of the RAPO hook (reward
+terms, parse-failure rate, batch PLCC/SRCC) and verl's validation metrics; and for each of ``base``,
+``sft``, ``rapo`` the parse rate, PLCC and SRCC on the held-out split. What the tiny model learned is
+whatever these numbers say.
 """
 
 from __future__ import annotations
@@ -12,22 +14,23 @@ import math
 from pathlib import Path
 
 from recipe.aesr1.atomic_files import write_json_atomic, write_text_atomic
-from recipe.aesr1.miniature.stages import MODELS, read_metrics
+from recipe.aesr1.miniature.stages import AGREEMENT_CORR, AGREEMENT_DIFF, MODELS, read_metrics
 
-CURVES = (
-    ("rapo/reward/total/mean", "reward (total)"),
-    ("rapo/reward/error/mean", "error term (Eq. 6)"),
-    ("rapo/reward/rank/mean", "rank term (Eqs. 3-5)"),
-    ("rapo/parse_failure_rate", "parse-failure rate"),
-    ("rapo/batch_plcc", "batch PLCC"),
-    ("rapo/batch_srcc", "batch SRCC"),
-)
+ENGINEER_KEYS = (
+    AGREEMENT_CORR, AGREEMENT_DIFF, "training/rollout_probs_diff_max", "rollout_corr/log_ppl_abs_diff",
+    "actor/kl_loss", "actor/entropy", "actor/grad_norm", "actor/pg_clipfrac", "actor/lr", "response_length/clip_ratio",
+)  # fmt: skip
+"""verl's own per-step metrics kept in the summary beside ``rapo/*`` and ``val-*``."""
 
 
 def rapo_curves(metrics_file: Path) -> dict[str, list]:
-    """``{"step": [...], "<rapo/... or val-...> key": [...]}`` from verl's file logger (NaN kept as None)."""
-    rows = [row for row in read_metrics(metrics_file) if any(k.startswith(("rapo/", "val-")) for k in row["data"])]
-    keys = sorted({key for row in rows for key in row["data"] if key.startswith(("rapo/", "val-"))})
+    """``{"step": [...], key: [...]}`` for ``rapo/*``, ``val-*`` and ``ENGINEER_KEYS`` (NaN kept as None)."""
+
+    def kept(key: str) -> bool:
+        return key.startswith(("rapo/", "val-")) or key in ENGINEER_KEYS
+
+    rows = [row for row in read_metrics(metrics_file) if any(kept(k) for k in row["data"])]
+    keys = sorted({key for row in rows for key in row["data"] if kept(key)})
     curves: dict[str, list] = {"step": [row["step"] for row in rows]}
     for key in keys:
         curves[key] = [_finite_or_none(row["data"].get(key)) for row in rows]
@@ -65,8 +68,36 @@ def _interval(interval: list | None) -> str:
     return f"({interval[0]:.2f}, {interval[1]:.2f})"
 
 
+def _series(curves: dict[str, list], key: str) -> tuple[list, list]:
+    """The steps at which ``key`` was logged and its values there."""
+    pairs = [(step, value) for step, value in zip(curves["step"], curves.get(key) or []) if value is not None]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _smoothed(values: list[float], window: int) -> list[float]:
+    """Trailing moving average over up to ``window`` points (a noisy per-step curve, read at a glance)."""
+    return [sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1]) for i in range(len(values))]
+
+
+def _plot(ax, curves: dict[str, list], key: str, label: str, smooth: int = 0, **style) -> bool:
+    steps, values = _series(curves, key)
+    if not steps:
+        return False
+    if smooth > 1 and len(values) > smooth:
+        ax.plot(steps, values, alpha=0.25, color=style.get("color"))
+        values = _smoothed(values, smooth)
+        label += f" (mean of {smooth})"
+    ax.plot(steps, values, label=label, **style)
+    return True
+
+
+def _validation_key(curves: dict[str, list], metric: str) -> str:
+    """verl's key of the RAPO validation ``metric`` (``val-aux/<data source>/rapo/<metric>``)."""
+    return next((key for key in curves if key.startswith("val-") and key.endswith(f"/rapo/{metric}")), f"val-aux/rapo/{metric}")
+
+
 def plot_curves(curves: dict[str, list], bench_results: Path | None, path: Path) -> Path:
-    """RAPO's logged curves beside the reward bench's simulated training curves (when it ran)."""
+    """RAPO's logged curves (reward, held-out validation, agreement, KL/entropy) beside the reward bench."""
     import json
 
     import matplotlib
@@ -76,16 +107,36 @@ def plot_curves(curves: dict[str, list], bench_results: Path | None, path: Path)
 
     bench = json.loads(bench_results.read_text()) if bench_results and bench_results.is_file() else None
     columns = 4 if bench else 3
-    figure, axes = plt.subplots(2, columns, figsize=(4.2 * columns, 7), squeeze=False)
-    for ax, (key, title) in zip([a for row in axes for a in row[:3]], CURVES):
-        values = curves.get(key)
-        if values:
-            ax.plot(curves["step"], [float("nan") if v is None else v for v in values], marker="o")
-        ax.set_title(title + ("" if values else " (not logged)"))
+    figure, axes = plt.subplots(2, columns, figsize=(4.4 * columns, 7.5), squeeze=False)
+    smooth = max(1, len(curves["step"]) // 10)
+    panels = [
+        ("training reward (Eq. 7)", [("rapo/reward/total/mean", "total", "C0"), ("rapo/reward/error/mean", "error", "C1"),
+                                     ("rapo/reward/rank/mean", "rank", "C2")], smooth),
+        ("held-out validation (in training)", [(_validation_key(curves, "plcc"), "PLCC", "C0"),
+                                               (_validation_key(curves, "srcc"), "SRCC", "C3")], 0),
+        ("training batch", [("rapo/batch_plcc", "PLCC", "C0"), ("rapo/batch_srcc", "SRCC", "C3")], smooth),
+        ("rollout = policy? (>= 0.999)", [(AGREEMENT_CORR, "prob corr.", "C0")], 0),
+        ("policy drift", [("actor/entropy", "entropy", "C4"), ("actor/kl_loss", "KL loss", "C5")], 0),
+        ("failures", [("rapo/parse_failure_rate", "parse failures", "C3"), ("response_length/clip_ratio", "truncated", "C7")], 0),
+    ]  # fmt: skip
+    for ax, (title, series, window) in zip([a for row in axes for a in row[:3]], panels):
+        shown = [_plot(ax, curves, key, label, window, color=color, marker="." if not window else None)
+                 for key, label, color in series]
+        ax.set_title(title + ("" if any(shown) else " (not logged)"))
         ax.set_xlabel("RAPO step")
+        if any(shown):
+            ax.legend(fontsize=7)
+    agreement, twin = axes[1][0], axes[1][0].twinx()  # the two agreement metrics live on different scales
+    if _plot(twin, curves, AGREEMENT_DIFF, "mean |p diff| (right axis, <= 0.01)", color="C1", marker="."):
+        twin.axhline(0.01, color="C1", linestyle=":")
+        twin.set_ylim(0, max([0.02, *(_series(curves, AGREEMENT_DIFF)[1])]) * 1.1)
+        twin.legend(fontsize=7, loc="center right")
+    if _series(curves, AGREEMENT_CORR)[0]:
+        agreement.axhline(0.999, color="C0", linestyle=":")
+        agreement.set_ylim(min([0.99, *(_series(curves, AGREEMENT_CORR)[1])]) - 0.001, 1.0005)
     if bench:
         _plot_bench(axes[0][3], axes[1][3], bench)
-    figure.suptitle("Aes-R1 in miniature: verl's logged rapo/* metrics (tiny Qwen2.5-VL, CPU)")
+    figure.suptitle("Aes-R1 in miniature: what verl logged during RAPO (tiny Qwen2.5-VL, CPU)")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=90)
@@ -113,11 +164,12 @@ def write_summary(out: Path, stages: dict, sizes: dict) -> dict:
     folder = out / "miniature"
     curves = rapo_curves(out / "rapo" / "metrics.jsonl")
     evaluation = stages.get("eval", {}).get("result") or {}
+    rapo = stages.get("rapo", {}).get("result") or {}
     summary = {
         "sizes": sizes,
         "stages": {name: {k: v for k, v in info.items() if k != "result"} for name, info in stages.items()},
         "sft": stages.get("sft", {}).get("result") or {"steps": None},
-        "rapo": {"steps": (stages.get("rapo", {}).get("result") or {}).get("steps"), "metrics": curves},
+        "rapo": {"steps": rapo.get("steps"), "agreement": rapo.get("agreement"), "metrics": curves},
         "evaluation": {name: evaluation.get(name) for name in MODELS},
         "aescot": stages.get("aescot", {}).get("result"),
     }

@@ -208,6 +208,32 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
     ]  # fmt: skip
 
 
+AGREEMENT_CORR = "training/rollout_actor_probs_pearson_corr"
+AGREEMENT_DIFF = "training/rollout_probs_diff_mean"
+MIN_AGREEMENT_CORR, MAX_AGREEMENT_DIFF = 0.999, 0.01
+"""Healthy rollout/actor agreement on CPU (float32 rollout, bf16-mixed actor): measured 0.9999 and 0.0025."""
+
+
+def rollout_disagreements(metrics: list[dict]) -> list[str]:
+    """The training steps at which the rollout was not the policy being trained, one line each.
+
+    verl logs the two metrics when ``rollout.calculate_log_probs`` is on (configs/rapo_common.yaml): the
+    correlation of the probabilities the rollout sampled with and those the actor recomputes for the same
+    tokens, and their mean absolute difference. A step that lacks them counts as a failure too.
+    """
+    problems = []
+    for row in metrics:
+        if "rapo/reward/total/mean" not in row["data"]:
+            continue  # a validation-only row
+        corr, diff = row["data"].get(AGREEMENT_CORR), row["data"].get(AGREEMENT_DIFF)
+        if corr is None or diff is None:
+            problems.append(f"step {row['step']}: no {AGREEMENT_CORR} / {AGREEMENT_DIFF} (is calculate_log_probs on?)")
+        elif not (corr >= MIN_AGREEMENT_CORR and diff <= MAX_AGREEMENT_DIFF):
+            problems.append(f"step {row['step']}: prob correlation {corr:.4f} (want >= {MIN_AGREEMENT_CORR}), "
+                            f"mean prob difference {diff:.4f} (want <= {MAX_AGREEMENT_DIFF})")
+    return problems
+
+
 def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
     folder = out / "rapo"
     require("rapo", out / "models" / "sft", "sft")
@@ -219,7 +245,13 @@ def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
     run_logged("rapo", command, log, env=env, cwd=REPO)
     merge_checkpoint("rapo", folder / "checkpoints", out / "models" / "rapo", log, subdir="actor")
     metrics = read_metrics(folder / "metrics.jsonl")
-    return {"steps": sum("rapo/reward/total/mean" in row["data"] for row in metrics), "model": str(out / "models" / "rapo")}
+    problems = rollout_disagreements(metrics)
+    if problems:
+        raise StageFailed("rapo", "the rollout sampled from another policy than the one trained:\n" + "\n".join(problems[:10]), log)
+    steps = [row["data"] for row in metrics if "rapo/reward/total/mean" in row["data"]]
+    return {"steps": len(steps), "model": str(out / "models" / "rapo"),
+            "agreement": {"min_prob_corr": min(d[AGREEMENT_CORR] for d in steps) if steps else None,
+                          "max_prob_diff_mean": max(d[AGREEMENT_DIFF] for d in steps) if steps else None}}
 
 
 # --- evaluation (in this process, the hf backend) ---------------------------------------------

@@ -3,50 +3,22 @@
 The slow path, for CPUs, debugging and the tests; vLLM is the throughput path for real checkpoints.
 It is the only backend that sees the full logits, so it gives the exact average token entropy.
 
-Inputs are built from the tokenizer's chat template and the image processor, without
-``AutoProcessor``: Qwen's processor insists on a video processor, which needs torchvision, and
-torchvision does not import beside the CPU torch of this project. Building them here is what the
-processor does for one image: template the chat, run the image processor (PIL backend when
-torchvision is missing), repeat the image pad token once per merged patch, and mark image tokens in
-``mm_token_type_ids`` for transformers versions whose M-RoPE needs it.
+Inputs are built by ``generation_inputs.GenerationInputs``, the one builder the CPU rollout server of
+RAPO uses too (tokenizer, chat template and image processor, without ``AutoProcessor``: Qwen's
+processor insists on a video processor, which needs torchvision, and torchvision does not import
+beside the CPU torch of this project).
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 from PIL import Image
 
-from recipe.aesr1.evaluation.backends.base import Sample, SamplingSettings, split_prompt
+from recipe.aesr1.evaluation.backends.base import Sample, SamplingSettings
+from recipe.aesr1.evaluation.backends.generation_inputs import GenerationInputs, chat_template_of, load_image_processor
 from recipe.aesr1.evaluation.entropy import token_entropy_from_logits
-
-
-def load_image_processor(model_path: str, **overrides):
-    """``AutoImageProcessor`` when it can load, else Qwen2-VL's PIL image processor (no torchvision)."""
-    try:
-        from transformers import AutoImageProcessor
-
-        return AutoImageProcessor.from_pretrained(model_path, **overrides)
-    except ImportError:  # transformers >= 5 makes the Auto class require torchvision
-        from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
-
-        return Qwen2VLImageProcessorPil.from_pretrained(model_path, **overrides)
-
-
-def _chat_template(tokenizer, model_path: str) -> str:
-    """The tokenizer's template, else the processor's ``chat_template.jinja``/``.json`` of the checkpoint."""
-    if tokenizer.chat_template:
-        return tokenizer.chat_template
-    root = Path(model_path)
-    if (root / "chat_template.jinja").is_file():
-        return (root / "chat_template.jinja").read_text()
-    if (root / "chat_template.json").is_file():
-        return json.loads((root / "chat_template.json").read_text())["chat_template"]
-    raise ValueError(f"{model_path}: no chat template in the tokenizer, chat_template.jinja or chat_template.json")
 
 
 class TransformersBackend:
@@ -72,13 +44,10 @@ class TransformersBackend:
         self.image_processor = load_image_processor(model_path, **overrides)
         torch_dtype = dtype if dtype == "auto" else getattr(torch, dtype)
         self.model = AutoModelForImageTextToText.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
-        self.chat_template = _chat_template(self.tokenizer, model_path)
-        self.image_token_id = self.model.config.image_token_id
-        self.image_token = self.tokenizer.convert_ids_to_tokens(self.image_token_id)
+        self.chat_template = chat_template_of(self.tokenizer, model_path)
         self.eos_ids = self._eos_ids()
         pad = self.tokenizer.pad_token_id
-        self.pad_id = pad if pad is not None else self.eos_ids[0]
-        self.pass_mm_token_types = "mm_token_type_ids" in inspect.signature(self.model.forward).parameters
+        self.inputs = GenerationInputs(self.model, self.tokenizer, self.image_processor, pad if pad is not None else self.eos_ids[0])
 
     def _eos_ids(self) -> list[int]:
         ids = self.model.generation_config.eos_token_id
@@ -92,25 +61,8 @@ class TransformersBackend:
         return ids
 
     def _inputs(self, image: Image.Image, prompt: str) -> dict[str, torch.Tensor]:
-        before, after = split_prompt(prompt)
-        content = [{"type": "text", "text": before}, {"type": "image"}, {"type": "text", "text": after}]
-        text = self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": content}],
-            chat_template=self.chat_template,
-            add_generation_prompt=True,
-            tokenize=False,
-        )
-        if text.count(self.image_token) != 1:
-            raise ValueError(
-                f"chat template produced {text.count(self.image_token)} {self.image_token!r} tokens, expected 1"
-            )
-        vision = self.image_processor(images=[image.convert("RGB")], return_tensors="pt")
-        n_tokens = int(vision["image_grid_thw"][0].prod()) // self.image_processor.merge_size**2
-        text = text.replace(self.image_token, self.image_token * n_tokens)
-        inputs = dict(self.tokenizer([text], return_tensors="pt"))
-        inputs.update(vision)
-        if self.pass_mm_token_types:
-            inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.image_token_id).long()
+        image = image.convert("RGB")
+        inputs = self.inputs([self.inputs.chat_prompt_ids(prompt, image, self.chat_template)], [[image]])
         return {k: v.to(self.device) for k, v in inputs.items()}
 
     @torch.no_grad()
@@ -134,7 +86,7 @@ class TransformersBackend:
                 repetition_penalty=1.0,
                 num_return_sequences=sampling.n,
                 eos_token_id=self.eos_ids,
-                pad_token_id=self.pad_id,
+                pad_token_id=self.inputs.pad_id,
                 output_logits=True,
                 return_dict_in_generate=True,
             )

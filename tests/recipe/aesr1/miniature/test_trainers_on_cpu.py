@@ -86,7 +86,9 @@ def finish(folder: Path, process: subprocess.Popen, timeout: int = 900) -> list[
         kill_run(process)
     log = sorted(folder.glob("rapo.*.log"))[-1]
     assert code == 0, log.read_text()[-4000:]
-    return stages.read_metrics(sorted(folder.glob("metrics.*.jsonl"))[-1])
+    metrics = stages.read_metrics(sorted(folder.glob("metrics.*.jsonl"))[-1])
+    assert_rollout_is_the_policy(metrics)
+    return metrics
 
 
 def kill_run(process: subprocess.Popen) -> None:
@@ -108,6 +110,15 @@ def train_steps(metrics: list[dict]) -> list[dict]:
     return [row for row in metrics if "rapo/reward/total/mean" in row["data"]]
 
 
+def assert_rollout_is_the_policy(metrics: list[dict]) -> None:
+    """Every step sampled from the policy it trained (verl's rollout/actor check; issue 21)."""
+    steps = train_steps(metrics)
+    assert steps
+    for row in steps:
+        corr, diff = row["data"]["training/rollout_actor_probs_pearson_corr"], row["data"]["training/rollout_probs_diff_mean"]
+        assert corr >= 0.999 and diff <= 0.01, f"step {row['step']}: rollout/actor prob corr {corr}, mean diff {diff}"
+
+
 def test_sft_ran_two_steps_and_trained_the_model(miniature):
     metrics = stages.read_metrics(miniature / "sft" / "metrics.jsonl")
     losses = [row["data"]["train/loss"] for row in metrics if "train/loss" in row["data"]]
@@ -125,6 +136,12 @@ def test_main_job_summary_reports_every_stage_and_model(miniature):
     assert summary["sft"]["steps"] == SIZES.sft_steps and summary["rapo"]["steps"] == 2
     assert set(summary["rapo"]["metrics"]["step"]) == {0, 1, 2}  # validation before training, 2 steps
     assert "rapo/batch_plcc" in summary["rapo"]["metrics"]
+    for key in ("actor/kl_loss", "actor/entropy", "actor/grad_norm", "actor/pg_clipfrac", "response_length/clip_ratio",
+                "training/rollout_actor_probs_pearson_corr", "training/rollout_probs_diff_mean"):
+        assert None not in summary["rapo"]["metrics"][key][1:], key  # logged at both training steps
+    assert summary["rapo"]["agreement"]["min_prob_corr"] >= 0.999
+    # one update per rollout batch (ppo_mini_batch_size = train_batch_size): the PPO ratio is 1, nothing clips
+    assert summary["rapo"]["metrics"]["actor/pg_clipfrac"][1:] == [0.0, 0.0]
     for name in ("base", "sft", "rapo"):
         row = summary["evaluation"][name]
         assert row["n_images"] == SIZES.eval_limit and 0.0 <= row["parse_rate"] <= 1.0
@@ -138,6 +155,7 @@ def test_rapo_error_rank_in_the_main_job(miniature):
     metrics = stages.read_metrics(folder / "metrics.jsonl")
     steps = train_steps(metrics)
     assert [row["step"] for row in steps] == [1, 2]
+    assert_rollout_is_the_policy(metrics)
     for row in steps:
         data = row["data"]
         assert data["rapo/reward/rank/mean"] != 0.0  # the batch term reached the reward
