@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from recipe.aesr1.miniature import stages as miniature
-    from recipe.aesr1.miniature.report import table_markdown, write_summary
+    from recipe.aesr1.miniature.report import write_summary
     from recipe.aesr1.miniature.stages import StageFailed
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         write_summary(out, record, sizes.as_dict())
     summary = write_summary(out, record, sizes.as_dict())
     if "eval" in record:
-        print("\n" + table_markdown(summary["evaluation"]))
+        print("\n" + (out / "miniature" / "table.md").read_text())
     print(f"Everything is under {out}/ (summary: {out / 'miniature' / 'summary.json'})")
     return 0
 

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import ray
 import torch
+from transformers import LogitsProcessorList
 from verl.workers.rollout.replica import RolloutMode, RolloutReplica, TokenOutput
+
+from recipe.aesr1.cpu.seeded_sampling import GumbelSampler, request_digest, request_seed
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ class _Request:
     prompt_ids: list[int]
     images: Optional[list[Any]]
     max_tokens: int
+    seed: int
     done: asyncio.Future = field(repr=False)
 
 
@@ -71,7 +76,7 @@ class HFRolloutServer:
         self.suppressed = get_vision_placeholder_token_ids(self.processor)
         self._queues: dict[tuple, list[_Request]] = {}
         self._lock = asyncio.Lock()
-        torch.manual_seed(int(self.config.seed or 0) + replica_rank)
+        self._draws: Counter = Counter()  # (step, sampling key, request digest) -> draws so far
 
     def _eos_ids(self, generation: Any) -> list[int]:
         eos = generation.eos_token_id if generation.eos_token_id is not None else self.tokenizer.eos_token_id
@@ -104,7 +109,9 @@ class HFRolloutServer:
             want_logprobs,
         )
         loop = asyncio.get_running_loop()
-        request = _Request(list(map(int, prompt_ids)), image_data, max(1, int(max_tokens)), loop.create_future())
+        prompt_ids = list(map(int, prompt_ids))
+        request = _Request(prompt_ids, image_data, max(1, int(max_tokens)), self._next_seed(prompt_ids, image_data, key),
+                           loop.create_future())
         self._queues.setdefault(key, []).append(request)
         await asyncio.sleep(0.02)  # let the rest of the burst arrive, then one of them runs the batch
         async with self._lock:
@@ -122,16 +129,28 @@ class HFRolloutServer:
             extra_fields={"global_steps": self.global_steps},
         )
 
+    def _next_seed(self, prompt_ids: list[int], images: Optional[list[Any]], key: tuple) -> int:
+        """The seed of this request's draw: the K copies of one prompt in a step get K different ones."""
+        digest = request_digest(prompt_ids, images)
+        if any(counted[0] != self.global_steps for counted in self._draws):
+            self._draws = Counter({k: v for k, v in self._draws.items() if k[0] == self.global_steps})
+        draw = self._draws[(self.global_steps, key, digest)]
+        self._draws[(self.global_steps, key, digest)] += 1
+        return request_seed(int(self.config.seed or 0) + self.replica_rank, self.global_steps, digest + repr(key).encode(), draw)
+
     @torch.no_grad()
     def _generate_batch(self, batch: list[_Request], key: tuple) -> list[tuple[list[int], Optional[list[float]]]]:
         temperature, top_p, top_k, want_logprobs = key
         inputs = self.inputs([item.prompt_ids for item in batch], [item.images for item in batch])
         width = inputs["input_ids"].shape[1]
-        # Every knob explicit: transformers fills unset ones from the checkpoint's generation_config.json
-        # or its global defaults (top_k = 50), which would truncate what verl asked to sample in full.
-        sampling: dict[str, Any] = {"do_sample": temperature > 0, "repetition_penalty": 1.0}
+        # Greedy search over seeded Gumbel-max scores (seeded_sampling.py): each request's draw depends on its
+        # own seed, not on its batch. Every knob explicit: transformers would fill unset ones from the
+        # checkpoint's generation_config.json or its global defaults (top_k = 50, a truncation verl did not ask for).
+        sampling: dict[str, Any] = {"do_sample": False, "repetition_penalty": 1.0}
         if temperature > 0:
-            sampling.update(temperature=temperature, top_p=top_p, top_k=max(top_k, 0))
+            sampling["logits_processor"] = LogitsProcessorList(
+                [GumbelSampler([item.seed for item in batch], temperature, top_k=max(top_k, 0), top_p=top_p)]
+            )
         output = self.model.generate(
             **inputs,
             **sampling,

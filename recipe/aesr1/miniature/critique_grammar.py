@@ -2,7 +2,9 @@
 
 A critique is six short sentences: one per dimension of Table 5 (light and shadow, mood and narrative,
 composition, color, exposure) and a closing judgment, about 40-60 words from a vocabulary of a few
-hundred words, so that a tiny model can learn to write them on a CPU. Each sentence is a template whose
+hundred words, so that a tiny model can learn to write them on a CPU. Three wordings (``WORDINGS``):
+``varied`` picks among phrasings and templates, ``fixed`` always takes the first, and ``terse`` names
+the same claims in one sentence of about 20 words (``TERSE``), the same five dimensions and judgment. Each sentence is a template whose
 slots are filled with one of a few phrasings of a *claim*: a bucket of a measured statistic (light:
 contrast; composition: where the subject is; color: saturation and dominant hue; exposure: brightness
 and grain) or, for mood and the judgment, the level of the hidden score (Appendix B: the expert knows
@@ -83,6 +85,20 @@ SLOTS: dict[str, tuple[str | None, dict[str, Bucket]]] = {
         "good": Bucket(0, 0, 1, ("Overall, a strong and accomplished picture", "In the end, an excellent picture")),
     }),
 }
+# One short phrase per claim, for terse critiques (the saturation phrases are the buckets' first ones).
+TERSE: dict[str, dict[str, str]] = {
+    "contrast": {"flat": "flat light", "moderate": "moderate light", "strong": "strong light"},
+    "mood": {"bad": "dull mood", "fair": "calm mood", "good": "lively mood"},
+    "subject": {"left edge": "subject cramped left", "left third": "subject on the left third", "centre": "subject centred",
+                "right third": "subject on the right third", "right edge": "subject cramped right"},
+    "saturation": {name: bucket.phrasings[0].lower() for name, bucket in SLOTS["saturation"][1].items()},
+    "brightness": {"dark": "dark exposure", "even": "even exposure", "bright": "bright exposure"},
+    "grain": {"heavy": "heavy grain", "light": "light grain", "clean": "clean detail"},
+    "verdict": {"bad": "a weak picture", "fair": "an ordinary picture", "good": "a strong picture"},
+}
+TERSE_TEMPLATE = "{contrast}, {mood}, {subject}, {saturation} {hue}, {brightness}, {grain}: {verdict}."
+WORDINGS = ("varied", "fixed", "terse")
+
 # Table 5 dimension -> sentence templates; {hue} is the dominant hue's name (HUE_NAMES).
 SENTENCES: dict[str, tuple[str, ...]] = {
     "Light and Shadow": ("{contrast}.",),
@@ -110,15 +126,24 @@ def claims_for(stats: ImageStatistics, level: str) -> dict[str, str]:
     return {**claims, "mood": level, "verdict": level}
 
 
-def write_critique(stats: ImageStatistics, level: str, rng: random.Random) -> str:
+def write_critique(stats: ImageStatistics, level: str, rng: random.Random, wording: str = "varied") -> str:
     """One critique of a picture with these statistics whose judgment matches ``level`` (bad/fair/good).
 
-    ``rng`` picks the template and the phrasing of each claim, so critiques vary but a seeded run repeats.
+    ``varied``: ``rng`` picks the template and the phrasing of each claim, so critiques vary but a seeded
+    run repeats. ``fixed``: the first of each (two critiques differ only in what they claim). ``terse``:
+    the claims' ``TERSE`` phrases in one sentence.
     """
     if level not in SLOTS["verdict"][1]:
         raise ValueError(f"level must be one of {list(SLOTS['verdict'][1])}, got {level!r}")
-    filled = {slot: rng.choice(SLOTS[slot][1][bucket].phrasings) for slot, bucket in claims_for(stats, level).items()}
-    sentences = [rng.choice(templates).format(hue=stats.hue, **filled) for templates in SENTENCES.values()]
+    if wording not in WORDINGS:
+        raise ValueError(f"wording must be one of {list(WORDINGS)}, got {wording!r}")
+    claims = claims_for(stats, level)
+    if wording == "terse":
+        sentences = [TERSE_TEMPLATE.format(hue=stats.hue, **{slot: TERSE[slot][bucket] for slot, bucket in claims.items()})]
+    else:
+        pick = rng.choice if wording == "varied" else (lambda options: options[0])
+        filled = {slot: pick(SLOTS[slot][1][bucket].phrasings) for slot, bucket in claims.items()}
+        sentences = [pick(templates).format(hue=stats.hue, **filled) for templates in SENTENCES.values()]
     return " ".join(sentence[0].upper() + sentence[1:] for sentence in sentences)
 
 
@@ -133,4 +158,5 @@ def all_critique_texts() -> list[str]:
                 for chosen in itertools.product(*options):
                     text = template.format(hue=hue, **dict(zip(slots, chosen)))
                     texts.add(text[0].upper() + text[1:])
+    texts.update(phrase[0].upper() + phrase[1:] for phrases in TERSE.values() for phrase in phrases.values())
     return sorted(texts)

@@ -16,7 +16,9 @@ It answers ``POST /v1/chat/completions`` (and ``GET /v1/models``) and tells the 
 * the factual prompt: ``{"unsupported_claims": [...]}`` from ``judges.unsupported_claims``.
 
 Differs from a real expert: the wording is a fixed grammar of about 300 words, and each choice among
-phrasings is seeded by (server seed, image, score), so a rerun writes the same critique.
+phrasings is seeded by (server seed, image, score), so a rerun writes the same critique. ``wording``
+(``critique_grammar.WORDINGS``) asks for one phrasing per claim (``fixed``) or one terse sentence
+(``terse``, what the main job uses: see the miniature's README).
 A request it cannot read gets HTTP 400 with the reason (the client then fails that record).
 """
 
@@ -39,7 +41,7 @@ from recipe.aesr1.aescot.prompts import (
     FACTUAL_JUDGE_PROMPT,
     IMAGE_PLACEHOLDER,
 )
-from recipe.aesr1.miniature.critique_grammar import write_critique
+from recipe.aesr1.miniature.critique_grammar import WORDINGS, write_critique
 from recipe.aesr1.miniature.image_statistics import decode_data_url, measure
 from recipe.aesr1.miniature.judges import implied_level, unsupported_claims
 
@@ -75,7 +77,7 @@ def _seeded_rng(seed: int, image_url: str, score: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def answer(messages: list[dict[str, Any]], seed: int = 0) -> tuple[str, str]:
+def answer(messages: list[dict[str, Any]], seed: int = 0, wording: str = "varied") -> tuple[str, str]:
     """(stage, reply text) for one chat request of the AesCoT pipeline; BadRequest when it is none."""
     texts, images = _parts(messages)
     if texts and texts[0].startswith(_CONSTRUCTION_BEFORE.rstrip()):
@@ -84,7 +86,7 @@ def answer(messages: list[dict[str, Any]], seed: int = 0) -> tuple[str, str]:
             raise BadRequest("construction prompt without one image and a two-decimal score after it")
         score = match.group(1)
         stats = measure(decode_data_url(images[0]))
-        return "generate", write_critique(stats, level_of(float(score)), _seeded_rng(seed, images[0], score))
+        return "generate", write_critique(stats, level_of(float(score)), _seeded_rng(seed, images[0], score), wording)
     if texts and texts[0].startswith(_ALIGNMENT_BEFORE) and not images:
         return "alignment", implied_level(texts[0][len(_ALIGNMENT_BEFORE) :])
     if texts and texts[0].startswith(_FACTUAL_BEFORE.rstrip()):
@@ -97,9 +99,9 @@ def answer(messages: list[dict[str, Any]], seed: int = 0) -> tuple[str, str]:
     raise BadRequest("not an AesCoT construction, alignment or factual prompt (recipe/aesr1/aescot/prompts.py)")
 
 
-def completion(body: dict[str, Any], seed: int = 0) -> tuple[str, dict[str, Any]]:
+def completion(body: dict[str, Any], seed: int = 0, wording: str = "varied") -> tuple[str, dict[str, Any]]:
     """(stage, chat.completion payload) for one request body; ``max_tokens`` cuts the reply (in words)."""
-    stage, text = answer(body.get("messages") or [], seed)
+    stage, text = answer(body.get("messages") or [], seed, wording)
     words = text.split(" ")
     max_tokens = body.get("max_tokens")
     finish = "stop"
@@ -121,8 +123,10 @@ class ExpertServer:
     ``requests`` counts answered requests per stage (and ``"bad_request"``), for tests and logs.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0):
-        self.seed = seed
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 0, wording: str = "varied"):
+        if wording not in WORDINGS:
+            raise ValueError(f"wording must be one of {list(WORDINGS)}, got {wording!r}")
+        self.seed, self.wording = seed, wording
         self.requests: Counter = Counter()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _handler(self))
@@ -181,7 +185,7 @@ def _handler(server: ExpertServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
             try:
-                stage, payload = completion(json.loads(body), server.seed)
+                stage, payload = completion(json.loads(body), server.seed, server.wording)
             except (BadRequest, ValueError, KeyError, TypeError) as error:  # JSON, data URL, image errors
                 server.count("bad_request")
                 self._send(400, {"error": {"message": f"{type(error).__name__}: {error}", "type": "invalid_request"}})
@@ -198,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (keep it local)")
     parser.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     parser.add_argument("--seed", type=int, default=0, help="seed of the choice among phrasings")
+    parser.add_argument("--wording", choices=WORDINGS, default="varied", help="critique_grammar.WORDINGS")
     args = parser.parse_args(argv)
-    server = ExpertServer(args.host, args.port, args.seed)
+    server = ExpertServer(args.host, args.port, args.seed, args.wording)
     print(f"AesCoT miniature expert on {server.url}", flush=True)
     try:
         server.serve_forever()

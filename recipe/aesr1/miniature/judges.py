@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from recipe.aesr1.miniature.critique_grammar import SLOTS
+from recipe.aesr1.miniature.critique_grammar import SLOTS, TERSE
 from recipe.aesr1.miniature.image_statistics import HUE_NAMES, ImageStatistics
 
 VERDICT_WEIGHT = 3
@@ -43,9 +43,10 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
 
 # Longest phrases first, so that a phrase inside a longer one is never matched on its own.
 _PHRASES = sorted(
-    ((phrase, slot, name)
-     for slot, (_, buckets) in SLOTS.items() for name, bucket in buckets.items() for phrase in bucket.phrasings),
-    key=lambda item: -len(item[0]),
+    {(phrase, slot, name)
+     for slot, (_, buckets) in SLOTS.items() for name, bucket in buckets.items() for phrase in bucket.phrasings}
+    | {(phrase, slot, name) for slot, phrases in TERSE.items() for name, phrase in phrases.items()},
+    key=lambda item: (-len(item[0]), item),
 )
 _PATTERNS = [(_phrase_pattern(phrase), slot, name) for phrase, slot, name in _PHRASES]
 _HUES = [(_phrase_pattern(hue), hue) for hue in HUE_NAMES]

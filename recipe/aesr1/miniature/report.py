@@ -43,8 +43,18 @@ def _finite_or_none(value: object) -> float | None:
     return None
 
 
-def table_markdown(evaluation: dict) -> str:
-    """Table 1 of Aes-R1 in miniature: one row per model on the held-out split."""
+def protocol_text(sizes: dict) -> str:
+    """How the held-out predictions were made, in words (the eval runs' ``run.json`` record the same)."""
+    images = "every held-out image" if sizes.get("eval_limit", 0) <= 0 else f"the first {sizes['eval_limit']} held-out images"
+    if sizes.get("eval_temperature", 0.0) <= 0:
+        decoding = "greedy decoding"
+    else:
+        decoding = f"the mean of {sizes.get('eval_n', 1)} draws at temperature {sizes['eval_temperature']}"
+    return f"{images}, {decoding}"
+
+
+def table_markdown(evaluation: dict, sizes: dict | None = None) -> str:
+    """Table 1 of Aes-R1 in miniature: one row per model on the held-out split, then RAPO vs SFT (paired)."""
     lines = ["| model | images | parse rate | PLCC (95% CI) | SRCC (95% CI) |", "|---|---|---|---|---|"]
     for name in MODELS:
         row = evaluation.get(name)
@@ -55,6 +65,16 @@ def table_markdown(evaluation: dict) -> str:
             f"| {name} | {row['n_images']} | {_fmt(row['parse_rate'])} | {_fmt(row['plcc'])} {_interval(row['plcc_ci'])} "
             f"| {_fmt(row['srcc'])} {_interval(row['srcc_ci'])} |"
         )
+    gains = evaluation.get("rapo_vs_sft") or {}
+    if gains:
+        tests = "; ".join(
+            f"{metric.upper()} {gain['delta']:+.3f} (95% CI {gain['ci_low']:+.3f}, {gain['ci_high']:+.3f}; p = {gain['p_value']:.3f})"
+            for metric, gain in gains.items() if metric in ("plcc", "srcc")
+        )
+        n = next(iter(gains.values()))["n_common_images"]
+        lines += ["", f"RAPO vs SFT, paired bootstrap on the same {n} images: {tests}."]
+    if sizes:
+        lines.append(f"Protocol: {protocol_text(sizes)}.")
     return "\n".join(lines) + "\n"
 
 
@@ -171,11 +191,13 @@ def write_summary(out: Path, stages: dict, sizes: dict) -> dict:
         "sft": stages.get("sft", {}).get("result") or {"steps": None},
         "rapo": {"steps": rapo.get("steps"), "agreement": rapo.get("agreement"), "metrics": curves},
         "evaluation": {name: evaluation.get(name) for name in MODELS},
+        "rapo_vs_sft": evaluation.get("rapo_vs_sft"),
+        "protocol": protocol_text(sizes),
         "aescot": stages.get("aescot", {}).get("result"),
     }
     write_json_atomic(folder / "summary.json", summary)
     if evaluation:
-        write_text_atomic(folder / "table.md", table_markdown(evaluation))
+        write_text_atomic(folder / "table.md", table_markdown(evaluation, sizes))
     if len(curves["step"]):
         plot_curves(curves, out / "reward_bench" / "results.json", folder / "curves.png")
     return summary

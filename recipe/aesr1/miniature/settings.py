@@ -19,6 +19,8 @@ class MiniatureSizes:
     seed: int = 0
     # AesCoT: kept critiques, balanced over bad/fair/good (the sample has few good pictures)
     aescot_size: int = 60
+    # how the rule-based expert words its critiques: varied, fixed or terse (critique_grammar.WORDINGS)
+    expert_wording: str = "varied"
     # tiny Qwen2.5-VL (recipe/aesr1/miniature/tiny_model.py)
     hidden_size: int = 64
     text_layers: int = 2
@@ -31,10 +33,14 @@ class MiniatureSizes:
     rapo_batch_size: int = 8
     rapo_lr: float = 2e-5
     rapo_val_images: int = 16
+    # the RL seed: verl's data order (data.seed) and the rollout's draws (rollout.seed, recipe/aesr1/cpu/seeded_sampling.py)
+    rapo_seed: int = 0
     max_response_length: int = 128
-    # evaluation (aesr1-eval, hf backend) of base, SFT and RAPO on the held-out split
-    eval_limit: int = 60
+    # evaluation (aesr1-eval, hf backend) of base, SFT and RAPO on the held-out split: the first eval_limit
+    # images (0: all), eval_n draws each at eval_temperature (0: greedy), scored by their mean
+    eval_limit: int = 0
     eval_n: int = 1
+    eval_temperature: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -134,7 +134,7 @@ def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
 
     folder = out / "aescot"
     require("aescot", out / "data" / "ava" / "table", "data")
-    with ExpertServer(port=0, seed=sizes.seed) as server:
+    with ExpertServer(port=0, seed=sizes.seed, wording=sizes.expert_wording) as server:
         code = aescot([
             "--config", str(CONFIG_DIR / "aescot.yaml"), "--quiet",
             f"expert.base_url={server.url}", "expert.api_key_env=null", "expert.max_concurrency=4",
@@ -200,7 +200,8 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
         f"actor_rollout_ref.model.path={model}",
         f"data.train_batch_size={sizes.rapo_batch_size}", f"actor_rollout_ref.actor.ppo_mini_batch_size={sizes.rapo_batch_size}",
         "data.max_prompt_length=512", f"data.max_response_length={sizes.max_response_length}",
-        f"actor_rollout_ref.actor.optim.lr={sizes.rapo_lr}",
+        f"actor_rollout_ref.actor.optim.lr={sizes.rapo_lr}", "actor_rollout_ref.actor.optim.lr_scheduler_type=constant",
+        f"data.seed={sizes.rapo_seed}", f"actor_rollout_ref.rollout.seed={sizes.rapo_seed}",
         f"trainer.total_training_steps={sizes.rapo_steps}", f"trainer.save_freq={max(1, sizes.rapo_steps // 2)}",
         f"trainer.test_freq={max(1, sizes.rapo_steps // 2)}", "trainer.max_actor_ckpt_to_keep=2",
         f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
@@ -234,22 +235,33 @@ def rollout_disagreements(metrics: list[dict]) -> list[str]:
     return problems
 
 
-def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
-    folder = out / "rapo"
+def run_rapo(out: Path, sizes: MiniatureSizes, folder: Path | None = None, model: Path | None = None,
+             extra: list[str] = ()) -> dict:
+    """RAPO from ``out/models/sft`` into ``folder`` (default ``out/rapo``), merged to ``model`` (``out/models/rapo``).
+
+    ``extra``: more hydra overrides (e.g. ``reward@rapo.reward=rank`` for a Table 2 row). The stage fails
+    when any step's rollout was not the trained policy (``rollout_disagreements``).
+    """
+    folder = folder or out / "rapo"
+    model = model or out / "models" / "rapo"
     require("rapo", out / "models" / "sft", "sft")
     env = trainer_environment(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     log = folder / "rapo.log"
-    command = rapo_command(out, sizes, out / "models" / "sft", folder)
+    command = rapo_command(out, sizes, out / "models" / "sft", folder, list(extra))
     start_or_resume("rapo", folder, command, [out / "models" / "sft", one_shard(out / "data" / "ava" / "rl", "train")])
     run_logged("rapo", command, log, env=env, cwd=REPO)
-    merge_checkpoint("rapo", folder / "checkpoints", out / "models" / "rapo", log, subdir="actor")
+    merge_checkpoint("rapo", folder / "checkpoints", model, log, subdir="actor")
     metrics = read_metrics(folder / "metrics.jsonl")
     problems = rollout_disagreements(metrics)
     if problems:
         raise StageFailed("rapo", "the rollout sampled from another policy than the one trained:\n" + "\n".join(problems[:10]), log)
     steps = [row["data"] for row in metrics if "rapo/reward/total/mean" in row["data"]]
-    return {"steps": len(steps), "model": str(out / "models" / "rapo"),
+    rewards = [d["rapo/reward/total/mean"] for d in steps]
+    quarter = max(1, len(rewards) // 4)
+    return {"steps": len(steps), "model": str(model),
+            "reward_first_quarter": sum(rewards[:quarter]) / quarter if rewards else None,
+            "reward_last_quarter": sum(rewards[-quarter:]) / quarter if rewards else None,
             "agreement": {"min_prob_corr": min(d[AGREEMENT_CORR] for d in steps) if steps else None,
                           "max_prob_diff_mean": max(d[AGREEMENT_DIFF] for d in steps) if steps else None}}
 
@@ -257,27 +269,46 @@ def run_rapo(out: Path, sizes: MiniatureSizes) -> dict:
 # --- evaluation (in this process, the hf backend) ---------------------------------------------
 
 
-def run_eval(out: Path, sizes: MiniatureSizes) -> dict:
+def evaluate_model(sizes: MiniatureSizes, data: Path, model: Path, run_dir: Path, name: str) -> dict:
+    """``aesr1-eval run`` of one model on the held-out split with the miniature's protocol (``eval_*`` sizes)."""
     from recipe.aesr1.evaluation.eval_cli import main as evaluate
 
+    limit = ["--limit", str(sizes.eval_limit)] if sizes.eval_limit > 0 else []
+    code = evaluate([
+        "run", "--backend", "hf", "--device", "cpu", "--dtype", "float32", "--model", str(model), "--name", name,
+        "--data", str(data), *limit, "--max-new-tokens", str(sizes.max_response_length),
+        "--temperature", str(sizes.eval_temperature), "--n", str(sizes.eval_n), "--n-resamples", "1000", "--out", str(run_dir),
+    ])  # fmt: skip
+    if code != 0:
+        raise StageFailed("eval", f"aesr1-eval run exited with {code} for the {name} model")
+    return read_eval_metrics(run_dir)
+
+
+def compare_runs(runs: dict[str, Path], out_dir: Path) -> dict:
+    """``aesr1-eval compare`` (paired bootstrap on the same images; the first run is the baseline)."""
+    from recipe.aesr1.evaluation.eval_cli import main as evaluate
+
+    flags = [f"--run={name}={path}" for name, path in runs.items()]
+    if evaluate(["compare", *flags, "--out", str(out_dir), "--no-paper-rows", "--n-resamples", "2000"]) != 0:
+        raise StageFailed("eval", "aesr1-eval compare failed")
+    return json.loads((out_dir / "comparison.json").read_text())
+
+
+def run_eval(out: Path, sizes: MiniatureSizes) -> dict:
     results = {}
     for name in MODELS:
         model = require("eval", out / "models" / name, "aescot" if name == "base" else name)
-        run_dir = out / "eval" / name
-        code = evaluate([
-            "run", "--backend", "hf", "--device", "cpu", "--dtype", "float32", "--model", str(model), "--name", name,
-            "--data", str(out / "data" / "ava" / "table"), "--limit", str(sizes.eval_limit),
-            "--max-new-tokens", str(sizes.max_response_length), "--n", str(sizes.eval_n),
-            "--n-resamples", "200", "--out", str(run_dir),
-        ])  # fmt: skip
-        if code != 0:
-            raise StageFailed("eval", f"aesr1-eval run exited with {code} for the {name} model")
-        results[name] = read_eval_metrics(run_dir)
+        results[name] = evaluate_model(sizes, out / "data" / "ava" / "table", model, out / "eval" / name, name)
     # paired tests against the SFT model: does RAPO improve on its cold start (Table 1's question)?
-    runs = [f"--run={name}={out / 'eval' / name}" for name in ("sft", "rapo", "base")]
-    if evaluate(["compare", *runs, "--out", str(out / "eval" / "compare"), "--no-paper-rows", "--n-resamples", "200"]) != 0:
-        raise StageFailed("eval", "aesr1-eval compare failed")
+    comparison = compare_runs({name: out / "eval" / name for name in ("sft", "rapo", "base")}, out / "eval" / "compare")
+    results["rapo_vs_sft"] = paired_gains(comparison, "rapo")
     return results
+
+
+def paired_gains(comparison: dict, model: str) -> dict:
+    """``{metric: {delta, ci_low, ci_high, p_value, n_common_images}}`` of ``model`` against the baseline."""
+    keep = ("delta", "ci_low", "ci_high", "p_value", "n_common_images")
+    return {t["metric"]: {k: t[k] for k in keep} for t in comparison["paired_tests"] if t["model"] == model and t["tested"]}
 
 
 def read_eval_metrics(run_dir: Path) -> dict:

@@ -132,3 +132,24 @@ def test_a_prompt_built_for_another_image_size_is_refused(model_dir, processor):
     server = HFRolloutServer(config, SimpleNamespace(local_path=str(model_dir)))
     with pytest.raises(ValueError, match="image pad tokens"):
         asyncio.run(server.generate(prompt, {"max_tokens": 4}, "r0", image_data=[large]))
+
+
+def test_a_request_draws_the_same_response_in_any_batch(model_dir, processor):
+    """--rapo-seed: draws depend on the seed, the step and the request, not on batching or arrival order."""
+    prompts = [(verl_prompt(processor, text, image)["input_ids"][0].tolist(), image) for text, image in zip(PROMPTS, images())]
+    _, together = serve(model_dir, prompts + [prompts[0]])  # one batch; prompt 0 asked twice
+    _, reordered = serve(model_dir, [prompts[2], prompts[0], prompts[1], prompts[0]])
+    _, alone = serve(model_dir, [prompts[1]])
+    tokens = [output.token_ids for output in together]
+    assert [o.token_ids for o in reordered] == [tokens[2], tokens[0], tokens[1], tokens[3]]
+    assert alone[0].token_ids == tokens[1]
+    assert tokens[0] != tokens[3]  # the second copy of a prompt is another draw (GRPO's K samples)
+
+
+def test_another_seed_draws_other_responses(model_dir, processor):
+    prompt = [(verl_prompt(processor, PROMPTS[0], images()[0])["input_ids"][0].tolist(), images()[0])]
+    server, first = serve(model_dir, prompt)
+    server.config.seed = 1
+    second = asyncio.run(server.generate(prompt[0][0], {"temperature": TEMPERATURE, "top_k": -1, "max_tokens": 24},
+                                         "r", image_data=[prompt[0][1]]))
+    assert second.token_ids != first[0].token_ids
