@@ -203,7 +203,10 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
         f"actor_rollout_ref.actor.optim.lr={sizes.rapo_lr}", "actor_rollout_ref.actor.optim.lr_scheduler_type=constant",
         f"data.seed={sizes.rapo_seed}", f"actor_rollout_ref.rollout.seed={sizes.rapo_seed}",
         f"trainer.total_training_steps={sizes.rapo_steps}", f"trainer.save_freq={max(1, sizes.rapo_steps // 2)}",
-        f"trainer.test_freq={max(1, sizes.rapo_steps // 2)}", "trainer.max_actor_ckpt_to_keep=2",
+        f"trainer.test_freq={max(1, sizes.rapo_steps // 4)}", "trainer.max_actor_ckpt_to_keep=2",
+        # one micro-batch of K x 8 trajectories or more per forward (tiny model; fewer Python round trips)
+        *(f"actor_rollout_ref.{role}={4 * max(8, sizes.rapo_batch_size)}" for role in
+          ("actor.ppo_micro_batch_size_per_gpu", "rollout.log_prob_micro_batch_size_per_gpu", "ref.log_prob_micro_batch_size_per_gpu")),
         f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
         "trainer.experiment_name=miniature_rapo", f"hydra.run.dir={folder / 'hydra'}", *extra,
     ]  # fmt: skip
