@@ -26,7 +26,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import fields
 from pathlib import Path
 
 from recipe.aesr1.atomic_files import write_json_atomic
@@ -57,9 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, default=Path("outputs/main"), help="folder for every stage's outputs")
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run, in order")
-    sizes = parser.add_argument_group("sizes (recipe/aesr1/miniature/settings.py)")
-    for field in fields(MiniatureSizes):
-        sizes.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+    MiniatureSizes.add_flags(parser)
     return parser
 
 
@@ -72,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
     args = _parser().parse_args(argv)
-    sizes = MiniatureSizes(**{name: getattr(args, name) for name in MiniatureSizes.field_names()})
+    sizes = MiniatureSizes.from_args(args)
     out = args.out.resolve()
     steps = {
         "data": lambda: miniature.run_data(out, sizes),

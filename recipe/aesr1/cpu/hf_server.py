@@ -76,7 +76,8 @@ class HFRolloutServer:
         self.suppressed = get_vision_placeholder_token_ids(self.processor)
         self._queues: dict[tuple, list[_Request]] = {}
         self._lock = asyncio.Lock()
-        self._draws: Counter = Counter()  # (step, sampling key, request digest) -> draws so far
+        self._draws: Counter = Counter()  # (sampling key, request digest) -> draws so far in this step
+        self._draws_step: Optional[int] = None
 
     def _eos_ids(self, generation: Any) -> list[int]:
         eos = generation.eos_token_id if generation.eos_token_id is not None else self.tokenizer.eos_token_id
@@ -132,10 +133,10 @@ class HFRolloutServer:
     def _next_seed(self, prompt_ids: list[int], images: Optional[list[Any]], key: tuple) -> int:
         """The seed of this request's draw: the K copies of one prompt in a step get K different ones."""
         digest = request_digest(prompt_ids, images)
-        if any(counted[0] != self.global_steps for counted in self._draws):
-            self._draws = Counter({k: v for k, v in self._draws.items() if k[0] == self.global_steps})
-        draw = self._draws[(self.global_steps, key, digest)]
-        self._draws[(self.global_steps, key, digest)] += 1
+        if self._draws_step != self.global_steps:  # a new step counts its draws afresh
+            self._draws, self._draws_step = Counter(), self.global_steps
+        draw = self._draws[(key, digest)]
+        self._draws[(key, digest)] += 1
         return request_seed(int(self.config.seed or 0) + self.replica_rank, self.global_steps, digest + repr(key).encode(), draw)
 
     @torch.no_grad()

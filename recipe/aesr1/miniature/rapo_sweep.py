@@ -19,7 +19,7 @@ import argparse
 import json
 import statistics
 import sys
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from recipe.aesr1.atomic_files import write_json_atomic, write_text_atomic
 from recipe.aesr1.miniature import stages
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
-REWARD_FILES = ("binary", "error", "rank", "binary_rank", "error_rank", "thurstone", "consistency")
+REWARD_FILES = tuple(sorted(path.stem for path in (stages.CONFIG_DIR / "reward").glob("*.yaml")))
 """configs/reward/<name>.yaml; the reward bench names the same designs with '+' (error+rank)."""
 
 
@@ -143,16 +143,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("outputs/main"), help="the main job's folder")
     parser.add_argument("--rewards", nargs="+", choices=REWARD_FILES, default=["error", "binary", "rank", "error_rank"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    sizes = parser.add_argument_group("sizes (the main job's; recipe/aesr1/miniature/settings.py)")
-    for field in fields(MiniatureSizes):
-        if field.name != "rapo_seed":
-            sizes.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+    MiniatureSizes.add_flags(parser, exclude=("rapo_seed",))  # the main job's sizes; seeds come from --seeds
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    sizes = MiniatureSizes(**{name: getattr(args, name) for name in MiniatureSizes.field_names() if name != "rapo_seed"})
+    sizes = MiniatureSizes.from_args(args)
     try:
         summary = sweep(args.out.resolve(), sizes, args.rewards, args.seeds)
     except stages.StageFailed as error:

@@ -11,6 +11,7 @@ terse critiques, 60 RAPO steps of 32 images) is in recipe/aesr1/miniature/README
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict, dataclass, fields
 
 
@@ -50,3 +51,16 @@ class MiniatureSizes:
     @classmethod
     def field_names(cls) -> list[str]:
         return [field.name for field in fields(cls)]
+
+    @classmethod
+    def add_flags(cls, parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:
+        """One ``--flag`` per size (``rapo_seed`` -> ``--rapo-seed``), defaults as above, in one argument group."""
+        group = parser.add_argument_group("sizes (recipe/aesr1/miniature/settings.py)")
+        for field in fields(cls):
+            if field.name not in exclude:
+                group.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "MiniatureSizes":
+        """The sizes parsed from ``add_flags``' flags (a size left out of them keeps its default)."""
+        return cls(**{name: getattr(args, name) for name in cls.field_names() if hasattr(args, name)})
