@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,27 +28,12 @@ from safetensors.torch import load_file
 
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature import stages
-from recipe.aesr1.miniature.settings import MiniatureSizes
-
-# Enough SFT for the tiny model to write parsable answers (the rank term needs parsed scores to compare).
-SIZES = MiniatureSizes(
-    n_images=96, aescot_size=24, sft_steps=80, sft_batch_size=8, rapo_steps=2, rapo_batch_size=8, rapo_val_images=8,
-    max_response_length=96, eval_limit=4,
-)
-
-
-BENCH = ["designs=[error,error+rank]", "seeds=[0]", "steps=30", "labels.n_train=24", "labels.n_test=24"]
-
+from trained_main_job import SIZES
 
 @pytest.fixture(scope="module")
-def miniature(tmp_path_factory) -> Path:
-    """The whole main job at the sizes above; the variant runs start from its SFT model."""
-    from recipe.aesr1.main import main
-
-    out = tmp_path_factory.mktemp("miniature")
-    flags = [f"--{name.replace('_', '-')}={value}" for name, value in SIZES.as_dict().items()]
-    assert main(["--out", str(out), *flags, "--", *BENCH]) == 0
-    return out
+def miniature(main_job) -> Path:
+    """The whole main job at the shared toy sizes (``trained_main_job``); the variant runs start from its SFT model."""
+    return main_job
 
 
 def weights(model: Path) -> dict[str, torch.Tensor]:

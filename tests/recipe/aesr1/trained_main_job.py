@@ -1,0 +1,27 @@
+"""The main job at toy sizes, trained once per test session and shared by every test that needs a
+*trained* judge (verl's trainers, the reward service, curation): data -> AesCoT -> SFT -> RAPO -> eval.
+
+Use the ``main_job`` fixture (``tests/recipe/aesr1/conftest.py``); ``SIZES`` says what it ran.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recipe.aesr1.miniature.settings import MiniatureSizes
+
+# Enough SFT for the tiny model to write parsable answers (the rank term needs parsed scores to compare).
+SIZES = MiniatureSizes(
+    n_images=96, aescot_size=24, sft_steps=80, sft_batch_size=8, rapo_steps=2, rapo_batch_size=8, rapo_val_images=8,
+    max_response_length=96, eval_limit=4,
+)
+BENCH = ["designs=[error,error+rank]", "seeds=[0]", "steps=30", "labels.n_train=24", "labels.n_test=24"]
+
+
+def run_main_job(out: Path) -> Path:
+    """``python -m recipe.aesr1.main`` at ``SIZES`` into ``out``; returns ``out``."""
+    from recipe.aesr1.main import main
+
+    flags = [f"--{name.replace('_', '-')}={value}" for name, value in SIZES.as_dict().items()]
+    assert main(["--out", str(out), *flags, "--", *BENCH]) == 0
+    return out
