@@ -1,0 +1,128 @@
+"""Bursts: the hash/time relation, connected components, ranks within bursts, and real photo files."""
+
+import random
+from datetime import datetime
+
+import numpy as np
+import pytest
+from curation_photos import VARIANTS, save_photo
+from PIL import Image, ImageDraw
+
+from recipe.aesr1.curation.bursts import (
+    BurstSettings,
+    Fingerprint,
+    annotate_bursts,
+    capture_time,
+    find_bursts,
+    fingerprint,
+    fingerprint_file,
+    hamming_matrix,
+    rank_bursts,
+)
+
+
+def test_hamming_matrix_counts_differing_bits():
+    d = hamming_matrix([0, 0b1011, (1 << 64) - 1])
+    assert d.tolist() == [[0, 3, 64], [3, 0, 61], [64, 61, 0]]
+
+
+def _slow_bursts(prints, settings):
+    """Reference: flood fill over the pairwise relation, numbered by first member."""
+    n = len(prints)
+
+    def near(i, j):
+        a, b = prints[i], prints[j]
+        if a is None or b is None or bin(a.phash ^ b.phash).count("1") > settings.max_distance:
+            return False
+        return a.taken_at is None or b.taken_at is None or abs(a.taken_at - b.taken_at) <= settings.max_gap_s
+
+    label = [None] * n
+    count = 0
+    for i in range(n):
+        if label[i] is not None or not any(near(i, j) for j in range(n) if j != i):
+            continue
+        stack, label[i] = [i], count
+        while stack:
+            k = stack.pop()
+            for j in range(n):
+                if j != k and label[j] is None and near(k, j):
+                    label[j] = count
+                    stack.append(j)
+        count += 1
+    return label
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_find_bursts_matches_the_slow_reference(seed):
+    rng = random.Random(seed)
+    bases = [rng.getrandbits(64) for _ in range(4)]
+    prints = []
+    for _ in range(rng.randint(0, 14)):
+        if rng.random() < 0.1:
+            prints.append(None)
+            continue
+        flips = sum(1 << rng.randrange(64) for _ in range(rng.randint(0, 8)))
+        taken = None if rng.random() < 0.3 else rng.choice([0.0, 5.0, 20.0, 100.0])
+        prints.append(Fingerprint(rng.choice(bases) ^ flips, taken))
+    settings = BurstSettings(max_distance=rng.choice([4, 8, 12]), max_gap_s=rng.choice([10.0, 30.0]))
+    assert find_bursts(prints, settings) == _slow_bursts(prints, settings)
+
+
+def test_capture_times_separate_lookalikes_and_chain_a_pan():
+    same = 0xF0F0F0F0F0F0F0F0
+    prints = [Fingerprint(same, 0.0), Fingerprint(same, 3600.0), Fingerprint(same, None), Fingerprint(same ^ 0b111, 3605.0)]
+    # 0 and 1 are an hour apart; 2 has no time, so it links to both and joins them (single linkage)
+    assert find_bursts(prints, BurstSettings(max_distance=4, max_gap_s=30)) == [0, 0, 0, 0]
+    assert find_bursts(prints[:2] + prints[3:], BurstSettings(max_distance=4, max_gap_s=30)) == [None, 0, 0]
+    assert find_bursts([Fingerprint(same, 0.0)]) == [None] and find_bursts([]) == []
+
+
+def test_ranks_within_bursts_and_the_first_best_frame():
+    rows = [{"path": f"{k}.jpg", "score": s} for k, s in enumerate([0.5, 0.7, 0.7, 0.2, None])]
+    prints = [Fingerprint(1, None), Fingerprint(1, None), Fingerprint(1, None), Fingerprint(1 << 40 | 0xFFFF, None), Fingerprint(1, None)]
+    annotated = annotate_bursts(rows, prints, BurstSettings(max_distance=2))
+    assert [r["burst"] for r in annotated] == ["burst-001", "burst-001", "burst-001", "", "burst-001"]
+    assert [r["burst_rank"] for r in annotated] == [3, 1, 1, None, None]
+    assert [r["burst_best"] for r in annotated] == [False, True, False, False, False]  # tie: the first
+    assert [r["burst_size"] for r in annotated] == [4, 4, 4, 1, 4]
+    assert rank_bursts([None, 0, 0], [0.9, None, 0.1]) == [None, None, 1]
+    with pytest.raises(ValueError, match="0..64"):
+        BurstSettings(max_distance=65)
+
+
+def _scene(seed: int) -> Image.Image:
+    """A photo-like picture: smooth gradients and a few shapes at random places (distinct per seed)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:240, 0:320] / 240.0
+    base = np.stack([np.sin(x * rng.uniform(1, 6) + rng.uniform(0, 6)) for _ in range(3)], -1) * 80 + 120
+    image = Image.fromarray(np.clip(base + y[..., None] * rng.uniform(-60, 60, 3), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        cx, cy, r = rng.integers(0, 320), rng.integers(0, 240), rng.integers(15, 60)
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+    return image
+
+
+def test_near_identical_files_without_capture_times_are_found_by_the_hash_alone(tmp_path):
+    files = []
+    for seed in range(8):
+        files.append(save_photo(_scene(seed), tmp_path / f"scene{seed}.jpg"))
+    for name, make in VARIANTS.items():  # three variants of scene 0, one of scene 5
+        files.append(save_photo(make(_scene(0)), tmp_path / f"scene0_{name}.jpg"))
+    files.append(save_photo(VARIANTS["crop"](_scene(5)), tmp_path / "scene5_crop.jpg"))
+    bursts = find_bursts([fingerprint_file(f, 262_144) for f in files])
+    by_name = {f.stem: b for f, b in zip(files, bursts)}
+    assert {k for k, b in by_name.items() if b == by_name["scene0"]} == {"scene0", "scene0_crop", "scene0_brighter", "scene0_darker"}
+    assert by_name["scene5"] == by_name["scene5_crop"] != by_name["scene0"]
+    assert all(by_name[f"scene{k}"] is None for k in (1, 2, 3, 4, 6, 7))
+
+
+def test_capture_time_is_read_from_exif_and_bad_dates_are_no_time(tmp_path):
+    path = save_photo(_scene(1), tmp_path / "a.jpg", datetime(2026, 5, 1, 9, 0, 3))
+    assert fingerprint_file(path, 262_144).taken_at == datetime(2026, 5, 1, 9, 0, 3).timestamp()
+    image = Image.new("RGB", (8, 8))
+    exif = image.getexif()
+    exif[0x0132] = "not a date"
+    assert capture_time(image) is None and fingerprint(image).taken_at is None
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    assert fingerprint_file(tmp_path / "broken.jpg", 262_144) is None
