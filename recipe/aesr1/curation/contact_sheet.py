@@ -49,7 +49,7 @@ details .grid{grid-template-columns:repeat(auto-fill,minmax(300px,1fr));margin-t
 </style></head>
 <body>
 <h1>{{ title }}</h1>
-<div class="meta">{{ n_photos }} photos, {{ n_scored }} scored{% if n_bursts %}, {{ n_bursts }} bursts collapsed to their best frame{% endif %}{% if model %} &middot; judge: {{ model }}{% endif %}</div>
+<div class="meta">{{ n_photos }} photos, {{ n_scored }} scored{% if n_bursts %}, {{ n_bursts }} burst{{ 's' if n_bursts > 1 }} collapsed to {{ 'their' if n_bursts > 1 else 'its' }} best frame{% endif %}{% if model %} &middot; judge: {{ model }}{% endif %}</div>
 <div class="grid">
 {% for card in cards %}{{ render(card) }}{% endfor %}
 </div>

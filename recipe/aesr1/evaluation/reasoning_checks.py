@@ -40,7 +40,7 @@ DIMENSION_KEYWORDS: dict[str, tuple[str, ...]] = {
         "noise", "noisy", "detail",
     ),
 }  # fmt: skip
-_CLAUSE = re.compile(r"[^.;:,!?]+[.;:,!?]?")
+_CLAUSE_END = re.compile(r"(?<=[.;:,!?])\s+")  # punctuation then space: "f/2.8" and "1.5" stay whole
 
 POSITIVE_WORDS = frozenset(
     "beautiful striking excellent stunning harmonious compelling vivid elegant strong pleasing balanced "
@@ -108,8 +108,8 @@ def critique_by_dimension(critique: str) -> dict[str, list[str]]:
     ['muted teal']
     """
     parts: dict[str, list[str]] = {name: [] for name in (*DIMENSION_KEYWORDS, "overall")}
-    for match in _CLAUSE.finditer(critique or ""):
-        clause = match.group().strip().rstrip(".;:,!?").strip()
+    for piece in _CLAUSE_END.split((critique or "").strip()):
+        clause = piece.strip().rstrip(".;:,!?").strip()
         if not clause:
             continue
         words = set(_WORD.findall(clause.lower()))

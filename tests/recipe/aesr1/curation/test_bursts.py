@@ -3,10 +3,9 @@
 import random
 from datetime import datetime
 
-import numpy as np
 import pytest
-from curation_photos import VARIANTS, save_photo
-from PIL import Image, ImageDraw
+from curation_photos import VARIANTS, photo_like_scene, save_photo
+from PIL import Image
 
 from recipe.aesr1.curation.bursts import (
     BurstSettings,
@@ -90,26 +89,13 @@ def test_ranks_within_bursts_and_the_first_best_frame():
         BurstSettings(max_distance=65)
 
 
-def _scene(seed: int) -> Image.Image:
-    """A photo-like picture: smooth gradients and a few shapes at random places (distinct per seed)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:240, 0:320] / 240.0
-    base = np.stack([np.sin(x * rng.uniform(1, 6) + rng.uniform(0, 6)) for _ in range(3)], -1) * 80 + 120
-    image = Image.fromarray(np.clip(base + y[..., None] * rng.uniform(-60, 60, 3), 0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(image)
-    for _ in range(6):
-        cx, cy, r = rng.integers(0, 320), rng.integers(0, 240), rng.integers(15, 60)
-        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
-    return image
-
-
 def test_near_identical_files_without_capture_times_are_found_by_the_hash_alone(tmp_path):
     files = []
     for seed in range(8):
-        files.append(save_photo(_scene(seed), tmp_path / f"scene{seed}.jpg"))
+        files.append(save_photo(photo_like_scene(seed), tmp_path / f"scene{seed}.jpg"))
     for name, make in VARIANTS.items():  # three variants of scene 0, one of scene 5
-        files.append(save_photo(make(_scene(0)), tmp_path / f"scene0_{name}.jpg"))
-    files.append(save_photo(VARIANTS["crop"](_scene(5)), tmp_path / "scene5_crop.jpg"))
+        files.append(save_photo(make(photo_like_scene(0)), tmp_path / f"scene0_{name}.jpg"))
+    files.append(save_photo(VARIANTS["crop"](photo_like_scene(5)), tmp_path / "scene5_crop.jpg"))
     bursts = find_bursts([fingerprint_file(f, 262_144) for f in files])
     by_name = {f.stem: b for f, b in zip(files, bursts)}
     assert {k for k, b in by_name.items() if b == by_name["scene0"]} == {"scene0", "scene0_crop", "scene0_brighter", "scene0_darker"}
@@ -118,7 +104,7 @@ def test_near_identical_files_without_capture_times_are_found_by_the_hash_alone(
 
 
 def test_capture_time_is_read_from_exif_and_bad_dates_are_no_time(tmp_path):
-    path = save_photo(_scene(1), tmp_path / "a.jpg", datetime(2026, 5, 1, 9, 0, 3))
+    path = save_photo(photo_like_scene(1), tmp_path / "a.jpg", datetime(2026, 5, 1, 9, 0, 3))
     assert fingerprint_file(path, 262_144).taken_at == datetime(2026, 5, 1, 9, 0, 3).timestamp()
     image = Image.new("RGB", (8, 8))
     exif = image.getexif()
