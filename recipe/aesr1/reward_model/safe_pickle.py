@@ -7,6 +7,9 @@ unpickler's ``find_class`` (or ``persistent_load``) first, so an unpickler that 
 and every persistent id can build nothing but what the opcodes make directly: ``dict``, ``list``,
 ``tuple``, ``set``, ``frozenset``, ``str``, ``bytes``, ``bytearray``, ``int``, ``float``, ``bool`` and
 ``None`` -- exactly what the protocol uses (``{"images": [bytes], "prompts": [str], "metadata": {}}``).
+That needs pickle protocol 4 or 5 (Python 3.8+'s default, what Flow-GRPO and verl-omni send): protocols
+0-2 write ``bytes`` through the global ``_codecs.encode``, 0-3 sets through ``builtins.set``, 0-4
+``bytearray`` through ``builtins.bytearray``, and those are refused like any other global.
 
 Memory and time stay bounded by the body size the service admits: every opcode is linear in its
 bytes (Python refuses decimal ints above ``sys.get_int_max_str_digits()`` digits), and a structure
