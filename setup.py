@@ -49,6 +49,9 @@ setup(
         "tqdm>=4.66",
         "matplotlib>=3.8",
         "openai>=1.40",
+        # The reward service (aesr1-reward-server); verl[verl-core] already pulls both in through fastapi.
+        "starlette>=0.37",
+        "uvicorn>=0.29",
         # Curation (recipe/aesr1/curation): perceptual hashes for bursts; the contact sheet's templates.
         "ImageHash>=4.3",
         "jinja2>=3.1",
@@ -69,6 +72,7 @@ setup(
             "aesr1-rapo = recipe.aesr1.main_rapo:main",
             "aesr1-eval = recipe.aesr1.evaluation.eval_cli:main",
             "aesr1-score = recipe.aesr1.evaluation.score_cli:main",
+            "aesr1-reward-server = recipe.aesr1.reward_model.service_cli:main",
             "aesr1-demo = recipe.aesr1.curation.demo:main",
             "aesr1-configs = recipe.aesr1.config_dir:main",
             "red-aes-engine = recipe.aesr1.red_aes.engine_cli:main",

@@ -9,6 +9,9 @@
 * **verl-recipe ``dance_grpo``**: the judge is a separate server (its dependencies apart from the
   trainer's), checked once with ``/health``, and ``reward(image_paths, prompts)`` fills
   ``data.batch["rewards"]`` of shape ``[B]``. ``RemoteJudge`` talks to a ``vllm serve`` of the checkpoint.
+
+``flow_grpo_reward`` and ``MMGRPOScorer`` take the in-process judge (``AestheticReward``) or the reward
+service's client (``service_client.RewardServiceClient``): both answer ``__call__``/``acall`` the same way.
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ import numpy as np
 
 from recipe.aesr1.evaluation.images import decode_image
 from recipe.aesr1.reward_model.scorer import AestheticReward, ImageScore, RewardSettings
+from recipe.aesr1.reward_model.service_client import RewardServiceClient
+
+Judge = AestheticReward | RewardServiceClient  # in this process, or an aesr1-reward-server
 
 
-def flow_grpo_reward(reward: AestheticReward) -> Callable[..., tuple[np.ndarray, dict]]:
+def flow_grpo_reward(reward: Judge) -> Callable[..., tuple[np.ndarray, dict]]:
     """A Flow-GRPO reward function: ``fn(images, prompts, metadata) -> (float32 scores (N,), info)``.
 
     Register it in ``flow_grpo.rewards.multi_score``'s table, e.g. ``"aesr1": lambda device:
-    flow_grpo_reward(AestheticReward.from_backend("openai", "aes-r1", base_url=URL))``.
+    flow_grpo_reward(RewardServiceClient("http://judge:18086"))`` (or an in-process ``AestheticReward``).
     """
 
     def _fn(images, prompts, metadata, **_unused):  # Flow-GRPO passes extras such as only_strict
@@ -41,7 +47,7 @@ def flow_grpo_reward(reward: AestheticReward) -> Callable[..., tuple[np.ndarray,
 class MMGRPOScorer:
     """mm_grpo's ``Scorer`` interface: ``__call__(images, prompts=None) -> list[float]``."""
 
-    def __init__(self, reward: AestheticReward):
+    def __init__(self, reward: Judge):
         self.reward = reward
         self.last_info: dict = {}  # the audit trail of the last call (mm_grpo keeps only the floats)
 

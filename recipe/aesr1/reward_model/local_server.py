@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
+import binascii
 import json
 import queue
 import threading
@@ -27,6 +27,7 @@ from PIL import Image
 
 from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings
 from recipe.aesr1.evaluation.backends.base import IMAGE_PLACEHOLDER
+from recipe.aesr1.evaluation.images import decode_image
 
 
 def request_to_inputs(body: dict) -> tuple[Image.Image, str]:
@@ -44,11 +45,26 @@ def request_to_inputs(body: dict) -> tuple[Image.Image, str]:
             url = part["image_url"]["url"]
             if not url.startswith("data:image/"):
                 raise ValueError("only data:image/...;base64 URLs are served")
-            image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+            image = _decode_data_url(url)
             prompt += IMAGE_PLACEHOLDER
     if image is None:
         raise ValueError("the message has no image_url part")
     return image, prompt
+
+
+def _decode_data_url(url: str) -> Image.Image:
+    """The image of a base64 data URL through the project's guarded decoder and pixel budget.
+
+    A decompression bomb, truncated or non-image bytes raise ``ValueError`` (HTTP 400), as vLLM refuses them.
+    """
+    try:
+        raw = base64.b64decode(url.split(",", 1)[1], validate=True)
+    except (IndexError, binascii.Error) as error:
+        raise ValueError(f"the image data URL is not valid base64: {error}") from None
+    loaded = decode_image(raw)
+    if not loaded.usable:
+        raise ValueError(f"the image could not be used: {loaded.status} ({loaded.detail})")
+    return loaded.image
 
 
 class JudgeServer:

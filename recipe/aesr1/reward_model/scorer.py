@@ -215,11 +215,15 @@ class AestheticReward:
         failed = [sample_record(Sample("", error=error))] * settings.n
         return [ImageScore(None, None, status, seed, list(failed), error) for seed in seeds]
 
+    def content_seed(self, image: Image.Image) -> int:
+        """The seed ``ascore`` gives an RGB image within the pixel budget: ``settings.seed`` and its pixels' SHA-256."""
+        return image_seed(self.settings.seed, content_key(image))
+
     async def ascore(self, images: object, seeds: Sequence[int] | None = None) -> list[ImageScore]:
         """One ``ImageScore`` per image, in input order. ``seeds`` overrides the content seeds."""
         pils = to_pil_images(images, self.settings.max_pixels)
         if seeds is None:
-            seeds = [image_seed(self.settings.seed, content_key(image)) for image in pils]
+            seeds = [self.content_seed(image) for image in pils]
         elif len(seeds) != len(pils):
             raise ValueError(f"{len(pils)} images but {len(seeds)} seeds")
         size = self.settings.batch_size

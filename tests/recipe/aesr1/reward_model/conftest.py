@@ -58,6 +58,12 @@ class FakeJudge:
 
 
 @pytest.fixture
+def fake_backend():
+    """A fresh ``FakeJudge`` backend, for an in-process ``AestheticReward`` (e.g. behind the reward service)."""
+    return FakeJudge()
+
+
+@pytest.fixture
 def fake_judge():
     """(base_url, judge) of the local OpenAI-compatible server over one shared fake backend."""
     judge = FakeJudge()
