@@ -70,27 +70,30 @@ def capture_time(image: Image.Image) -> float | None:
         return None  # a camera's malformed date is no capture time, not a failed photo
 
 
-def hamming_matrix(hashes: Sequence[int]) -> np.ndarray:
-    """Pairwise Hamming distances of 64-bit hashes (uint8, N x N)."""
-    packed = np.asarray(hashes, dtype=np.uint64)
-    return np.bitwise_count(packed[:, None] ^ packed[None, :]).astype(np.uint8)
-
-
-def find_bursts(prints: Sequence[Fingerprint | None], settings: BurstSettings = BurstSettings()) -> list[int | None]:
+def find_bursts(
+    prints: Sequence[Fingerprint | None], settings: BurstSettings = BurstSettings(), block: int = 1024
+) -> list[int | None]:
     """Burst number (0, 1, ... in order of each burst's first photo) per photo; None: no burst.
 
-    ``None`` fingerprints (photos that could not be read) are in no burst. Quadratic in the number of
-    photos (10,000 photos: 10^8 bit operations, about a second).
+    ``None`` fingerprints (photos that could not be read) are in no burst. Every pair is compared
+    (quadratic time), ``block`` photos against all others at a time (memory ``block`` x N).
     """
     known = [i for i, p in enumerate(prints) if p is not None]
     bursts: list[int | None] = [None] * len(prints)
     if len(known) < 2:
         return bursts
-    near = hamming_matrix([prints[i].phash for i in known]) <= settings.max_distance
+    hashes = np.asarray([prints[i].phash for i in known], dtype=np.uint64)
     times = np.array([np.nan if prints[i].taken_at is None else prints[i].taken_at for i in known])
-    gap = np.abs(times[:, None] - times[None, :])
-    near &= ~(gap > settings.max_gap_s)  # NaN (a time unknown) never separates two photos
-    rows, cols = np.nonzero(np.triu(near, k=1))
+    rows, cols = [], []
+    for start in range(0, len(known), block):
+        stop = min(start + block, len(known))
+        near = np.bitwise_count(hashes[start:stop, None] ^ hashes[None, :]) <= settings.max_distance
+        near &= ~(np.abs(times[start:stop, None] - times[None, :]) > settings.max_gap_s)  # NaN: a time unknown never separates
+        r, c = np.nonzero(near)
+        keep = c > r + start  # each pair once, no self-pairs
+        rows.append(r[keep] + start)
+        cols.append(c[keep])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(known), len(known)))
     _, labels = connected_components(graph, directed=False)
     sizes = np.bincount(labels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from PIL import Image, ImageEnhance
 
 _EXIF_IFD, _DATETIME_ORIGINAL = 0x8769, 0x9003
+# Screenshots the browser tests write (kept by CI as artifacts; outputs/ is not committed).
+ARTIFACTS = Path(os.environ.get("AESR1_TEST_ARTIFACTS", "outputs/test-artifacts"))
 
 
 def require_binary(name: str) -> str:
@@ -41,6 +44,14 @@ def exposure(image: Image.Image, factor: float) -> Image.Image:
     return ImageEnhance.Brightness(image).enhance(factor)
 
 
+def softened(image: Image.Image) -> Image.Image:
+    """A worse frame of the same shot: slightly blurred, half the saturation (the sample release's labels
+    grow with sharpness and saturation, so a judge that learned them should rank it lower)."""
+    from PIL import ImageFilter
+
+    return ImageEnhance.Color(image.filter(ImageFilter.GaussianBlur(1.2))).enhance(0.5)
+
+
 VARIANTS = {"crop": lambda im: center_crop(im, 0.02), "brighter": lambda im: exposure(im, 1.08), "darker": lambda im: exposure(im, 0.92)}
 
 
@@ -65,9 +76,9 @@ def photo_like_scene(seed: int) -> Image.Image:
 
 
 def write_shoot(originals: list[Path], folder: Path, burst_of: int = 3, start: datetime = datetime(2026, 5, 1, 9, 0)) -> dict[str, str]:
-    """A shoot: every original once, 10 minutes apart, and for the first ``burst_of`` originals three
-    near-identical frames (2 % tighter crop, +-8 % exposure) 1-3 s after it. Returns {file name: the
-    original's stem} for the files that belong to a constructed burst."""
+    """A shoot: every original once, 10 minutes apart, and for the first ``burst_of`` originals four
+    near-identical frames 1-4 s after it (2 % tighter crop, +-8 % exposure, ``softened``). Returns {file
+    name: the original's stem} for the files that belong to a constructed burst."""
     folder.mkdir(parents=True, exist_ok=True)
     bursts: dict[str, str] = {}
     for k, original in enumerate(originals):
@@ -76,7 +87,7 @@ def write_shoot(originals: list[Path], folder: Path, burst_of: int = 3, start: d
         save_photo(image, folder / f"{original.stem}.jpg", taken)
         if k < burst_of:
             bursts[f"{original.stem}.jpg"] = original.stem
-            for j, (name, make) in enumerate(VARIANTS.items(), start=1):
+            for j, (name, make) in enumerate({**VARIANTS, "soft": softened}.items(), start=1):
                 save_photo(make(image), folder / f"{original.stem}_{name}.jpg", taken + timedelta(seconds=j))
                 bursts[f"{original.stem}_{name}.jpg"] = original.stem
     return bursts

@@ -15,14 +15,8 @@ from recipe.aesr1.curation.bursts import (
     find_bursts,
     fingerprint,
     fingerprint_file,
-    hamming_matrix,
     rank_bursts,
 )
-
-
-def test_hamming_matrix_counts_differing_bits():
-    d = hamming_matrix([0, 0b1011, (1 << 64) - 1])
-    assert d.tolist() == [[0, 3, 64], [3, 0, 61], [64, 61, 0]]
 
 
 def _slow_bursts(prints, settings):
@@ -65,6 +59,7 @@ def test_find_bursts_matches_the_slow_reference(seed):
         prints.append(Fingerprint(rng.choice(bases) ^ flips, taken))
     settings = BurstSettings(max_distance=rng.choice([4, 8, 12]), max_gap_s=rng.choice([10.0, 30.0]))
     assert find_bursts(prints, settings) == _slow_bursts(prints, settings)
+    assert find_bursts(prints, settings, block=3) == _slow_bursts(prints, settings)  # blocks change nothing
 
 
 def test_capture_times_separate_lookalikes_and_chain_a_pan():

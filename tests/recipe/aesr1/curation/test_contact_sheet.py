@@ -5,12 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-from curation_photos import require_binary, save_photo
+from curation_photos import ARTIFACTS, require_binary, save_photo
 from PIL import Image
 
 from recipe.aesr1.curation.contact_sheet import render_contact_sheet, write_contact_sheet
 
-ARTIFACTS = Path(os.environ.get("AESR1_TEST_ARTIFACTS", "outputs/test-artifacts"))
 
 
 def _rows(folder: Path) -> list[dict]:

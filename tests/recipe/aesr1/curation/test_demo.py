@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from curation_photos import held_out_originals
+from curation_photos import ARTIFACTS, held_out_originals
 from trained_main_job import SIZES
 
 from recipe.aesr1.curation.demo import RANKING_COLUMNS, build_demo, score_photos
@@ -44,3 +44,33 @@ def test_the_demo_scores_and_ranks_uploads_through_gradios_client(main_job, judg
     for photo in photos:
         assert photo.name in report
     assert "**Light and shadow**" in report and "not scored: unreadable" in report
+
+
+def test_the_demo_page_works_in_headless_chromium(main_job, judge, tmp_path):
+    """Upload two photos in the page, press Score, read the ranking; the screenshot is a test artifact."""
+    from curation_photos import require_binary
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_binary("chromium")
+    photos = held_out_originals(main_job, 2)
+    demo = build_demo(judge)
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium)
+            try:
+                page = browser.new_page(viewport={"width": 1100, "height": 1000})
+                errors = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(demo.local_url)
+                page.set_input_files("input[type=file]", [str(p) for p in photos])
+                page.get_by_role("button", name="Score").click()
+                page.get_by_text(f"#1 ").first.wait_for(timeout=120_000)
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+                text = page.inner_text("body")
+            finally:
+                browser.close()
+    finally:
+        demo.close()
+    assert errors == [] and all(photo.name in text for photo in photos) and "Light and shadow" in text
