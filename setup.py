@@ -52,9 +52,14 @@ setup(
         # The reward service (aesr1-reward-server); verl[verl-core] already pulls both in through fastapi.
         "starlette>=0.37",
         "uvicorn>=0.29",
+        # Curation (recipe/aesr1/curation): perceptual hashes for bursts; the contact sheet's templates.
+        "ImageHash>=4.3",
+        "jinja2>=3.1",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3"],
+        # The browser check of the contact sheet drives Debian's chromium (tests/run.sh installs it) via playwright.
+        "test": ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3", "playwright>=1.45", "gradio>=5.0"],
+        "demo": ["gradio>=5.0"],
         # Never installed by the test command. verl's own extras pin what verl 0.9.1 is tested with:
         # vllm==0.24.0, torch==2.11.0, torchvision==0.26.0, transformers==5.9.0, flash-attn==2.8.3 (CUDA 13).
         "gpu": [f"verl[vllm,fsdp]{VERL_VERSION}"],
@@ -68,6 +73,7 @@ setup(
             "aesr1-eval = recipe.aesr1.evaluation.eval_cli:main",
             "aesr1-score = recipe.aesr1.evaluation.score_cli:main",
             "aesr1-reward-server = recipe.aesr1.reward_model.service_cli:main",
+            "aesr1-demo = recipe.aesr1.curation.demo:main",
             "aesr1-configs = recipe.aesr1.config_dir:main",
             "red-aes-engine = recipe.aesr1.red_aes.engine_cli:main",
         ],

@@ -19,6 +19,8 @@ import logging
 from collections import Counter
 from pathlib import Path
 
+from recipe.aesr1.atomic_files import write_csv_atomic
+from recipe.aesr1.curation.outputs import add_curation_args, curate_from_args
 from recipe.aesr1.distributed.items import list_items
 from recipe.aesr1.distributed.ray_scoring import read_shards, score_items
 from recipe.aesr1.evaluation.benchmark_data import REQUIRED_COLUMNS
@@ -90,10 +92,31 @@ def score_main(argv: list[str] | None = None) -> int:
     add_backend_args(parser)
     add_sampling_args(parser)
     _add_ray_args(parser)
+    add_curation_args(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    _run(args, list_items(args.inputs, args.recursive), args.out_dir, _settings(args, args.mode))
+    rows = _run(args, list_items(args.inputs, args.recursive), args.out_dir, _settings(args, args.mode))
+    if args.bursts or args.xmp or args.html:
+        curated = curate_from_args(curation_rows(rows), args)
+        if args.bursts:
+            columns = ("key", "path", "score", "burst", "burst_size", "burst_rank", "burst_best")
+            write_csv_atomic(args.out_dir / "bursts.csv", [{c: r.get(c) for c in columns} for r in curated])
+            print(f"wrote {args.out_dir / 'bursts.csv'}")
     return 0
+
+
+def curation_rows(rows: list[dict]) -> list[dict]:
+    """Shard rows as the curation outputs read them (``aesr1-score``'s row fields); rows of parquet
+    tables have no file (``path`` None): no sidecar, no burst, no thumbnail."""
+    curated = []
+    for row in rows:
+        item = json.loads(row["item"])
+        curated.append({  # status: the judge's, or the image's when it could not be decoded (ray_scoring)
+            "key": row["key"], "path": item.get("path"), "status": row["status"], "detail": row["image_detail"],
+            "score": row["score"], "spread": row["spread"], "level": row["level"] or "",
+            "reasoning": row["reasoning"] or "", "n_samples": row["n_samples"],
+        })  # fmt: skip
+    return curated
 
 
 def predictions_from_rows(rows: list[dict]) -> dict[str, list[dict]]:

@@ -27,10 +27,20 @@ _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
 DIMENSION_KEYWORDS: dict[str, tuple[str, ...]] = {
     "light_and_shadow": ("light", "lighting", "shadow", "shadows", "backlit", "backlighting", "highlights"),
     "mood_and_narrative": ("mood", "story", "narrative", "emotion", "emotional", "atmosphere", "feeling"),
-    "composition": ("composition", "composed", "framing", "framed", "balance", "thirds", "perspective", "lines"),
-    "color": ("color", "colors", "colour", "colours", "palette", "hue", "hues", "saturation", "tones"),
-    "exposure": ("exposure", "exposed", "overexposed", "underexposed", "brightness", "dynamic", "clipped"),
-}
+    "composition": (
+        "composition", "composed", "framing", "framed", "balance", "third", "thirds", "perspective", "lines",
+        "subject", "horizon", "centered", "centred", "symmetry",
+    ),
+    "color": (
+        "color", "colors", "colour", "colours", "palette", "hue", "hues", "saturation", "saturated", "tones",
+        "muted", "vivid", "red", "orange", "yellow", "green", "teal", "blue", "purple", "magenta",
+    ),
+    "exposure": (
+        "exposure", "exposed", "overexposed", "underexposed", "brightness", "dynamic", "clipped", "grain", "grainy",
+        "noise", "noisy", "detail",
+    ),
+}  # fmt: skip
+_CLAUSE_END = re.compile(r"(?<=[.;:,!?])\s+")  # punctuation then space: "f/2.8" and "1.5" stay whole
 
 POSITIVE_WORDS = frozenset(
     "beautiful striking excellent stunning harmonious compelling vivid elegant strong pleasing balanced "
@@ -88,6 +98,24 @@ def summarize_critiques(samples: Iterable[tuple[str, float | None]]) -> dict:
         "mean_dimensions": sum(len(c.dimensions) for c in checks) / n,
         "inconsistent_rate": sum(c.inconsistent for c in checks) / n,
     }
+
+
+def critique_by_dimension(critique: str) -> dict[str, list[str]]:
+    """The critique's clauses under the Table 5 dimension whose keywords they use (first match), the
+    rest under ``"overall"``; every key of ``DIMENSION_KEYWORDS`` is present, in Table 5's order.
+
+    >>> critique_by_dimension("Soft light, a calm mood, muted teal: a fair picture.")["color"]
+    ['muted teal']
+    """
+    parts: dict[str, list[str]] = {name: [] for name in (*DIMENSION_KEYWORDS, "overall")}
+    for piece in _CLAUSE_END.split((critique or "").strip()):
+        clause = piece.strip().rstrip(".;:,!?").strip()
+        if not clause:
+            continue
+        words = set(_WORD.findall(clause.lower()))
+        name = next((d for d, keys in DIMENSION_KEYWORDS.items() if words.intersection(keys)), "overall")
+        parts[name].append(clause)
+    return parts
 
 
 def level_of(score: float | None) -> str:

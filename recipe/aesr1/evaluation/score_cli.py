@@ -11,6 +11,10 @@ gave no parseable answer (or the endpoint refused the image), or ``missing``/``u
 ``score`` is the mean over ``--n`` samples (``spread`` their std), ``level`` is bad/fair/good
 (Aes-R1 Appendix E.2), ``reasoning`` the critique of the first scored sample.
 
+For people who look at photos (``recipe/aesr1/curation``): ``--bursts`` groups near-identical shots and
+marks each burst's best frame (columns ``burst``, ``burst_size``, ``burst_rank``, ``burst_best``),
+``--xmp`` writes star-rating sidecars that photo tools read, ``--html sheet.html`` a contact sheet.
+
 ``aesr1-score ray ...`` scores on a Ray cluster into parquet shards (``aesr1-score ray --help``).
 
 Images above the pixel budget (``--max-pixels``, default 262,144 = 512 x 512, the project's one budget
@@ -37,6 +41,7 @@ from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.atomic_files import write_csv_atomic, write_text_atomic
 from recipe.aesr1.aescot.chat_client import FatalEndpointError
+from recipe.aesr1.curation.outputs import add_curation_args, curate_from_args
 from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings, generate_each, image_seed
 from recipe.aesr1.evaluation.cli_options import (
     add_backend_args,
@@ -161,8 +166,12 @@ def score_to_file(
     batch_size: int = 8,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     retry_failed: bool = False,
+    annotate: Callable[[list[dict]], list[dict]] | None = None,
 ) -> list[dict]:
     """Score ``paths`` and write ``out`` (all rows in input order, or the ``top_k`` best ranked).
+
+    ``annotate`` sees every row (in input order) before ``out`` is written and may add columns
+    (the curation outputs: ``recipe/aesr1/curation/outputs.py``).
 
     Rows are logged to ``partial_log_path(out)`` as their replies arrive, so a rerun after an
     interruption scores only the files not yet logged, and a rerun after the end scores none (same
@@ -184,6 +193,8 @@ def score_to_file(
     fresh = score_files(backend, todo, sampling, batch_size, max_pixels, on_row=on_row)
     done = {r["path"]: r for r in fresh} if log is None else log.records
     rows = [done[str(p)] for p in paths]
+    if annotate is not None:
+        rows = annotate(rows)
     if out is not None:
         write_rows(rank_rows(rows)[:top_k] if top_k else rows, out)
     return rows
@@ -207,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backend_args(parser)
     add_image_args(parser)
     add_sampling_args(parser)
+    add_curation_args(parser)
     return parser
 
 
@@ -225,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     sampling = sampling_from_args(args)
     try:
         rows = score_to_file(
-            backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels, args.retry_failed
+            backend, paths, sampling, args.out, args.top_k, args.batch_size, args.max_pixels, args.retry_failed,
+            annotate=lambda rows: curate_from_args(rows, args),
         )
     except FatalEndpointError as error:  # its message is redacted and names the endpoint
         print(f"error: {error}", file=sys.stderr)
@@ -235,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in shown:
         score = "  -  " if r["score"] is None else f"{r['score']:.2f}"
         prefix = f"#{r['rank']:<3d} " if "rank" in r else ""
-        print(f"{prefix}{score} {r['level'] or r['status']:<10s} {r['path']}")
+        burst = f"  [{r['burst']} #{r['burst_rank'] or '-'}{' best' if r['burst_best'] else ''}]" if r.get("burst") else ""
+        print(f"{prefix}{score} {r['level'] or r['status']:<10s} {r['path']}{burst}")
     if skipped:
         print(f"\n{len(skipped)} of {len(rows)} file(s) without a score:", file=sys.stderr)
         for r in skipped:

@@ -83,6 +83,30 @@ def test_score_ray_matches_serial_scoring_and_resumes_by_shard(local_ray, tiny, 
         score_cli.main([*argv[:-1], "4"])  # another seed into the same folder
 
 
+def test_score_ray_writes_the_same_curation_outputs_as_aesr1_score(local_ray, tiny, tmp_path):
+    """--bursts / --html from the shards are those of the serial run on the same files."""
+    import csv
+
+    from curation_photos import VARIANTS, photo_like_scene, save_photo
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for seed in range(4):
+        save_photo(photo_like_scene(seed), folder / f"scene{seed}.jpg")
+    save_photo(VARIANTS["darker"](photo_like_scene(2)), folder / "scene2_darker.jpg")
+    curation = ["--bursts"]
+    serial = ["--backend", "hf", "--model", tiny, "--device", "cpu", *SAMPLING, *curation]
+    assert score_cli.main([str(folder), "--out", str(tmp_path / "serial.csv"), "--html", str(tmp_path / "serial.html"), *serial]) == 0
+    argv = ["ray", str(folder), "--out-dir", str(tmp_path / "shards"), *_backend_args(tiny), *SAMPLING, *curation]
+    assert score_cli.main([*argv, "--html", str(tmp_path / "ray.html")]) == 0
+    columns = ("path", "burst", "burst_size", "burst_rank", "burst_best")
+    serial_rows = [{c: r[c] for c in columns} for r in csv.DictReader((tmp_path / "serial.csv").open())]
+    ray_rows = [{c: r[c] for c in columns} for r in csv.DictReader((tmp_path / "shards" / "bursts.csv").open())]
+    assert ray_rows == serial_rows
+    assert {Path(r["path"]).name for r in ray_rows if r["burst"]} == {"scene2.jpg", "scene2_darker.jpg"}
+    assert (tmp_path / "ray.html").read_text().count("<img") == (tmp_path / "serial.html").read_text().count("<img") == 5
+
+
 def _png(red):
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), (red, 90, 160)).save(buffer, format="PNG")

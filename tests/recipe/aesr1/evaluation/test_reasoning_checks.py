@@ -54,3 +54,15 @@ def test_levels_follow_appendix_e2_and_last_think_block_is_used():
         "",
     ]
     assert critique_text("<think>a</think> <think>b</think>") == "b"
+
+
+def test_a_critique_split_by_dimension_keeps_every_clause_once():
+    from recipe.aesr1.evaluation.reasoning_checks import DIMENSION_KEYWORDS, critique_by_dimension
+
+    text = "Soft light, a calm mood, subject on the left third; muted teal. Shot at f/2.8, 1.5 stops under exposure: a fair picture."
+    parts = critique_by_dimension(text)
+    assert list(parts) == [*DIMENSION_KEYWORDS, "overall"]
+    assert parts["light_and_shadow"] == ["Soft light"] and parts["mood_and_narrative"] == ["a calm mood"]
+    assert parts["composition"] == ["subject on the left third"] and parts["color"] == ["muted teal"]
+    assert parts["exposure"] == ["1.5 stops under exposure"] and parts["overall"] == ["Shot at f/2.8", "a fair picture"]
+    assert sum(len(v) for v in critique_by_dimension("").values()) == 0

@@ -1,0 +1,1 @@
+"""Curation for people who look at photos: bursts, star ratings, a contact sheet and a demo (README)."""
