@@ -9,11 +9,15 @@ stage runs in three steps:
    become ASCII digits, so "zero point seven three", "0,73" and "0.\u200b73" all read "0.73".
 2. Rules, each with its own code so the audit page shows why a critique was rejected: the score and
    its rescalings (x1, x10, x5, x100, at the precision written), scale and rating vocabulary near a
-   number, percentiles and bands, references to a given, shown or hidden value.
+   number, a fraction of a whole ("three quarters of the way to perfect"), a rating given to the
+   picture ("rated it 7 in my head") or bounded ("north of seven"), percentiles and bands ("the low
+   seventies"), references to a given, shown or hidden value or to the instructions.
 3. Photographic number contexts are exempt: shutter speeds (1/100 s, 0.5 s), apertures (f/2.8), focal
-   lengths, ISO, EV, distances, ratios, fractions of the frame, counts and numbers in the scene.
+   lengths, ISO, EV, distances, ratios, fractions of the frame, counts and numbers in the scene, ages,
+   tonal values ("the true values of the greys").
 
-The judge endpoint's verdict (``requests.leakage_messages``) can be added on top (``filters.leakage_judge``).
+Rules only catch the phrasings someone thought of; the leakage judge (``requests.leakage_messages``,
+``filters.leakage_judge``, on by default) reads every critique the rules let through.
 Precision and recall on a corpus of 209 hand-written cases are measured by ``test_leakage_corpus.py``.
 """
 
@@ -40,7 +44,8 @@ _DENOMINATOR = r"(?:100|10|5)\b"
 _UNIT_AFTER = (
     r"s|sec|secs|seconds?|ms|minutes?|mins?|hours?|h|mm|cm|m|metres?|meters?|km|ft|feet|foot|inch(?:es)?|"
     r"\"|'|px|pixels?|mp|megapixels?|k|kelvin|°|degrees?|ev|stops?|x|fps|iso|lens|aperture|zoom|crop|ratio|"
-    r"aspect|widescreen|format|sensor|euros?|dollars?|€|\$|km/h|mph|kg|g|am|pm"
+    r"aspect|widescreen|format|sensor|euros?|dollars?|€|\$|km/h|mph|kg|g|am|pm|tonnes?|tons?|lbs?|pounds?|storeys?|"
+    r"floors?|stor(?:y|ies)|years?|days?|weeks?|months?"
 )
 _UNIT = re.compile(rf"\s*-?\s*(?:{_UNIT_AFTER})(?![a-z])", re.IGNORECASE)  # used with .match(text, pos)
 _PHOTO_BEFORE = re.compile(r"(?:\bf\s*/?\s*|\biso\s*|[+\-±]\s*|\bev\s*|@\s*|\b1/|\d\s*[:x×]\s*)$", re.IGNORECASE)
@@ -60,7 +65,8 @@ _ADJECTIVE = (
 # A rating closes with punctuation, the end, or rating words: "a solid 7.", "an 8 from me", "a 9, easily".
 _RATING_CLOSE = (
     r"(?=\s*(?:[.,;!?)]|$|overall\b|points?\b|stars?\b|out\s*of\b|outta\b|of\s+" + _DENOMINATOR +
-    r"|/|from\s+me\b|for\s+me\b|on\s+(?:a|the|my|any)\b|at\s+(?:best|most)\b|territory\b|and\s+move\b|maybe\b))"
+    r"|/|from\s+me\b|for\s+me\b|on\s+(?:a|the|my|any)\b|at\s+(?:best|most)\b|territory\b|and\s+move\b|maybe\b"
+    r"|(?:kind|sort|type)\s+of\b|-?\s*ish\b|in\s+my\s+(?:head|book|mind|eyes|view|estimation)\b))"
 )
 _VERB = (
     r"give|gives|gave|giving|award|awards|awarded|earn|earns|earned|deserve|deserves|deserved|merit|merits|"
@@ -69,6 +75,22 @@ _VERB = (
     r"sits?\s+at|reach(?:es)?|hits?|scores?|scored|rate|rated|rates|grade|graded|mark|marked"
 )
 _RATING_WORD = r"(?:scores?|scored|ratings?|grades?|graded|marks?|aesthetic\s+value|rated|rating)"
+# A number that is no photographic value and no part of a longer token: "7" but not "7 s", "7/10", "7th".
+_BARE_NUM = rf"(?:{_NUM})(?![\w/\-]|\.\d)(?!\s*(?:{_UNIT_AFTER})(?![a-z]))(?!\s+(?:more|extra|further|times|million|thousand)\b)"
+# A bound instead of a value: "north of 7", "no lower than 6", "comfortably above 8".
+_BOUND = (
+    r"(?:north|south|upwards|downwards)\s+of|above|below|over|under|beyond|past|at\s+least|at\s+most|"
+    r"no\s+(?:more|less|higher|lower|better|worse)\s+than|(?:more|less|higher|lower|better|worse|greater)\s+than|"
+    r"(?:shy|short)\s+of|in\s+excess\s+of|(?:close|closer|near|nearer)\s+to|nearly|almost|approaching|clears?"
+)
+# A whole the critique measures itself against: "three quarters of the way to perfect", "halfway to full marks".
+_WHOLE = (
+    r"(?:perfect(?:ion)?|flawless(?:ness)?|excellence|full\s+marks|top\s+marks|a\s+masterpiece|"
+    r"the\s+(?:maximum|ideal|best\s+possible|top\s+(?:score|mark|rating|grade))|"
+    r"a\s+(?:perfect|flawless|ideal|maximum|top)\s+(?:score|mark|rating|grade|image|picture|photo(?:graph)?|shot|frame|10))"
+)
+# Objects a private rating is given to: "rated it 7", "scored this frame 6".
+_RATED_OBJECT = r"(?:it|this|that|(?:the|this|that)\s+(?:photo(?:graph)?|image|picture|shot|frame|scene|one))"
 
 _SCALE_PATTERNS = (
     re.compile(rf"(?:{_NUM})\s*/\s*{_DENOMINATOR}", re.IGNORECASE),  # 7/10 (shutter speeds exempted below)
@@ -82,6 +104,10 @@ _SCALE_PATTERNS = (
                re.IGNORECASE),
     re.compile(r"\b(?:midpoint|middle|top|bottom|upper\s+end|lower\s+end|high\s+end|low\s+end)\s+of\s+the\s+"
                r"(?:rating\s+)?scale\b", re.IGNORECASE),
+    # A fraction of a whole: "3/4 of the way to perfect", "halfway to perfection", "70% of full marks".
+    re.compile(rf"(?:\b\d+\s*/\s*\d+|(?<![\w.])(?:{_NUM})\s*(?:%|per\s*cent\b|percent\b)|\bhalf(?:way)?|\b(?:{_NUM}))"
+               rf"\s+(?:of\s+the\s+way\s+|the\s+way\s+)?(?:to|toward|towards|of|short\s+of)\s+{_WHOLE}\b",
+               re.IGNORECASE),
 )
 _RATING_NUMBER_PATTERNS = (
     re.compile(rf"\b(?:a|an)\s+(?:(?:{_ADJECTIVE})\s+)?(?:{_NUM}){_RATING_CLOSE}", re.IGNORECASE),
@@ -94,6 +120,14 @@ _RATING_NUMBER_PATTERNS = (
     # "scores highly, around 8": a rating verb, an adverb, then the number.
     re.compile(rf"\b(?:scores?|scored|rates?|rated)\s+\w+ly\W+(?:(?:around|about|roughly|at)\s+)?(?:{_NUM})",
                re.IGNORECASE),
+    # A rating given to the picture, however the sentence goes on: "I rated it 7 in my head".
+    re.compile(rf"\b(?:rate|rated|rates|score|scored|scores|grade|graded|mark|marked|peg|pegged|give|gave|gives|"
+               rf"award|awarded)\s+{_RATED_OBJECT}\s+(?:(?:a|an|at|around|about|roughly|only|just|"
+               rf"maybe|perhaps|somewhere|near)\s+)*{_BARE_NUM}", re.IGNORECASE),
+    # A bound on a rating instead of its value: "a rating north of 7", "scores comfortably above 8".
+    re.compile(rf"\b(?:{_RATING_WORD}|rates?|deserves?|deserved|merits?|earns?|earned|worth|warrants?)\b"
+               rf"(?:\s+\w+){{0,3}}?\s+(?:{_BOUND})\s+(?:(?:a|an)\s+)?{_BARE_NUM}", re.IGNORECASE),
+    re.compile(rf"\b(?:north|south)\s+of\s+(?:(?:a|an)\s+)?{_BARE_NUM}", re.IGNORECASE),
 )
 _RANKING_PATTERNS = (
     re.compile(r"\b\d+(?:st|nd|rd|th)\s+percentile\b|\bpercentiles?\b|\b(?:decile|quartile|quintile)s?\b",
@@ -101,12 +135,24 @@ _RANKING_PATTERNS = (
     re.compile(r"\b(?:top|bottom|upper|lower|best|worst)\s+\d+\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE),
     re.compile(r"\b(?:better|worse)\s+than\s+(?:about\s+|roughly\s+|some\s+)?\d+\s*(?:%|per\s*cent\b|percent\b)",
                re.IGNORECASE),
-    re.compile(r"\b(?:low|mid|high|upper|lower)[-\s]+(?:ones|twos|threes|fours|fives|sixes|sevens|eights|nines|"
-               r"\d0s)\b", re.IGNORECASE),
+    # A band of the scale: "the high sixes", "the low 70s", "the low-to-mid 80s"; not an age ("her mid-30s").
+    re.compile(r"(?<!\bhis\s)(?<!\bher\s)(?<!\btheir\s)(?<!\bits\s)\b(?:low|mid|high|upper|lower)"
+               r"(?:[-\s]+(?:to|or)[-\s]+(?:low|mid|high|upper|lower))?[-\s]+(?:ones|twos|threes|fours|fives|sixes|"
+               r"sevens|eights|nines|\d0s|0?\.\ds)\b", re.IGNORECASE),
+    re.compile(rf"\b{_RATING_WORD}\b[^.;!?]{{0,40}}?\bin\s+the\s+(?:\d0s|sixes|sevens|eights|nines|fives)\b",
+               re.IGNORECASE),
     re.compile(r"\b(?:band|tier|bracket|range|region)\s+of\s+(?:the\s+)?(?:ratings?|scores?|grades?|the\s+scale)\b",
                re.IGNORECASE),
 )
 _VALUE_NOUN = r"(?:aesthetic\s+)?(?:scores?|ratings?|values?|numbers?|figures?|labels?|grades?|marks?)"
+_BRIEF = r"(?:instructions|guidelines|guidance|directions|brief|rules|orders)"
+# "the true values of the greys", "the actual figures in the scene": tones and people, not a score.
+_NOT_A_SCORE_AFTER = re.compile(
+    r"\s+(?:of|in|on|across|throughout|within)\s+(?:(?:the|its|this|these|those|her|his|their|a|an)\s+)?"
+    r"(?!(?:aesthetic\s+)?(?:scores?|ratings?|grades?|marks?|image|photo(?:graph)?|picture|shot|frame)\b)[a-z]",
+    re.IGNORECASE,
+)
+_TONE_NOUN = re.compile(r"(?:values?|numbers?|figures?)$", re.IGNORECASE)
 _HIDDEN_PATTERNS = (
     re.compile(
         r"\b(?:hidden|private|secret|confidential|undisclosed|concealed|withheld|given|provided|assigned|"
@@ -116,13 +162,20 @@ _HIDDEN_PATTERNS = (
     ),
     re.compile(rf"\b{_VALUE_NOUN}\s+(?:(?:that|which)\s+)?(?:was\s+|were\s+|is\s+)?(?:provided|given|shown|"
                r"assigned|supplied|shared|mentioned|stated)\b", re.IGNORECASE),
-    re.compile(rf"\b{_VALUE_NOUN}\s+(?:i|we)\s+(?:was|were|am|have\s+been)\s+(?:given|shown|told|provided)\b",
-               re.IGNORECASE),
-    re.compile(r"\b(?:its|the|this|my|your|that)\s+(?:aesthetic\s+)?(?:scores?|ratings?|labels?)\b(?!\s+of\s+the\s+"
+    re.compile(rf"\b(?:{_VALUE_NOUN}|{_BRIEF})\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:was|were|am|have\s+been)\s+"
+               r"(?:given|shown|told|provided)\b", re.IGNORECASE),
+    re.compile(r"\b(?:its|the|this|my|your|that|our)\s+(?:(?:private|personal|internal|inner|mental|own|secret|gut|"
+               r"honest|final|overall)\s+)?(?:aesthetic\s+)?(?:scores?|ratings?|labels?)\b(?!\s+of\s+the\s+"
                r"(?:game|match))", re.IGNORECASE),
-    re.compile(r"\b(?:as|per)\s+(?:my\s+|the\s+)?instruct(?:ed|ions?)\b|\b(?:my|the|your)\s+instructions\s+"
+    re.compile(r"\b(?:as|per)\s+(?:my\s+|the\s+)?(?:instruct(?:ed|ions?)|requested|directed|required|briefed)\b"
+               r"|\b(?:my|the|your)\s+instructions\s+"
                r"(?:say|said|tell|told|ask|asked|require)|\bi\s+(?:was|have\s+been|am)\s+(?:told|asked|instructed)\b"
                r"|\b(?:the|this|my|your)\s+prompt\b", re.IGNORECASE),
+    # Talk about the instructions the writer works under ("following my instructions", "per the guidelines"),
+    # not about instructions or rules in the scene or the craft ("the rules of composition").
+    re.compile(rf"\b(?:my|our)\s+{_BRIEF}\b|\b(?:follow(?:s|ed|ing)?|obey(?:s|ed|ing)?|heed(?:s|ed|ing)?|"
+               rf"respect(?:s|ed|ing)?|according\s+to|in\s+(?:line|keeping|accordance)\s+with|under)\s+"
+               rf"(?:the|these|those|your)\s+{_BRIEF}\b(?!\s+(?:on|of|printed|posted|for)\b)", re.IGNORECASE),
     re.compile(rf"\b(?:reveal|disclose|mention|state|share)(?:s|d|ing)?\b(?:\W+\w+){{0,3}}?\W+(?:the\s+)?"
                rf"(?:numeric(?:al)?\s+)?{_VALUE_NOUN}\b", re.IGNORECASE),
 )
@@ -151,11 +204,13 @@ class LeakageVerdict:
         return sorted({finding.code for finding in self.findings})
 
 
-def _matches_rescaled_score(token: str, score: float) -> bool:
+def _matches_rescaled_score(token: str, score: float | None) -> bool:
     """True when ``token`` equals ``score`` on one of the scales, rounded to the token's decimals.
 
-    ``score`` is first rounded to two decimals, as the expert saw it (Appendix B).
+    ``score`` is first rounded to two decimals, as the expert saw it (Appendix B); None matches nothing.
     """
+    if score is None:
+        return False
     decimals = len(token.split(".")[1]) if "." in token else 0
     value = float(token)
     shown = round(score, 2)
@@ -168,7 +223,7 @@ def _photographic(text: str, start: int, end: int) -> bool:
     return bool(_UNIT.match(text, end) or _PHOTO_BEFORE.search(before) or _OF_FRAME.match(text, end))
 
 
-def _score_values(text: str, score: float) -> list[LeakageFinding]:
+def _score_values(text: str, score: float | None) -> list[LeakageFinding]:
     findings = []
     for match in _NUMBER_TOKEN.finditer(text):
         token = match.group(1)
@@ -190,6 +245,9 @@ def _pattern_findings(text: str, code: str, patterns: tuple[re.Pattern, ...]) ->
         for match in pattern.finditer(text):
             if code in (RATING_SCALE, RATING_NUMBER) and _exempt_fraction(text, match):
                 continue
+            if code == HIDDEN_REFERENCE and _TONE_NOUN.search(match.group(0)) and _NOT_A_SCORE_AFTER.match(
+                    text, match.end()):
+                continue
             findings.append(LeakageFinding(code, match.group(0)))
     return findings
 
@@ -208,12 +266,13 @@ def _exempt_fraction(text: str, match: re.Match) -> bool:
     return bool(_UNIT.match(text, end) or _OF_FRAME.match(text, end))
 
 
-def find_leakage(critique: str, score: float) -> LeakageVerdict:
+def find_leakage(critique: str, score: float | None) -> LeakageVerdict:
     """Run every leakage rule on one critique.
 
     Args:
         critique: the expert's text.
-        score: the true normalised score in [0, 1] the expert was shown.
+        score: the true normalised score in [0, 1] the expert was shown; None when it is unknown (a
+            judge that reads the critique alone): every rule but the rescalings of the score runs.
 
     Returns:
         A verdict listing every finding (empty when the critique is clean); texts are normalised.
