@@ -287,3 +287,56 @@ def find_leakage(critique: str, score: float | None) -> LeakageVerdict:
     ):
         findings += _pattern_findings(text, code, patterns)
     return LeakageVerdict(tuple(findings))
+
+
+# --- marks for the human audit page -------------------------------------------------------------------
+_NUMBER_WORD = (
+    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|twenties|thirties|"
+    r"forties|fifties|sixties|seventies|eighties|nineties|hundred|point|half|halfway|quarters?|thirds?|"
+    r"fifths?|tenths?|hundredths?|ones|twos|threes|fours|fives|sixes|sevens|eights|nines|tens"
+)
+# A number on the raw critique: Unicode digits with any decimal mark, or a run of number words
+# ("seven-point-three", "three quarters"); invisible characters inside a number stay inside the mark.
+_RAW_NUMBER = re.compile(
+    rf"(?:\d+\s*/\s*\d+|\d[\d\u200b-\u200d\u2060\ufeff\u00a0\u2000-\u200a\u202f]*(?:[.,\u00b7\u066b\u2027][\u200b-\u200d\ufeff]*\d+)?"
+    rf"|[.\u066b]\d+|\b(?:{_NUMBER_WORD})(?:[\s-]+(?:{_NUMBER_WORD}))*\b)(?:\s*(?:%|percent\b|per\s*cent\b))?",
+    re.IGNORECASE,
+)
+# Words that make a nearby number worth a look: rating and scale vocabulary, ranks, bounds, wholes.
+_SCORE_CONTEXT = re.compile(
+    r"\b(?:scores?|scored|scoring|rat(?:e|es|ed|ing|ings)|grades?|graded|marks?|scale|out\s*of|outta|points?|stars?|"
+    r"percent(?:ile)?s?|per\s*cent|deciles?|quartiles?|rank(?:s|ed|ing)?|band|tier|bracket|perfect(?:ion)?|"
+    r"full\s+marks|values?|numbers?|figures?|north|south|above|below|at\s+least|at\s+most|give|gives|gave|"
+    r"deserves?|earns?|merits?|worth|overall|verdict|in\s+my\s+(?:head|book|mind))\b|%",
+    re.IGNORECASE,
+)
+_CONTEXT_WORDS = 5  # either side, within the sentence
+_SENTENCE_END = re.compile(r"[.;:!?](?:\s|$)")
+
+
+@dataclass(frozen=True)
+class NumberMark:
+    """A number or number word at ``critique[start:end]``; ``near_score`` when it is a percentage or score-like
+    words are within five words of it in its sentence (the audit page highlights those, underlines the rest)."""
+
+    start: int
+    end: int
+    near_score: bool
+
+
+def number_marks(critique: str) -> list[NumberMark]:
+    """Every number and number word of the raw ``critique`` (not normalised: offsets index the text shown).
+
+    >>> [(critique[m.start:m.end], m.near_score) for critique in ["Two boats; I rated it 7."]
+    ...  for m in number_marks(critique)]
+    [('Two', False), ('7', True)]
+    """
+    marks = []
+    for match in _RAW_NUMBER.finditer(critique):
+        before = _SENTENCE_END.split(critique[max(0, match.start() - 200) : match.start()])[-1]
+        after = _SENTENCE_END.split(critique[match.end() : match.end() + 200])[0]
+        window = " ".join(before.split()[-_CONTEXT_WORDS:] + ["#"] + after.split()[:_CONTEXT_WORDS])
+        near = bool(_SCORE_CONTEXT.search(window) or _SCORE_CONTEXT.search(match.group(0)))
+        marks.append(NumberMark(match.start(), match.end(), near))
+    return marks
