@@ -66,15 +66,20 @@ _ADJECTIVE = (
 _RATING_CLOSE = (
     r"(?=\s*(?:[.,;!?)]|$|overall\b|points?\b|stars?\b|out\s*of\b|outta\b|of\s+" + _DENOMINATOR +
     r"|/|from\s+me\b|for\s+me\b|on\s+(?:a|the|my|any)\b|at\s+(?:best|most)\b|territory\b|and\s+move\b|maybe\b"
-    r"|(?:kind|sort|type)\s+of\b|-?\s*ish\b|in\s+my\s+(?:head|book|mind|eyes|view|estimation)\b))"
+    r"|(?:kind|sort|type)\s+of\b|-?\s*ish\b|in\s+my\s+(?:head|book|mind|eyes|view|estimation)\b|if\b|unless\b))"
 )
 _VERB = (
     r"give|gives|gave|giving|award|awards|awarded|earn|earns|earned|deserve|deserves|deserved|merit|merits|"
     r"warrant|warrants|get|gets|got|land|lands|call\s+it|(?:put|place)s?\s+it\s+at|clocks?\s+in\s+at|comes?\s+in\s+at|"
+    r"say|(?:would|might|could)\s+be|"
     r"tops?\s+out\s+at|"
     r"sits?\s+at|reach(?:es)?|hits?|scores?|scored|rate|rated|rates|grade|graded|mark|marked"
 )
 _RATING_WORD = r"(?:scores?|scored|ratings?|grades?|graded|marks?|aesthetic\s+value|rated|rating)"
+# Other pictures a rank is taken against.
+_PICTURES = r"(?:collection|photos|photographs|images|pictures|shots|frames|entries|submissions|portfolios?|sets?|archive)"
+# "an 8-and-a-bit", "a 6 and a half": a rating with a vague fraction.
+_AND_A_BIT = r"(?:[-\s]+and[-\s]+a[-\s]+(?:bit|half|little|touch))?"
 # A number that is no photographic value and no part of a longer token: "7" but not "7 s", "7/10", "7th".
 _BARE_NUM = rf"(?:{_NUM})(?![\w/\-]|\.\d)(?!\s*(?:{_UNIT_AFTER})(?![a-z]))(?!\s+(?:more|extra|further|times|million|thousand)\b)"
 # A bound instead of a value: "north of 7", "no lower than 6", "comfortably above 8".
@@ -94,7 +99,17 @@ _RATED_OBJECT = r"(?:it|this|that|(?:the|this|that)\s+(?:photo(?:graph)?|image|p
 
 _SCALE_PATTERNS = (
     re.compile(rf"(?:{_NUM})\s*/\s*{_DENOMINATOR}", re.IGNORECASE),  # 7/10 (shutter speeds exempted below)
-    re.compile(rf"\bout\s*of\s+{_DENOMINATOR}|\boutta\s+{_DENOMINATOR}", re.IGNORECASE),
+    re.compile(rf"\bout\s*of\s+(?:(?:a|the)\s+)?(?:(?:possible|maximum|perfect|total)\s+)?{_DENOMINATOR}"
+               rf"|\boutta\s+{_DENOMINATOR}", re.IGNORECASE),
+    # "five on ten", "sixty-eight on a hundred": a value on a denominator.
+    re.compile(rf"(?<![\w.])(?:{_NUM})\s+on\s+(?:a\s+)?{_DENOMINATOR}", re.IGNORECASE),
+    # The writer's own scale ("on my personal scale") and any part of a scale ("the halfway mark of the scale").
+    re.compile(r"\b(?:my|our)\s+(?:(?:own|personal|private|internal|mental|usual)\s+)?(?:scale|ruler|yardstick)\b"
+               r"|\b(?:mark|point|end|half|third|quarter|part|side|portion|reaches|stretch)\s+of\s+the\s+"
+               r"(?:(?:rating|aesthetic|quality)\s+)?scale\b", re.IGNORECASE),
+    # "in percentage terms", "in grading terms": talk in the units of a score.
+    re.compile(r"\bin\s+(?:percentage|percent|numeric(?:al)?|number|grading|rating|scoring|score|grade)\s+terms\b",
+               re.IGNORECASE),
     re.compile(rf"\b(?:{_NUM})\s+of\s+{_DENOMINATOR}(?=\s*(?:[.,;!?]|$))", re.IGNORECASE),
     re.compile(r"\b\d+\s*-?\s*point\s+(?:scale|system)\b|\b\d+(?:\s+and\s+a\s+half)?\s*-?\s*stars?\b",
                re.IGNORECASE),
@@ -110,7 +125,13 @@ _SCALE_PATTERNS = (
                re.IGNORECASE),
 )
 _RATING_NUMBER_PATTERNS = (
-    re.compile(rf"\b(?:a|an)\s+(?:(?:{_ADJECTIVE})\s+)?(?:{_NUM}){_RATING_CLOSE}", re.IGNORECASE),
+    re.compile(rf"\b(?:a|an)\s+(?:(?:{_ADJECTIVE})\s+)?(?:{_NUM}){_AND_A_BIT}{_RATING_CLOSE}", re.IGNORECASE),
+    # An evaluative adjective makes an article-less number a rating: "solid 7.", "a 6, maybe a strong 7".
+    re.compile(rf"\b(?:solid|strong|respectable|decent|firm|honest|easy|comfortable|generous|mere|middling)\s+"
+               rf"(?:{_NUM}){_AND_A_BIT}{_RATING_CLOSE}", re.IGNORECASE),
+    # A range of ratings: "somewhere between 7 and 8."
+    re.compile(rf"\bbetween\s+(?:a\s+|an\s+)?(?:{_NUM})\s+and\s+(?:a\s+|an\s+)?(?:{_NUM}){_RATING_CLOSE}",
+               re.IGNORECASE),
     re.compile(rf"\b(?:{_VERB})\s+(?:(?:it|this|the\s+\w+|me)\s+)?(?:(?:a|an|around|about|roughly|near|"
                rf"at|only|just)\s+)?(?:(?:{_ADJECTIVE})\s+)?(?:{_NUM}){_RATING_CLOSE}", re.IGNORECASE),
     re.compile(rf"\b{_RATING_WORD}\b\s*(?::|\bof\b|\bis\b|\bhere\s+is\b|\baround\b|\babout\b)?\s*"
@@ -143,6 +164,15 @@ _RANKING_PATTERNS = (
                re.IGNORECASE),
     re.compile(r"\b(?:band|tier|bracket|range|region)\s+of\s+(?:the\s+)?(?:ratings?|scores?|grades?|the\s+scale)\b",
                re.IGNORECASE),
+    # A rank against other pictures: "the upper third of a typical collection", "better than 4 in 5 photos",
+    # "it would beat about 60 of them".
+    re.compile(rf"\b(?:upper|lower|top|bottom|best|worst|first|last)\s+(?:half|third|quarter|fifth|tenth|\d+/\d+|\d+)\s+"
+               rf"of\s+(?:(?:a|an|the|my|any|all|every)\s+)?(?:\w+\s+)?{_PICTURES}", re.IGNORECASE),
+    re.compile(rf"\b(?:better|worse|stronger|weaker)\s+than\s+(?:(?:about|roughly|some|nearly|around|most)\s+)?"
+               rf"\d+(?:\s+(?:in|of|out\s+of)\s+(?:every\s+)?\d+)?\s+(?:of\s+(?:the\s+)?)?(?:\w+\s+)?{_PICTURES}",
+               re.IGNORECASE),
+    re.compile(r"\b(?:beats?|beat|beating|outranks?|outscores?|outperforms?)\s+(?:(?:about|roughly|some|nearly|"
+               r"around|perhaps)\s+)?\d+(?!\s*(?:%|percent))", re.IGNORECASE),
 )
 _VALUE_NOUN = r"(?:aesthetic\s+)?(?:scores?|ratings?|values?|numbers?|figures?|labels?|grades?|marks?)"
 _BRIEF = r"(?:instructions|guidelines|guidance|directions|brief|rules|orders)"
@@ -163,14 +193,20 @@ _HIDDEN_PATTERNS = (
     re.compile(rf"\b{_VALUE_NOUN}\s+(?:(?:that|which)\s+)?(?:was\s+|were\s+|is\s+)?(?:provided|given|shown|"
                r"assigned|supplied|shared|mentioned|stated)\b", re.IGNORECASE),
     re.compile(rf"\b(?:{_VALUE_NOUN}|{_BRIEF})\s+(?:(?:that|which)\s+)?(?:i|we)\s+(?:was|were|am|have\s+been)\s+"
-               r"(?:given|shown|told|provided)\b", re.IGNORECASE),
+               r"(?:given|shown|told|provided|handed|sent|fed|supplied|assigned)\b", re.IGNORECASE),
+    # Knowing how the picture was rated: "how it was rated", "it was graded highly".
+    re.compile(r"\b(?:how|what)\s+(?:it|this|the\s+\w+)\s+(?:was|were|had\s+been|is)\s+(?:rated|scored|graded|"
+               r"marked|ranked)\b|\b(?:was|were|been)\s+(?:\w+ly\s+)?(?:rated|graded)\b", re.IGNORECASE),
     re.compile(r"\b(?:its|the|this|my|your|that|our)\s+(?:(?:private|personal|internal|inner|mental|own|secret|gut|"
                r"honest|final|overall)\s+)?(?:aesthetic\s+)?(?:scores?|ratings?|labels?)\b(?!\s+of\s+the\s+"
-               r"(?:game|match))", re.IGNORECASE),
+               r"(?:game|match))(?!\s+(?:plates?|stickers?|badges?|boards?|cards?|sheets?|tags?|signs?|tables?)\b)",
+               re.IGNORECASE),
     re.compile(r"\b(?:as|per)\s+(?:my\s+|the\s+)?(?:instruct(?:ed|ions?)|requested|directed|required|briefed)\b"
                r"|\b(?:my|the|your)\s+instructions\s+"
                r"(?:say|said|tell|told|ask|asked|require)|\bi\s+(?:was|have\s+been|am)\s+(?:told|asked|instructed)\b"
-               r"|\b(?:the|this|my|your)\s+prompt\b", re.IGNORECASE),
+               r"|\b(?:the|this|my|your)\s+(?:(?:system|user|original|task|scoring)\s+)?prompt\b"
+               rf"|\b(?:the|my|your)\s+{_BRIEF}\s+(?:says?|said|tells?|told|asks?|asked|requires?|required|"
+               r"states?|stated|wants?|wanted)\b", re.IGNORECASE),
     # Talk about the instructions the writer works under ("following my instructions", "per the guidelines"),
     # not about instructions or rules in the scene or the craft ("the rules of composition").
     re.compile(rf"\b(?:my|our)\s+{_BRIEF}\b|\b(?:follow(?:s|ed|ing)?|obey(?:s|ed|ing)?|heed(?:s|ed|ing)?|"
