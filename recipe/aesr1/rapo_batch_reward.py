@@ -5,16 +5,42 @@ terms of ``reward_fns`` (rank Eqs. 3-5 of Aes-R1, Thurstone, consistency) want a
 outputs) array. This module groups the rows by ``uid``, splits the images into comparison groups
 (the whole batch, or chunks of ``rank_group_size`` images), evaluates the batch terms in each group
 and scatters the weighted sum back to the rows.
+
+Thread policy: the batch terms run with at most :data:`BATCH_TERM_THREADS` torch intra-op threads (see
+there); every caller (the training hook, grouped batches, validation) goes through this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from reward_fns import RewardSpec, compute_rewards, group_by_id
+
+# The hook runs in verl's driver process, next to the Ray actors of the same node (rollout servers, FSDP
+# workers, reward workers): its cores are busy by design. torch's intra-op threads then contend with those
+# processes, and a parallel region waits for its slowest thread, so one descheduled thread stalls every
+# step of the kernel: rank reward at 512 images x K 4 took 4-7 ms on a quiet machine, 25-97 ms on a busy
+# one with 2 threads, ~6.5 ms with 1 (issue 26). At the paper's batch sizes the O(N^2 K) term is ~1e6
+# elements, milliseconds on one core, so a quiet machine loses little by the bound and a busy one keeps
+# its quiet-time cost; benchmarks/bench_rewards.py measures both, under a load it makes itself.
+BATCH_TERM_THREADS = 1
+
+
+@contextmanager
+def torch_threads(limit: int) -> Iterator[None]:
+    """Run the block with at most ``limit`` torch intra-op threads (never more than the caller had), then
+    restore the caller's count, also on an error."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(previous, limit)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)
@@ -77,11 +103,12 @@ def batch_term_rewards(
     row_group = np.array([group_of[u] for u in uid_str])
     preds_arr = np.array([np.nan if p is None else float(p) for p in preds], dtype=np.float64)
     gt_arr = np.asarray(gt, dtype=np.float64)
-    for g in range(len(groups)):
-        rows = np.flatnonzero(row_group == g)
-        grouped = group_by_id([uid_str[r] for r in rows], preds_arr[rows], gt_arr[rows])
-        breakdown = compute_rewards(spec, grouped.preds, grouped.valid, grouped.gt, scope="batch")
-        total[rows] = grouped.to_flat(breakdown.total)
-        for term, values in breakdown.components.items():
-            components[term][rows] = grouped.to_flat(values)
+    with torch_threads(BATCH_TERM_THREADS):
+        for g in range(len(groups)):
+            rows = np.flatnonzero(row_group == g)
+            grouped = group_by_id([uid_str[r] for r in rows], preds_arr[rows], gt_arr[rows])
+            breakdown = compute_rewards(spec, grouped.preds, grouped.valid, grouped.gt, scope="batch")
+            total[rows] = grouped.to_flat(breakdown.total)
+            for term, values in breakdown.components.items():
+                components[term][rows] = grouped.to_flat(values)
     return BatchTermRewards(total, components, len(groups))

@@ -5,11 +5,12 @@ per-sample terms and the parsed score). The rank reward of Aes-R1 (Eqs. 3-5) com
 the other images of the batch, so it can only be computed once every rollout of the batch is in.
 :class:`RapoTrainer` overrides the one method that runs at that point, ``_compute_advantage``:
 
-1. read ``uid``, ``rm_scores``, ``reward_model`` and ``extra_fields`` of the batch from the TransferQueue;
+1. read ``uid``, ``rm_scores``, ``reward_model`` and ``extra_fields`` of the batch from verl's batch store;
 2. add the weighted batch terms (Eq. 7: ``r = r_rank + r_abs``) to each output's reward, which verl
    keeps on the last response token of ``rm_scores``, and write ``rm_scores`` back;
 3. log ``rapo/*`` metrics, then call verl's own ``_compute_advantage`` (GRPO, Eq. 9).
 
+Both touches of the batch store (verl 0.9.1's TransferQueue) go through ``rapo_batch_store``.
 It also adds the same batch terms to verl's validation reward (``rapo_validation``), checks the processor
 at start-up (``processor_check``) and logs the prompts verl's dataset dropped (``prompt_filter``).
 """
@@ -20,14 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import transfer_queue as tq
 from omegaconf import DictConfig
-from tensordict import TensorDict
 from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.processor_check import check_processor
 from recipe.aesr1.rapo_batch_reward import batch_term_rewards
+from recipe.aesr1.rapo_batch_store import BatchRows, read_rows, write_rm_scores
 from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config, rank_group_size_from_config
 from recipe.aesr1.rapo_group_loader import use_whole_group_loader
 from recipe.aesr1.rapo_groups import group_batch_term_rewards, group_ids_from_extra_info
@@ -72,9 +72,9 @@ def final_outputs(keys: list[str]) -> np.ndarray:
     return final
 
 
-def read_trajectories(batch: KVBatchMeta, data: TensorDict, spec: RewardSpec) -> Trajectories:
-    """Unpack the hook's fields as returned by ``tq.kv_batch_get`` (jagged or dense ``rm_scores``)."""
-    keys = list(batch.keys)
+def read_trajectories(rows: BatchRows, spec: RewardSpec) -> Trajectories:
+    """Unpack the hook's fields (``HOOK_FIELDS``) of one batch."""
+    keys, data = rows.keys, rows.fields
     infos = []
     for key, extra in zip(keys, list(data["extra_fields"]), strict=True):
         info = extra.get("reward_extra_info") if isinstance(extra, dict) else None
@@ -84,15 +84,14 @@ def read_trajectories(batch: KVBatchMeta, data: TensorDict, spec: RewardSpec) ->
                 "reward.custom_reward_function.path=pkg://recipe.aesr1.reward_function"
             )
         infos.append(info)
-    rm = data["rm_scores"]
-    rm_rows = [row.clone() for row in (rm.unbind() if rm.is_nested else rm)]
+    rm_rows = [row.clone() for row in rows.tensor_rows("rm_scores")]
     return Trajectories(
         uids=[str(u) for u in list(data["uid"])],
         preds=np.array([info[PRED_KEY] for info in infos], dtype=np.float64),
         gt=np.array([float(r["ground_truth"]) for r in list(data["reward_model"])], dtype=np.float64),
         sample_terms={t: np.array([info[t] for info in infos], dtype=np.float64) for t in spec.sample_terms},
         rm_scores=rm_rows,
-        scored=final_outputs(keys) & ~np.array([bool(tag.get("is_padding", False)) for tag in batch.tags]),
+        scored=final_outputs(keys) & ~rows.padding,
     )
 
 
@@ -139,26 +138,21 @@ class RapoTrainer(PPOTrainerSync):
 
     def _log_advantage_check(self, batch: KVBatchMeta, metrics: dict) -> None:
         """``rapo/advantage/max_abs_image_mean`` from the advantages verl wrote (see rapo_metrics)."""
-        data = tq.kv_batch_get(
-            keys=batch.keys, partition_id=batch.partition_id, select_fields=["uid", "advantages", "response_mask"]
-        )
-        scored = final_outputs(list(batch.keys)) & ~np.array([bool(tag.get("is_padding", False)) for tag in batch.tags])
-        advantages, masks = data["advantages"], data["response_mask"]
-        rows = [a for a in (advantages.unbind() if advantages.is_nested else advantages)]
-        mask_rows = [m for m in (masks.unbind() if masks.is_nested else masks)]
-        uids = [str(u) for u in list(data["uid"])]
+        read = read_rows(batch, ["uid", "advantages", "response_mask"])
+        scored = final_outputs(read.keys) & ~read.padding
+        rows, mask_rows = read.tensor_rows("advantages"), read.tensor_rows("response_mask")
+        uids = [str(u) for u in list(read.fields["uid"])]
         values = [float(rows[i][mask_rows[i].bool()][0]) if mask_rows[i].any() else 0.0 for i in np.flatnonzero(scored)]
         metrics["rapo/advantage/max_abs_image_mean"] = advantage_image_means([uids[i] for i in np.flatnonzero(scored)], values)
 
     def _add_batch_terms(self, batch: KVBatchMeta, metrics: dict) -> None:
-        """Add the weighted batch terms to ``rm_scores`` in the TransferQueue and log ``rapo/*``."""
-        fields = HOOK_FIELDS + (["extra_info"] if self.group_key else [])
-        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
-        traj = read_trajectories(batch, data, self.reward_spec)
+        """Add the weighted batch terms to ``rm_scores`` in verl's batch store and log ``rapo/*``."""
+        read = read_rows(batch, HOOK_FIELDS + (["extra_info"] if self.group_key else []))
+        traj = read_trajectories(read, self.reward_spec)
         rows = np.flatnonzero(traj.scored)
         uids = [traj.uids[i] for i in rows]
         if self.group_key:
-            infos = list(data["extra_info"])
+            infos = list(read.fields["extra_info"])
             keys = group_ids_from_extra_info([infos[i] for i in rows], self.group_key)
             step = getattr(self, "global_steps", 0)  # a new shuffle each step (Table 2 ablation)
             added = group_batch_term_rewards(
@@ -169,12 +163,7 @@ class RapoTrainer(PPOTrainerSync):
         for row, value in zip(rows, added.total, strict=True):
             traj.rm_scores[row][-1] += float(value)
         if self.reward_spec.batch_terms:
-            nested = torch.nested.as_nested_tensor(traj.rm_scores, layout=torch.jagged)
-            tq.kv_batch_put(
-                keys=batch.keys,
-                partition_id=batch.partition_id,
-                fields=TensorDict({"rm_scores": nested}, batch_size=len(batch.keys)),
-            )
+            write_rm_scores(batch, traj.rm_scores)
         terms = {t: v[rows] for t, v in traj.sample_terms.items()} | added.components
         metrics.update(getattr(self, "data_metrics", {}))
         metrics.update(

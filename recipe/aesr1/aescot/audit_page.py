@@ -1,5 +1,8 @@
 """A self-contained HTML page for the human audit of Sec. 3.2: a seeded sample of kept and rejected
-records, each with its image (embedded), true score and level, critique and every filter verdict."""
+records, each with its image (embedded), true score and level, critique and every filter verdict.
+
+In each critique every number and number word is marked (``leakage.number_marks``): highlighted when
+score-like words stand near it, underlined otherwise, so an auditor checks a page by reading the marks."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.images import image_bytes, thumbnail_data_url
+from recipe.aesr1.aescot.leakage import number_marks
 
 _STYLE = """
 body{font-family:sans-serif;margin:2em;max-width:1100px} h2{border-bottom:1px solid #999}
@@ -18,7 +22,21 @@ body{font-family:sans-serif;margin:2em;max-width:1100px} h2{border-bottom:1px so
 .meta{color:#444;font-size:.9em} .critique{white-space:pre-wrap;margin:.6em 0}
 table{border-collapse:collapse;font-size:.9em} td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}
 .reject,.failed{color:#c33;font-weight:bold} .pass{color:#2a2}
+mark.near{background:#ffd54f;font-weight:bold} span.num{border-bottom:2px dotted #888}
 """
+
+
+def marked_critique(critique: str) -> str:
+    """``critique`` as escaped HTML with each number wrapped: ``<mark class="near">`` near score-like words,
+    ``<span class="num">`` elsewhere."""
+    parts, position = [], 0
+    for mark in number_marks(critique):
+        parts.append(html.escape(critique[position : mark.start]))
+        number = html.escape(critique[mark.start : mark.end])
+        parts.append(f'<mark class="near">{number}</mark>' if mark.near_score else f'<span class="num">{number}</span>')
+        position = mark.end
+    parts.append(html.escape(critique[position:]))
+    return "".join(parts)
 
 
 def audit_sample(results: list[rr.RecordResult], per_group: int, seed: int) -> dict[str, list[rr.RecordResult]]:
@@ -52,7 +70,7 @@ def _card(result: rr.RecordResult, image: dict[str, Any] | None) -> str:
         rows.append(f'<tr><td>{stage}</td><td class="{html.escape(verdict)}">{html.escape(verdict)}</td>'
                     f"<td>{html.escape(detail)}</td></tr>")
     reasons = ", ".join(result.reasons) or "none"
-    critique = html.escape(result.critique) if result.critique is not None else "<i>(no critique)</i>"
+    critique = marked_critique(result.critique) if result.critique is not None else "<i>(no critique)</i>"
     return (
         f'<div class="card {html.escape(result.status)}">{img}<div>'
         f'<div class="meta"><b>{html.escape(result.record_id)}</b> &middot; true score {result.score:.2f} '
@@ -76,6 +94,8 @@ def audit_html(results: list[rr.RecordResult], images: dict[str, dict[str, Any]]
         f"{len(sample[rr.REJECTED])} of {rejected_total} rejected records. Check that kept critiques leak no "
         "score, argue for the true level and describe only what the image shows; check that each rejection "
         "is deserved.</p>",
+        '<p>In critiques, <mark class="near">highlighted</mark> numbers stand near score-like words (rating, '
+        'scale, out of, percent, perfect, above ...); <span class="num">underlined</span> ones do not.</p>',
     ]
     for status, title in ((rr.KEPT, "Kept"), (rr.REJECTED, "Rejected")):
         parts.append(f"<h2>{title} ({len(sample[status])})</h2>")

@@ -6,7 +6,8 @@ Public API (kept small and stable; other packages call only these):
   (``EndpointConfig``: URL, model, concurrency, timeout, retries, backoff, sampling defaults).
 * ``await endpoint.complete(messages, validate=..., request_key=None, n=1, params=None) -> ChatResult``:
   one logical request; never raises for a per-request failure, only ``FatalEndpointError``.
-* ``ChatResult`` (``text``, ``finish_reason``, ``attempts``, ``error``, ``choices``, ``ok``) and
+* ``ChatResult`` (``text``, ``finish_reason``, ``attempts``, ``error``, ``choices``, ``ok``, and its cost:
+  ``seconds``, ``prompt_tokens``, ``completion_tokens``) and
   ``ChatChoice`` (``text``, ``finish_reason``, ``logprobs``).
 * ``redact(text, secrets=())``: remove keys and bearer tokens from any text before it is stored or printed.
 * ``resolve_api_key(config)``, ``FatalEndpointError``, ``MalformedReply``.
@@ -31,6 +32,7 @@ import logging
 import os
 import random
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +81,10 @@ class ChatResult:
         attempts: HTTP requests made (>= 1).
         error: the last error (redacted) when failed, else None.
         choices: every returned choice (``n`` asked; an endpoint may return fewer); empty when failed.
+        seconds: time spent in HTTP attempts (from a free concurrency slot to the whole reply), summed over
+            the attempts; waiting for a slot and backoff sleeps are not the endpoint's cost.
+        prompt_tokens, completion_tokens: the accepted reply's ``usage``; None when the endpoint reports none
+            or the request failed.
     """
 
     text: str | None
@@ -86,6 +92,9 @@ class ChatResult:
     attempts: int
     error: str | None
     choices: tuple[ChatChoice, ...] = ()
+    seconds: float = 0.0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -127,6 +136,13 @@ def _reply_choices(response: Any) -> tuple[ChatChoice, ...]:
             raise MalformedReply("reply has no message content")
         result.append(ChatChoice(content, getattr(choice, "finish_reason", None), getattr(choice, "logprobs", None)))
     return tuple(result)
+
+
+def _usage(response: Any) -> tuple[int | None, int | None]:
+    """(prompt_tokens, completion_tokens) of a reply's ``usage``; None for what it does not report."""
+    usage = getattr(response, "usage", None)
+    prompt, completion = (getattr(usage, name, None) for name in ("prompt_tokens", "completion_tokens"))
+    return (prompt if isinstance(prompt, int) else None, completion if isinstance(completion, int) else None)
 
 
 def _retry_after_s(error: BaseException | None) -> float | None:
@@ -180,15 +196,20 @@ class ChatEndpoint:
             delay = max(delay, min(retry_after, self.config.backoff_max_s))
         return delay
 
-    async def _attempt(self, messages: list[dict[str, Any]], headers: dict, n: int, params: dict) -> Any:
+    async def _attempt(self, messages: list[dict[str, Any]], headers: dict, n: int, params: dict,
+                       clock: list[float]) -> Any:
         async with self._semaphore:
             # The deadline starts once a slot is free, and covers the whole body (trickled replies too).
-            async with asyncio.timeout(self.config.timeout_s):
-                return await self._client.chat.completions.create(
-                    **{"model": self.config.model, "messages": messages, "temperature": self.config.temperature,
-                       "max_tokens": self.config.max_tokens, "extra_headers": headers,
-                       **({"n": n} if n != 1 else {}), **params}
-                )
+            start = time.perf_counter()
+            try:
+                async with asyncio.timeout(self.config.timeout_s):
+                    return await self._client.chat.completions.create(
+                        **{"model": self.config.model, "messages": messages, "temperature": self.config.temperature,
+                           "max_tokens": self.config.max_tokens, "extra_headers": headers,
+                           **({"n": n} if n != 1 else {}), **params}
+                    )
+            finally:
+                clock[0] += time.perf_counter() - start  # a failed attempt costs the endpoint time too
 
     async def complete(
         self,
@@ -217,23 +238,26 @@ class ChatEndpoint:
         last_error = "no attempt made"
         last_exception: BaseException | None = None
         attempts = 0
+        clock = [0.0]  # seconds in attempts, added to by _attempt
         for retry_index in range(self.config.max_retries + 1):
             attempts += 1
             try:
-                response = await self._attempt(messages, headers, n, dict(params or {}))
+                response = await self._attempt(messages, headers, n, dict(params or {}), clock)
                 choices = tuple(
                     ChatChoice(self.redact(c.text), c.finish_reason, c.logprobs) for c in _reply_choices(response)
                 )
                 for choice in choices:
                     validate(choice.text)
-                return ChatResult(choices[0].text, choices[0].finish_reason, attempts, None, choices)
+                prompt_tokens, completion_tokens = _usage(response)
+                return ChatResult(choices[0].text, choices[0].finish_reason, attempts, None, choices, clock[0],
+                                  prompt_tokens, completion_tokens)
             except _FATAL_ERRORS as error:
                 message = f"{self.name} endpoint {self.config.base_url}: {self._describe(error)}"
                 raise FatalEndpointError(message) from None  # not chained: the original may echo the key
             except openai.APIStatusError as error:
                 last_error, last_exception = self._describe(error), error
                 if error.status_code < 500 and error.status_code not in _RETRYABLE_STATUS:
-                    return ChatResult(None, None, attempts, last_error)  # e.g. 400: this request is bad
+                    return ChatResult(None, None, attempts, last_error, seconds=clock[0])  # e.g. 400: a bad request
             except (openai.APIConnectionError, openai.APIResponseValidationError, ValueError, TimeoutError) as error:
                 # Connection drops, deadlines; bodies that are not JSON, not UTF-8 or not a chat completion.
                 last_error, last_exception = self._describe(error), error
@@ -242,4 +266,4 @@ class ChatEndpoint:
                 logger.debug("%s: %s; retry in %.2fs", request_key, last_error, delay)
                 await asyncio.sleep(delay)
         logger.warning("%s: giving up after %d attempts: %s", request_key, attempts, last_error)
-        return ChatResult(None, None, attempts, last_error)
+        return ChatResult(None, None, attempts, last_error, seconds=clock[0])

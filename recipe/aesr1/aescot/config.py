@@ -69,9 +69,10 @@ class FilterConfig:
     """The three error types of Sec. 3.2 (e_leak, e_align, e_fact); each can be switched off."""
 
     leakage: bool = True
-    # ours, off by default: also ask the leakage_judge endpoint whether the critique gives the score
-    # away (the paper filters with model judgments plus audits); rejects as "leakage", code "judge".
-    leakage_judge: bool = False
+    # ours: also ask the leakage_judge endpoint (the expert's unless another is named) whether the critique
+    # gives the score away; rules miss phrasings nobody wrote a rule for, and the paper filters with model
+    # judgments plus audits. Rejects as "leakage", code "judge". Its cost is in stats.json ("costs").
+    leakage_judge: bool = True
     alignment: bool = True
     factual: bool = True
     # Skip the remaining judges once a record is rejected (saves calls; the audit page then shows

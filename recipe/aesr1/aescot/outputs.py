@@ -37,7 +37,7 @@ def write_outputs(config: AesCoTConfig, run: PipelineRun) -> tuple[OutputPaths, 
     write_text_atomic(
         paths.records, "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in run.results)
     )
-    stats = run_statistics(run.results, run.target, run.available, run.rounds)
+    stats = run_statistics(run.results, run.target, run.available, run.rounds, run.costs)
     stats["torn_log_bytes_cut"] = run.torn_log_bytes
     write_text_atomic(paths.stats, json.dumps(stats, indent=2) + "\n")
     write_text_atomic(

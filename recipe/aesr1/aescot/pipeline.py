@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -60,6 +60,8 @@ class PipelineRun:
     rounds: int
     requests_made: int  # HTTP attempts in this process (0 when everything came from the log)
     torn_log_bytes: int  # bytes of a torn last log line cut off on open (a kill during a write)
+    # stage -> the log entry of every record's request to it (attempts, seconds, tokens): statistics.stage_costs
+    costs: dict[str, list[LogEntry]] = field(default_factory=dict)
 
     @property
     def kept(self) -> list[rr.RecordResult]:
@@ -97,8 +99,17 @@ class _RecordProcessor:
         self.log = log
         self.endpoints = endpoints
         self.requests_made = 0
+        self.costs: dict[str, list[LogEntry]] = {}  # stage -> the entry of each record's request there
 
     async def _request(
+        self, result: rr.RecordResult, stage: str, messages: list, validate: Callable[[str], object]
+    ) -> LogEntry:
+        entry = await self._logged_request(stage, result.record_id, messages, validate)
+        # Logged entries too: a resumed run reports the cost of its data set, whichever process paid it.
+        self.costs.setdefault(stage, []).append(entry)
+        return entry
+
+    async def _logged_request(
         self, stage: str, record_id: str, messages: list, validate: Callable[[str], object]
     ) -> LogEntry:
         endpoint = self.endpoints[stage]
@@ -112,7 +123,8 @@ class _RecordProcessor:
         # No await between the reply and this durable write: a cancelled task never loses a reply it
         # has accepted, and a reply is accepted only here.
         entry = LogEntry(key, stage, record_id, OUTCOME_OK if result.ok else OUTCOME_FAILED, result.text,
-                         result.finish_reason, result.attempts, result.error, endpoint.config.model)
+                         result.finish_reason, result.attempts, result.error, endpoint.config.model,
+                         round(result.seconds, 4), result.prompt_tokens, result.completion_tokens)
         self.log.append(entry)
         return entry
 
@@ -134,7 +146,7 @@ class _RecordProcessor:
             result.reject(rr.IMAGE_UNREADABLE)
             return result
         generated = await self._request(
-            "generate", c.record_id, generation_messages(c.score, url, self.config.with_dimension_guide), _require_text
+            result, "generate", generation_messages(c.score, url, self.config.with_dimension_guide), _require_text
         )
         if not generated.ok:
             result.errors["generate"] = generated.error or ""
@@ -166,7 +178,7 @@ class _RecordProcessor:
             return filters.short_circuit and bool(result.reasons)
 
         if filters.leakage_judge and not should_skip():
-            judged = await self._request("leakage_judge", c.record_id, leakage_messages(critique), parse_leak_verdict)
+            judged = await self._request(result, "leakage_judge", leakage_messages(critique), parse_leak_verdict)
             if not judged.ok:
                 result.errors["leakage_judge"] = judged.error or ""
                 result.verdicts["leakage_judge"] = rr.FAILED
@@ -179,7 +191,7 @@ class _RecordProcessor:
                 result.verdicts["leakage_judge"] = rr.PASS
 
         if filters.alignment and not should_skip():
-            judged = await self._request("alignment", c.record_id, alignment_messages(critique), parse_level)
+            judged = await self._request(result, "alignment", alignment_messages(critique), parse_level)
             if not judged.ok:
                 result.errors["alignment"] = judged.error or ""
                 result.verdicts["alignment"] = rr.FAILED
@@ -193,7 +205,7 @@ class _RecordProcessor:
 
         if filters.factual and not should_skip():
             judged = await self._request(
-                "factual", c.record_id, factual_messages(critique, url), parse_unsupported_claims
+                result, "factual", factual_messages(critique, url), parse_unsupported_claims
             )
             if not judged.ok:
                 result.errors["factual"] = judged.error or ""
@@ -277,7 +289,7 @@ async def run_pipeline(config: AesCoTConfig) -> PipelineRun:
     results.sort(key=lambda r: (LEVELS.index(r.level), position[r.record_id]))
     _mark_surplus(results, target)
     return PipelineRun(results, images, target, pools.available(), rounds, processor.requests_made,
-                       log.torn_tail_bytes)
+                       log.torn_tail_bytes, processor.costs)
 
 
 async def _run_batch(

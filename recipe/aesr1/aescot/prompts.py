@@ -102,7 +102,7 @@ FACTUAL_JUDGE_PROMPT = (
     "when every statement is supported.\n\nCritique:\n{critique}"
 )
 
-# Our leakage judge (optional, filters.leakage_judge): the paper filters with model judgments plus
+# Our leakage judge (filters.leakage_judge, on by default): the paper filters with model judgments plus
 # audits; this judge sees the critique only and answers whether it gives away a score.
 LEAKAGE_JUDGE_PROMPT = (
     "Below is a critique of a photograph. The writer knew the photograph's numeric aesthetic score and "

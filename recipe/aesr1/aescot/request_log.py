@@ -44,6 +44,8 @@ class LogEntry:
         attempts: HTTP requests made for this key in the run that finished it.
         error: last error after the retries ran out, or None.
         model: the model name that answered.
+        seconds: time the endpoint spent on it (``ChatResult.seconds``); 0 in logs written before it was kept.
+        prompt_tokens, completion_tokens: the reply's reported usage, or None.
     """
 
     key: str
@@ -55,6 +57,9 @@ class LogEntry:
     attempts: int
     error: str | None
     model: str
+    seconds: float = 0.0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
     @property
     def ok(self) -> bool:

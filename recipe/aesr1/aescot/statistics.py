@@ -1,4 +1,4 @@
-"""Statistics of an AesCoT run: counts per level, rejections per reason, critique lengths."""
+"""Statistics of an AesCoT run: counts per level, rejections per reason, critique lengths, cost per stage."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.levels import LEVELS
+from recipe.aesr1.aescot.request_log import LogEntry
 
 _QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 
@@ -24,12 +25,45 @@ def length_summary(lengths: list[int]) -> dict[str, Any]:
     return summary
 
 
+_COST_FIELDS = ("requests", "seconds", "prompt_tokens", "completion_tokens")
+
+
+def stage_costs(entries: dict[str, list[LogEntry]]) -> dict[str, dict[str, Any]]:
+    """Per stage: how many records asked it, the totals of their requests (HTTP attempts), endpoint seconds
+    and tokens, and the mean per record that asked it (``per_record``).
+
+    Tokens sum the replies that reported ``usage`` (``usage_reported`` of them) and are None when none did;
+    seconds are 0 for entries of a request log written before they were kept.
+    """
+    report: dict[str, dict[str, Any]] = {}
+    for stage in sorted(entries):
+        logged = entries[stage]
+        if not logged:
+            continue
+        prompt = [e.prompt_tokens for e in logged if e.prompt_tokens is not None]
+        completion = [e.completion_tokens for e in logged if e.completion_tokens is not None]
+        totals: dict[str, Any] = {
+            "records": len(logged),
+            "requests": sum(e.attempts for e in logged),
+            "seconds": round(sum(e.seconds for e in logged), 3),
+            "prompt_tokens": sum(prompt) if prompt else None,
+            "completion_tokens": sum(completion) if completion else None,
+            "usage_reported": len(prompt),
+        }
+        totals["per_record"] = {
+            name: None if totals[name] is None else round(totals[name] / len(logged), 4) for name in _COST_FIELDS
+        }
+        report[stage] = totals
+    return report
+
+
 def run_statistics(results: list[rr.RecordResult], target: dict[str, int], available: dict[str, int],
-                   rounds: int) -> dict[str, Any]:
+                   rounds: int, costs: dict[str, list[LogEntry]] | None = None) -> dict[str, Any]:
     """The statistics report written as ``stats.json``.
 
     ``rejections_by_reason`` counts every reason of every rejected record (a record may have several);
-    ``first_reason`` counts each rejected record once, by its first failing check.
+    ``first_reason`` counts each rejected record once, by its first failing check; ``costs`` is
+    :func:`stage_costs` of the run's request-log entries per stage.
     """
     per_level: dict[str, dict[str, int]] = {}
     for level in LEVELS:
@@ -65,6 +99,7 @@ def run_statistics(results: list[rr.RecordResult], target: dict[str, int], avail
                            "all": length_summary([len(r.critique or "") for r in critiques])},
         "critique_words": {"kept": length_summary([len((r.critique or "").split()) for r in kept]),
                            "all": length_summary([len((r.critique or "").split()) for r in critiques])},
+        "costs": stage_costs(costs or {}),
     }
 
 
@@ -84,4 +119,15 @@ def format_statistics(stats: dict[str, Any]) -> str:
         lines.append("")
         lines.append("kept critique length (words): " + ", ".join(
             f"{name} {words[name]:g}" for name in ("min", "p5", "median", "mean", "p95", "max")))
+    costs = stats.get("costs") or {}
+    if costs:
+        lines.append("")
+        lines.append(f"{'cost per record asked':<24}{'records':>8}{'requests':>10}{'seconds':>10}"
+                     f"{'prompt tok':>12}{'completion tok':>16}")
+        for stage, cost in costs.items():
+            per = cost["per_record"]
+            cells = [f"{per['requests']:>10.2f}", f"{per['seconds']:>10.3f}"] + [
+                f"{'n/a' if per[name] is None else format(per[name], '.1f'):>{width}}"
+                for name, width in (("prompt_tokens", 12), ("completion_tokens", 16))]
+            lines.append(f"{stage:<24}{cost['records']:>8}" + "".join(cells))
     return "\n".join(lines)

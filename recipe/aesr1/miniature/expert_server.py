@@ -6,14 +6,16 @@ The miniature pipeline runs the real AesCoT code (client, request log, filters, 
 
 or from Python: ``with ExpertServer() as server: server.url`` (port 0 picks a free port).
 
-It answers ``POST /v1/chat/completions`` (and ``GET /v1/models``) and tells the three requests of
+It answers ``POST /v1/chat/completions`` (and ``GET /v1/models``) and tells the four requests of
 ``recipe.aesr1.aescot.requests`` apart by their prompts (``aescot.prompts``), as a real model would:
 
 * the construction prompt (Appendix B): it reads the hidden score and the image, measures the image
   (``image_statistics``) and writes a critique in ``critique_grammar`` whose claims follow the
   measurements and whose mood and judgment follow the score's level, never the score itself;
 * the alignment prompt: the level the critique's wording implies (``judges.implied_level``);
-* the factual prompt: ``{"unsupported_claims": [...]}`` from ``judges.unsupported_claims``.
+* the factual prompt: ``{"unsupported_claims": [...]}`` from ``judges.unsupported_claims``;
+* the leakage-judge prompt: "yes" when the leakage rules (``aescot.leakage``) find a leak in the
+  critique without knowing the score (a judge is not shown it), else "no".
 
 Differs from a real expert: the wording is a fixed grammar of about 300 words, and each choice among
 phrasings is seeded by (server seed, image, score), so a rerun writes the same critique. ``wording``
@@ -40,7 +42,9 @@ from recipe.aesr1.aescot.prompts import (
     CONSTRUCTION_PROMPT,
     FACTUAL_JUDGE_PROMPT,
     IMAGE_PLACEHOLDER,
+    LEAKAGE_JUDGE_PROMPT,
 )
+from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.miniature.critique_grammar import WORDINGS, write_critique
 from recipe.aesr1.miniature.image_statistics import decode_data_url, measure
 from recipe.aesr1.miniature.judges import implied_level, unsupported_claims
@@ -54,6 +58,7 @@ _SCORE = re.compile(r"\s*" + re.escape(_CONSTRUCTION_AFTER.split("{score}")[0].s
 _ALIGNMENT_BEFORE = ALIGNMENT_JUDGE_PROMPT.format(critique=_MARK).split(_MARK)[0]
 _FACTUAL_BEFORE, _FACTUAL_AFTER = FACTUAL_JUDGE_PROMPT.format(critique=_MARK).split(IMAGE_PLACEHOLDER)
 _FACTUAL_CRITIQUE_HEAD = _FACTUAL_AFTER.split(_MARK)[0].strip()
+_LEAKAGE_BEFORE = LEAKAGE_JUDGE_PROMPT.format(critique=_MARK).split(_MARK)[0]
 
 
 class BadRequest(ValueError):
@@ -89,6 +94,8 @@ def answer(messages: list[dict[str, Any]], seed: int = 0, wording: str = "varied
         return "generate", write_critique(stats, level_of(float(score)), _seeded_rng(seed, images[0], score), wording)
     if texts and texts[0].startswith(_ALIGNMENT_BEFORE) and not images:
         return "alignment", implied_level(texts[0][len(_ALIGNMENT_BEFORE) :])
+    if texts and texts[0].startswith(_LEAKAGE_BEFORE) and not images:
+        return "leakage_judge", "yes" if find_leakage(texts[0][len(_LEAKAGE_BEFORE) :], None).leaked else "no"
     if texts and texts[0].startswith(_FACTUAL_BEFORE.rstrip()):
         after = texts[1] if len(texts) > 1 else ""
         if len(images) != 1 or _FACTUAL_CRITIQUE_HEAD not in after:
@@ -96,7 +103,9 @@ def answer(messages: list[dict[str, Any]], seed: int = 0, wording: str = "varied
         critique = after.split(_FACTUAL_CRITIQUE_HEAD, 1)[1]
         claims = unsupported_claims(critique, measure(decode_data_url(images[0])))
         return "factual", json.dumps({"unsupported_claims": claims})
-    raise BadRequest("not an AesCoT construction, alignment or factual prompt (recipe/aesr1/aescot/prompts.py)")
+    raise BadRequest(
+        "not an AesCoT construction, alignment, factual or leakage-judge prompt (recipe/aesr1/aescot/prompts.py)"
+    )
 
 
 def completion(body: dict[str, Any], seed: int = 0, wording: str = "varied") -> tuple[str, dict[str, Any]]:

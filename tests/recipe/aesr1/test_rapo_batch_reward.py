@@ -86,3 +86,33 @@ def test_row_order_does_not_change_any_rows_reward(n, k, seed, size):
     flip = np.arange(len(uids))[::-1]
     out_flipped = batch_term_rewards(SPEC, [uids[i] for i in flip], list(preds[flip]), list(gt[flip]), size)
     np.testing.assert_allclose(out_flipped.total, out.total[flip], atol=1e-6)
+
+
+def test_batch_terms_run_with_the_bounded_thread_count_and_restore_it(monkeypatch):
+    """Issue 26: the hook runs next to busy Ray actors, where torch's intra-op threads made the rank kernel
+    15x slower; the batch terms run with at most BATCH_TERM_THREADS threads, the caller's count is kept."""
+    import torch
+
+    import recipe.aesr1.rapo_batch_reward as module
+
+    seen = []
+    real = module.compute_rewards
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "compute_rewards", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        uids, preds, gt = flat_batch(6, 3, seed=2)
+        module.batch_term_rewards(SPEC, uids, list(preds), list(gt), group_size=3)
+        assert seen == [module.BATCH_TERM_THREADS] * 2 and torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), module.torch_threads(1):  # restored on an error too
+            raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+        with module.torch_threads(8):  # a bound, never a raise above the caller's count
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -307,3 +307,37 @@ def test_group_scope_conflicts_fail_at_start_up(tmp_path, overrides, message):
     word_tokenizer(tmp_path)
     with pytest.raises(ValueError, match=message):
         check_rapo_config(compose_config(tmp_path, "consistency", extra=overrides))
+
+
+def test_batch_store_reads_rows_and_writes_rm_scores_on_the_real_transfer_queue(cluster):
+    """The hook's whole surface on verl's batch store (rapo_batch_store), against verl 0.9.1's TransferQueue."""
+    import transfer_queue as tq
+    from verl.trainer.ppo.padding_utils import upsample_batch_to_divisible_size
+
+    from recipe.aesr1.rapo_batch_store import read_rows, write_rm_scores
+
+    tokenizer, _, _ = cluster
+
+    def score(data):
+        return {"reward_score": 0.25, "reward_extra_info": {"pred": 0.5, "error": 0.25}}
+
+    batch = upsample_batch_to_divisible_size(put_batch(tokenizer, score, step=200), 16, tokenizer.eos_token_id)
+    rows = read_rows(batch, ["uid", "rm_scores", "reward_model", "extra_fields"])
+    assert rows.keys == list(batch.keys) and len(rows.keys) == 16
+    assert rows.padding.tolist() == [False] * 12 + [True] * 4  # verl's tags, as a bool array
+    assert [str(u) for u in list(rows.fields["uid"])][:4] == ["img-a-200"] * 4
+    rm = rows.tensor_rows("rm_scores")
+    assert len(rm) == 16 and all(float(r[-1]) == 0.25 for r in rm[:12])  # verl keeps the reward on the last token
+    assert rows.fields["extra_fields"][0]["reward_extra_info"]["pred"] == 0.5
+
+    changed = [r.clone() for r in rm]
+    for i, r in enumerate(changed):
+        r[-1] += i
+    write_rm_scores(batch, changed)
+    again = read_rows(batch, ["rm_scores", "uid"]).tensor_rows("rm_scores")
+    for before, after in zip(changed, again, strict=True):
+        torch.testing.assert_close(after, before)
+    direct = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["response_mask"])
+    assert len(list(direct["response_mask"].unbind())) == 16  # other fields are untouched and still readable
+    with pytest.raises(ValueError, match="16 rows"):
+        write_rm_scores(batch, changed[:3])

@@ -43,7 +43,7 @@ def aescot_config(tmp_path, prepared_table):
             f"sampling.inputs=[{prepared_table}]", "sampling.preset=null", "sampling.size=30",
             f"output.dir={tmp_path / out_name}", "output.audit_per_group=5", "show_progress=false",
         ]
-        for judge in ("alignment_judge", "factual_judge"):
+        for judge in ("alignment_judge", "factual_judge", "leakage_judge"):
             base += [f"{judge}.max_retries=2", f"{judge}.backoff_base_s=0.005", f"{judge}.backoff_max_s=0.02",
                      f"{judge}.timeout_s=5"]
         return load_config(None, base + list(overrides))

@@ -126,7 +126,8 @@ def test_planted_leaks_never_reach_the_sft_set(chat_server, aescot_config, monke
     monkeypatch.setenv("AESCOT_TEST_KEY", SECRET)
     config = aescot_config("unused")
     with chat_server(suffixes={**PLANTED_LEAKS, **PLANTED_CLEAN}) as server:
-        config.expert.base_url = config.alignment_judge.base_url = config.factual_judge.base_url = server.url
+        for endpoint in (config.expert, config.alignment_judge, config.factual_judge, config.leakage_judge):
+            endpoint.base_url = server.url
         result = run(config)
     paths, _ = write_outputs(config, result)
     exported = {row["id"] for row in pq.read_table(paths.sft, columns=["id"]).to_pylist()}

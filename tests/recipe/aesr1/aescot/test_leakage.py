@@ -76,3 +76,49 @@ def test_score_value_depends_on_the_score():
 def test_finding_reports_the_matched_text():
     findings = find_leakage("Overall a solid 7 out of 10.", 0.73).findings
     assert any("out of 10" in finding.text for finding in findings)
+
+
+# Issue 26: the categories a planted corpus written independently of ours found missing. Each line is a
+# category, with two phrasings per category that the rules were not written for sentence by sentence.
+UNSEEN_CATEGORIES = [
+    ("It is about three quarters of the way to perfect.", 0.73, "verbal fraction of a whole"),
+    ("Two thirds of the way to a flawless picture.", 0.66, "verbal fraction of a whole (thirds)"),
+    ("Halfway to perfection, no further.", 0.5, "half of a whole"),
+    ("I would put it at a score in the low seventies.", 0.73, "a decade of the scale"),
+    ("A rating somewhere in the mid-eighties feels right.", 0.85, "a decade of the scale with mid"),
+    ("Its marks would land in the high 60s.", 0.68, "a decade of the scale in digits"),
+    ("I rated it 7 in my head.", 0.73, "a private rating"),
+    ("Privately I scored this frame 6 before writing.", 0.6, "a private score"),
+    ("My personal rating is generous.", 0.8, "a private rating without a number"),
+    ("Overall a rating north of seven.", 0.73, "a bound instead of a value"),
+    ("It scores comfortably above 8.", 0.85, "a bound after a rating verb"),
+    ("A grade no lower than six is deserved.", 0.65, "a lower bound on a grade"),
+    ("A seven-point-three kind of picture.", 0.73, "a spelled decimal with hyphens"),
+    ("It reads as a six-point-five sort of image.", 0.21, "a spelled decimal with hyphens, another score"),
+    ("Following my instructions, I keep the verdict verbal.", 0.73, "talk about the instructions"),
+    ("In line with the guidelines I was given, no number appears.", 0.5, "talk about the guidelines"),
+    ("As requested, the figure stays out of this critique.", 0.5, "as requested"),
+]
+# Clean sentences near those rules: the words the new rules read, used for the scene or the craft.
+CLEAN_NEAR_NEW_RULES = [
+    ("The print keeps the true values of the greys.", 0.73, "tonal values, not a score"),
+    ("The actual values in the shadows are rich and open.", 0.6, "tonal values in the shadows"),
+    ("A woman in her mid-thirties reads by the window.", 0.35, "an age, not a decade of the scale"),
+    ("The car dates from the late seventies.", 0.7, "an era"),
+    ("Three quarters of the frame is water.", 0.75, "a fraction of the frame"),
+    ("The climber is halfway up the wall.", 0.5, "halfway in the scene"),
+    ("Following the rule of thirds, the horizon sits low.", 0.3, "the rule of thirds"),
+    ("A sign with assembly instructions hangs by the door.", 0.4, "instructions in the scene"),
+    ("The temperature reads above 30 degrees on the sign.", 0.3, "a bound with a unit"),
+]
+
+
+@pytest.mark.parametrize(("critique", "score", "why"), UNSEEN_CATEGORIES, ids=[c[2] for c in UNSEEN_CATEGORIES])
+def test_unseen_leak_categories_are_caught(critique, score, why):
+    assert find_leakage(critique, score).leaked
+
+
+@pytest.mark.parametrize(("critique", "score", "why"), CLEAN_NEAR_NEW_RULES, ids=[c[2] for c in CLEAN_NEAR_NEW_RULES])
+def test_clean_sentences_near_the_new_rules_pass(critique, score, why):
+    verdict = find_leakage(critique, score)
+    assert not verdict.leaked, [(f.code, f.text) for f in verdict.findings]

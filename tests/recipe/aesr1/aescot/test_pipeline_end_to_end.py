@@ -15,6 +15,7 @@ from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.outputs import write_outputs
 from recipe.aesr1.aescot.pipeline import run
+from recipe.aesr1.aescot.statistics import format_statistics
 
 SECRET = "sk-test-secret-never-on-disk"
 
@@ -40,7 +41,8 @@ def test_each_defect_is_rejected_with_its_reason_and_clean_records_are_kept(chat
     assert "InternalServerError" in by_id["fail-f"].errors["generate"]
     assert by_id["wrongcolor-b"].unsupported_claims == ["The frame is dominated by red tones."]  # it is green
     assert by_id["misaligned-f"].predicted_level == "bad"
-    assert by_id["leak-b"].verdicts == {"leakage": "reject", "alignment": "skipped", "factual": "skipped"}
+    assert by_id["leak-b"].verdicts == {"leakage": "reject", "leakage_judge": "skipped", "alignment": "skipped",
+                                        "factual": "skipped"}  # the judges run after the rules, on by default
     assert result.shortfall() == {"bad": 6, "fair": 6, "good": 5}  # 4, 4 and 5 clean records, target 10
     assert server.authorizations == {f"Bearer {SECRET}"}
 
@@ -49,6 +51,7 @@ def test_outputs_are_sft_parquet_stats_verdicts_and_audit_page(chat_server, aesc
     config = aescot_config("unused")
     with chat_server(script=FAILURE_SCRIPT) as server:
         config.expert.base_url = config.alignment_judge.base_url = config.factual_judge.base_url = server.url
+        config.leakage_judge.base_url = server.url
         result = run(config)
     paths, stats = write_outputs(config, result)
 
@@ -70,6 +73,15 @@ def test_outputs_are_sft_parquet_stats_verdicts_and_audit_page(chat_server, aesc
     assert stats["rejections_by_reason"]["leakage"] == 1
     assert stats["rejections_by_reason_and_level"]["truncated"] == {"bad": 0, "fair": 0, "good": 1}
     assert stats["critique_words"]["kept"]["count"] == 13
+    # The leakage judge runs by default, on every record the rules passed; the fake reports 1 + 3 tokens.
+    judged = [r for r in result.results if r.verdicts["leakage_judge"] not in ("skipped", "off")]
+    cost = stats["costs"]["leakage_judge"]
+    assert cost["records"] == len(judged) == sum(k["key"].startswith("leakage_judge/") for k in server.requests)
+    assert cost["requests"] == len(judged) and cost["usage_reported"] == len(judged)
+    assert cost["per_record"]["prompt_tokens"] == 1 and cost["per_record"]["completion_tokens"] == 3
+    assert 0 < cost["seconds"] < 60 and cost["per_record"]["seconds"] == round(cost["seconds"] / len(judged), 4)
+    assert stats["costs"]["generate"]["requests"] > stats["costs"]["generate"]["records"]  # retried requests count
+    assert "cost per record asked" in format_statistics(stats) and "leakage_judge" in format_statistics(stats)
     assert json.loads(paths.stats.read_text()) == stats
 
     page = paths.audit.read_text()
@@ -112,7 +124,7 @@ def test_disabled_filters_are_marked_off_and_make_no_judge_calls(chat_server, ae
         result = run(aescot_config(server.url, overrides=overrides))
     assert all(not r["key"].startswith(("alignment/", "factual/")) for r in server.requests)
     by_id = {r.id: r for r in result.results}
-    assert by_id["ok-b1"].verdicts == {"leakage": "pass", "alignment": "off", "factual": "off"}
+    assert by_id["ok-b1"].verdicts == {"leakage": "pass", "leakage_judge": "pass", "alignment": "off", "factual": "off"}
     assert by_id["misaligned-f"].status == rr.KEPT  # nothing checks alignment now
 
 
@@ -120,5 +132,6 @@ def test_without_short_circuit_every_judge_runs_and_all_reasons_are_kept(chat_se
     with chat_server() as server:
         result = run(aescot_config(server.url, overrides=("filters.short_circuit=false",)))
     by_id = {r.id: r for r in result.results}
-    assert by_id["leak-b"].verdicts == {"leakage": "reject", "alignment": "pass", "factual": "pass"}
+    assert by_id["leak-b"].verdicts == {"leakage": "reject", "leakage_judge": "pass", "alignment": "pass",
+                                        "factual": "pass"}  # the fake judge sees no rank "near the top" in it
     assert by_id["long-g"].verdicts["factual"] == "pass"

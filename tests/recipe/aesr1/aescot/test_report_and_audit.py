@@ -80,3 +80,31 @@ def test_audit_page_embeds_images_and_escapes_text():
 @pytest.mark.parametrize("status", [rr.KEPT, rr.REJECTED])
 def test_records_serialise_to_json(status):
     assert json.loads(json.dumps(record("x", "fair", status).to_json()))["status"] == status
+
+
+def test_audit_page_marks_numbers_near_score_words():
+    critique = "Two boats at 1/250 s; I rated it 7 in my head, three quarters of the way to perfect. <b>"
+    page = audit_html([record("g1", "good", rr.KEPT, critique=critique)], {}, per_group=5, seed=0)
+    assert '<mark class="near">7</mark>' in page  # a private rating
+    assert '<mark class="near">three quarters</mark>' in page  # a fraction of a whole
+    assert '<span class="num">Two</span>' in page and '<span class="num">1/250</span>' in page  # scene, shutter
+    assert 'perfect</mark>. &lt;b&gt;' not in page and "perfect. &lt;b&gt;" in page  # still escaped
+
+
+def test_statistics_report_the_cost_per_record_of_each_stage():
+    from recipe.aesr1.aescot.request_log import LogEntry
+
+    def entry(attempts, seconds, prompt, completion):
+        return LogEntry("k", "leakage_judge", "ava/x", "ok", "no", "stop", attempts, None, "m", seconds, prompt,
+                        completion)
+
+    costs = {"leakage_judge": [entry(1, 0.5, 100, 1), entry(3, 1.5, 120, 1), entry(1, 1.0, None, None)]}
+    stats = run_statistics(RESULTS, {"bad": 1, "fair": 1, "good": 1}, {"bad": 2, "fair": 3, "good": 1}, 1, costs)
+    cost = stats["costs"]["leakage_judge"]
+    assert cost == {"records": 3, "requests": 5, "seconds": 3.0, "prompt_tokens": 220, "completion_tokens": 2,
+                    "usage_reported": 2, "per_record": {"requests": round(5 / 3, 4), "seconds": 1.0,
+                                                        "prompt_tokens": round(220 / 3, 4),
+                                                        "completion_tokens": round(2 / 3, 4)}}
+    table = format_statistics(stats)
+    assert "cost per record asked" in table and "leakage_judge" in table
+    assert "costs" in run_statistics(RESULTS, {}, {}, 1) and run_statistics(RESULTS, {}, {}, 1)["costs"] == {}

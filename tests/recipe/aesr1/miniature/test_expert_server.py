@@ -25,8 +25,9 @@ from recipe.aesr1.aescot.images import data_url
 from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.outputs import write_outputs
 from recipe.aesr1.aescot.pipeline import run
-from recipe.aesr1.aescot.requests import factual_messages, parse_unsupported_claims
+from recipe.aesr1.aescot.requests import factual_messages, leakage_messages, parse_unsupported_claims
 from recipe.aesr1.miniature.critique_grammar import all_critique_texts, claims_for, write_critique
+from recipe.aesr1.miniature.expert_server import answer
 from recipe.aesr1.miniature.image_statistics import measure
 from recipe.aesr1.miniature.judges import implied_level, unsupported_claims
 from reward_fns import parse_answer
@@ -128,6 +129,13 @@ def test_real_pipeline_runs_against_the_server_and_exports_a_balanced_sft_set(sa
     assert {level: s["kept"] for level, s in stats["levels"].items()} == {"bad": 8, "fair": 8, "good": 8}
     assert stats["rejections_by_reason"]["leakage"] == 0 and stats["rejections_by_reason"]["factual_error"] == 0
     assert expert_server.requests["generate"] == len(result.results) and expert_server.requests["bad_request"] == 0
+    # The leakage judge is on by default, on the expert's endpoint; its cost per record is in stats.json.
+    judged = [r for r in result.results if r.verdicts.get("leakage_judge") not in (None, "skipped")]
+    assert expert_server.requests["leakage_judge"] == len(judged) > 0
+    cost = stats["costs"]["leakage_judge"]
+    assert cost["records"] == len(judged) and cost["requests"] == len(judged)  # no retry was needed
+    assert cost["per_record"]["completion_tokens"] == 1.0 and cost["seconds"] > 0  # the server reports usage
+    assert json.loads(paths.stats.read_text())["costs"] == stats["costs"]
     sft = pq.read_table(paths.sft).to_pylist()
     assert Counter(r["level"] for r in sft) == {"bad": 8, "fair": 8, "good": 8}
     for row in sft:
@@ -139,6 +147,15 @@ def test_real_pipeline_runs_against_the_server_and_exports_a_balanced_sft_set(sa
     # resumable like any expert: a second run is answered from the request log alone
     before = sum(expert_server.requests.values())
     assert run(config).requests_made == 0 and sum(expert_server.requests.values()) == before
+
+
+@pytest.mark.parametrize(("critique", "verdict"), [
+    ("Warm light rakes across the field; overall a good photograph.", "no"),
+    ("Warm light rakes across the field; I rated it 7 in my head.", "yes"),  # a private rating
+    ("Warm light, about three quarters of the way to perfect.", "yes"),  # a fraction of a whole
+])
+def test_the_leakage_judge_reads_the_critique_without_the_score(critique, verdict):
+    assert answer(leakage_messages(critique)) == ("leakage_judge", verdict)
 
 
 def test_unknown_request_is_a_400_with_the_reason(expert_server):
