@@ -146,10 +146,14 @@ def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
     if code != 0 or not sft.is_file():
         raise StageFailed("aescot", f"aesr1-aescot exited with {code} (records: {folder / 'records.jsonl'})")
     rows = pq.read_table(sft, columns=["messages", "level"]).to_pylist()
+    stats = json.loads((folder / "stats.json").read_text())
+    if len(rows) < sizes.aescot_size:  # the rule-based expert writes every critique a filter accepts
+        rejected = {k: v for k, v in stats["rejections_by_reason"].items() if v}
+        raise StageFailed("aescot", f"{len(rows)} of {sizes.aescot_size} critiques kept; rejections: {rejected} "
+                                    f"(records: {folder / 'records.jsonl'})")
     texts = [message["content"] for row in rows for message in row["messages"]]
     base = save_tiny_qwen2_5_vl(out / "models" / "base", corpus_texts=texts, hidden_size=sizes.hidden_size,
                                 text_layers=sizes.text_layers, seed=sizes.seed)
-    stats = json.loads((folder / "stats.json").read_text())
     return {"sft_rows": len(rows), "levels": {lvl: sum(r["level"] == lvl for r in rows) for lvl in ("bad", "fair", "good")},
             "stats": str(folder / "stats.json"), "rejections": {k: v for k, v in stats["rejections_by_reason"].items() if v},
             "base_model": str(base)}
