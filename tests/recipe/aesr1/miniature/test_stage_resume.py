@@ -53,4 +53,3 @@ def test_file_digest_covers_names_and_contents_not_the_folders_place(tmp_path: P
     assert file_digest(tmp_path / "moved") == before
     (model / "model.safetensors").rename(model / "other.safetensors")
     assert file_digest(model) != before
-
