@@ -38,7 +38,12 @@ from tqdm import tqdm
 from data_prep.images import ImageOptions, ImageResult
 from data_prep.layouts import LAYOUTS, image_cell, table_row
 from data_prep.manifest import CONVERTER_VERSION, build_manifest
-from data_prep.parquet_io import remove_temporaries, sha256_file, write_json_atomic, write_jsonl_atomic
+from data_prep.parquet_io import (
+    remove_temporaries,
+    sha256_file,
+    write_json_atomic,
+    write_jsonl_atomic,
+)
 from data_prep.pixel_budget import visual_tokens
 from data_prep.records import LabelSet, Record
 from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards

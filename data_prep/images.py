@@ -42,7 +42,12 @@ import numpy as np
 import simplejpeg
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, shrink_pixels, to_rgb
+from data_prep.pixel_budget import (
+    DEFAULT_MAX_PIXELS,
+    budget_size,
+    shrink_pixels,
+    to_rgb,
+)
 
 DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
 KEEP_FORMATS = ("JPEG", "MPO", "PNG")  # MPO: a camera's multi-picture JPEG; readers take its first frame

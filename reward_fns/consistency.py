@@ -18,7 +18,13 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from reward_fns.batch import as_batch, comparison_weights, group_stats, label_order, pairwise_average
+from reward_fns.batch import (
+    as_batch,
+    comparison_weights,
+    group_stats,
+    label_order,
+    pairwise_average,
+)
 
 # A prediction 0.1 above a lower-rated image's mean (a typical label gap on [0, 1]) scores
 # sigmoid(1) = 0.73; 0.3 above scores 0.95.

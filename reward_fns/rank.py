@@ -14,7 +14,14 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from reward_fns.batch import GroupStats, as_batch, comparison_weights, group_stats, label_order, pairwise_average
+from reward_fns.batch import (
+    GroupStats,
+    as_batch,
+    comparison_weights,
+    group_stats,
+    label_order,
+    pairwise_average,
+)
 
 # "A small positive constant to avoid division-by-zero" (Eq. 3); the released code uses 1e-6.
 GAMMA = 1e-6

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from reward_fns import RewardSpec, compute_rewards, error_reward, rank_reward, sample_rewards
+from reward_fns import (
+    RewardSpec,
+    compute_rewards,
+    error_reward,
+    rank_reward,
+    sample_rewards,
+)
 
 # Table 2 of Aes-R1 and the peers' rewards, as the configs name them.
 ABLATIONS = ["binary", "error", "rank", "binary+rank", "error+rank", "thurstone", "consistency"]

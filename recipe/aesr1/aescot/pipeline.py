@@ -24,13 +24,10 @@ from typing import Any, Callable, Iterator
 from tqdm import tqdm
 
 from recipe.aesr1.aescot import record_result as rr
-from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
-from recipe.aesr1.aescot.config import AesCoTConfig, EndpointConfig
+from recipe.aesr1.aescot.config import AesCoTConfig
 from recipe.aesr1.aescot.critique_length import token_lower_bound
-from recipe.aesr1.aescot.images import budgeted_data_url, image_bytes
 from recipe.aesr1.aescot.leakage import JUDGE, find_leakage
 from recipe.aesr1.aescot.levels import LEVELS, target_sizes
-from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
 from recipe.aesr1.aescot.requests import (
     alignment_messages,
     factual_messages,
@@ -41,9 +38,25 @@ from recipe.aesr1.aescot.requests import (
     parse_unsupported_claims,
     payload_for_key,
 )
-from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, order_by_level, read_candidates, read_images
-from recipe.aesr1.aescot.sampling import round_request
+from recipe.aesr1.aescot.sampling import (
+    Candidate,
+    expand_inputs,
+    order_by_level,
+    read_candidates,
+    read_images,
+    round_request,
+)
 from recipe.aesr1.aescot.sft_export import sft_target
+from recipe.aesr1.endpoints.chat_client import ChatEndpoint, FatalEndpointError
+from recipe.aesr1.endpoints.config import EndpointConfig
+from recipe.aesr1.endpoints.data_urls import budgeted_data_url, image_bytes
+from recipe.aesr1.endpoints.request_log import (
+    OUTCOME_FAILED,
+    OUTCOME_OK,
+    LogEntry,
+    RequestLog,
+    request_key,
+)
 from reward_fns import parse_answer
 
 REQUEST_LOG_NAME = "requests.jsonl"

@@ -15,10 +15,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from data_prep.atomic_files import write_atomically
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.atomic_files import write_atomically
-from recipe.aesr1.aescot.images import image_bytes
 from recipe.aesr1.aescot.record_result import RecordResult
+from recipe.aesr1.endpoints.data_urls import image_bytes
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 # verl's process_image opens image["bytes"] whenever that key exists, even when it is null, so a

@@ -23,7 +23,7 @@ from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from recipe.aesr1.reward_model.groups import rank_within_group
+from recipe.aesr1.scoring.groups import rank_within_group
 
 DEFAULT_MAX_DISTANCE = 10  # bits of 64; measured on the tests' crops and exposure changes (README)
 DEFAULT_MAX_GAP_S = 30.0
@@ -142,7 +142,7 @@ def fingerprint_file(path: Path, max_pixels: int) -> Fingerprint | None:
 
     The capture time is read from the file's EXIF (the decoder's downscaled copy carries none).
     """
-    from recipe.aesr1.evaluation.images import decode_image
+    from data_prep.decode import decode_image
 
     loaded = decode_image(path, max_pixels)
     if not loaded.usable:

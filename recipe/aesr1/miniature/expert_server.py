@@ -36,6 +36,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.levels import level_of
 from recipe.aesr1.aescot.prompts import (
     ALIGNMENT_JUDGE_PROMPT,
@@ -44,7 +45,6 @@ from recipe.aesr1.aescot.prompts import (
     IMAGE_PLACEHOLDER,
     LEAKAGE_JUDGE_PROMPT,
 )
-from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.miniature.critique_grammar import WORDINGS, write_critique
 from recipe.aesr1.miniature.image_statistics import decode_data_url, measure
 from recipe.aesr1.miniature.judges import implied_level, unsupported_claims

@@ -4,7 +4,7 @@ data   -> ``aesr1-prep ava`` on a synthetic AVA-format release (labels follow wh
 aescot -> ``aesr1-aescot`` (configs/aescot.yaml) against the built-in rule-based expert on 127.0.0.1
 sft    -> ``torchrun -m verl.trainer.sft_trainer`` (configs/sft_trainer.yaml + ``+cpu=sft``), then
           ``scripts/merge_to_hf.sh``
-rapo   -> ``python -m recipe.aesr1.main_rapo`` (configs/rapo_trainer.yaml + ``+cpu=rapo``: error+rank,
+rapo   -> ``python -m recipe.aesr1.rapo.main`` (configs/rapo_trainer.yaml + ``+cpu=rapo``: error+rank,
           K = 4, the RAPO hook, validation, checkpoints), then ``scripts/merge_to_hf.sh``
 eval   -> ``aesr1-eval run --backend hf`` for the base, SFT and RAPO models, then ``aesr1-eval compare``
 
@@ -22,8 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from data_prep.atomic_files import write_json_atomic
 from data_prep.parquet_io import sha256_file
-from recipe.aesr1.atomic_files import write_json_atomic
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
@@ -197,7 +197,7 @@ def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
 def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, extra: list[str] = ()) -> list[str]:
     """``main_rapo`` on the CPU backend with the miniature's sizes (the paper's method otherwise)."""
     return [
-        sys.executable, "-m", "recipe.aesr1.main_rapo", "+cpu=rapo",
+        sys.executable, "-m", "recipe.aesr1.rapo.main", "+cpu=rapo",
         f"data.train_files={one_shard(out / 'data' / 'ava' / 'rl', 'train')}",
         f"data.val_files={one_shard(out / 'data' / 'ava' / 'rl', 'test')}",
         f"data.val_max_samples={sizes.rapo_val_images}", f"data.val_batch_size={sizes.rapo_val_images}",

@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+    Qwen2VLImageProcessorPil,
+)
 
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, PROCESSOR_MIN_PIXELS
-from recipe.aesr1.evaluation.tiny_vlm import build_tiny_model
 from recipe.aesr1.miniature.critique_grammar import all_critique_texts
+from recipe.aesr1.miniature.tiny_vlm import build_tiny_model
 from recipe.aesr1.miniature.tokenizer import build_tokenizer
 
 

@@ -6,6 +6,6 @@
   the data engine of Sec. 3.1 and the PT-O1 / PT-O2 / calibration / RL datasets;
 
 Stage 3 sets ``rapo.group_key: group_id``; comparing images within groups and keeping groups whole in a
-batch are features of the RAPO hook (``recipe.aesr1.rapo_groups``, ``recipe.aesr1.rapo_group_loader``).
+batch are features of the RAPO hook (``recipe.aesr1.rapo.scope``, ``recipe.aesr1.rapo.whole_groups``).
 See README.md for usage.
 """

@@ -10,7 +10,11 @@ import torch
 from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage
 
 from recipe.aesr1.evaluation import metrics as eval_metrics
-from recipe.aesr1.reward_bench.policy import FeaturePolicy, TabularPolicy, noisy_features
+from recipe.aesr1.reward_bench.policy import (
+    FeaturePolicy,
+    TabularPolicy,
+    noisy_features,
+)
 from reward_fns import RewardSpec, compute_rewards
 
 

@@ -41,11 +41,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from recipe.aesr1.evaluation.images import decode_image
+from data_prep.decode import decode_image
 from recipe.aesr1.reward_model.batcher import JudgeBatcher, Overloaded
-from recipe.aesr1.reward_model.protocol import BAD_IMAGE, BadRequest, ScoreRequest, build_response, parse_request
+from recipe.aesr1.reward_model.protocol import (
+    BAD_IMAGE,
+    BadRequest,
+    ScoreRequest,
+    build_response,
+    parse_request,
+)
 from recipe.aesr1.reward_model.safe_pickle import PickleRefused, safe_loads
-from recipe.aesr1.reward_model.scorer import AestheticReward, ImageScore
+from recipe.aesr1.scoring.scorer import AestheticReward, ImageScore
 
 logger = logging.getLogger(__name__)
 

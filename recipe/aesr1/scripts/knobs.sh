@@ -72,7 +72,7 @@ launch_sft() {
     fi
 }
 
-# train_rapo [OVERRIDE...]: recipe.aesr1.main_rapo from the repo root on a Ray cluster of NNODES nodes, with the
+# train_rapo [OVERRIDE...]: recipe.aesr1.rapo.main from the repo root on a Ray cluster of NNODES nodes, with the
 # script's OVERRIDES, then the shared ones, then the arguments. The caller merges (merge_checkpoint actor).
 train_rapo() {
     if [[ "${NNODES}" -gt 1 && -z "${RAY_ADDRESS:-}" ]]; then
@@ -80,7 +80,7 @@ train_rapo() {
         exit 1
     fi
     cd "${REPO}" || exit
-    python3 -m recipe.aesr1.main_rapo "${OVERRIDES[@]}" \
+    python3 -m recipe.aesr1.rapo.main "${OVERRIDES[@]}" \
         actor_rollout_ref.model.path="${MODEL_PATH}" \
         actor_rollout_ref.rollout.tensor_model_parallel_size="${ROLLOUT_TP}" \
         data.train_files="${TRAIN_FILES}" \

@@ -7,9 +7,13 @@ import logging
 
 import pytest
 
-from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError, resolve_api_key
-from recipe.aesr1.aescot.config import EndpointConfig
 from recipe.aesr1.aescot.requests import parse_level
+from recipe.aesr1.endpoints.chat_client import (
+    ChatEndpoint,
+    FatalEndpointError,
+    resolve_api_key,
+)
+from recipe.aesr1.endpoints.config import EndpointConfig
 
 SECRET = "sk-client-secret"
 CRITIQUE = [{"role": "user", "content": "Overall this is a decent photograph."}]
@@ -139,7 +143,7 @@ def test_an_echoed_key_is_redacted_from_errors(chat_server):
 
 
 def test_redact_covers_keys_bearer_tokens_and_sk_tokens():
-    from recipe.aesr1.aescot.chat_client import redact
+    from recipe.aesr1.endpoints.chat_client import redact
 
     text = 'key my-own-key9 / Authorization: Bearer abc.def-123 / {"k": "sk-proj-AbC123xyz"} / EMPTY'
     cleaned = redact(text, ["my-own-key9", "EMPTY"])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from recipe.aesr1.aescot.request_log import LogEntry, RequestLog, request_key
+from recipe.aesr1.endpoints.request_log import LogEntry, RequestLog, request_key
 
 
 def entry(key: str, outcome: str = "ok", text: str | None = "critique") -> LogEntry:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.aescot.prompts import AESTHETIC_DIMENSIONS, CONSTRUCTION_PROMPT, construction_prompt
+from recipe.aesr1.aescot.prompts import (
+    AESTHETIC_DIMENSIONS,
+    CONSTRUCTION_PROMPT,
+    construction_prompt,
+)
 from recipe.aesr1.aescot.requests import (
     alignment_messages,
     generation_messages,

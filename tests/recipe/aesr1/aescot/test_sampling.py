@@ -7,8 +7,19 @@ import pyarrow.parquet as pq
 import pytest
 from aescot_fakes import draw_image, write_table
 
-from recipe.aesr1.aescot.levels import AESCOT_SIZES, balanced_sizes, level_of, target_sizes
-from recipe.aesr1.aescot.sampling import expand_inputs, order_by_level, read_candidates, read_images, round_request
+from recipe.aesr1.aescot.levels import (
+    AESCOT_SIZES,
+    balanced_sizes,
+    level_of,
+    target_sizes,
+)
+from recipe.aesr1.aescot.sampling import (
+    expand_inputs,
+    order_by_level,
+    read_candidates,
+    read_images,
+    round_request,
+)
 
 
 def rows(n: int, prefix: str = "x") -> list[dict]:

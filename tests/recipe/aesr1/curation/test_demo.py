@@ -7,8 +7,8 @@ from curation_photos import ARTIFACTS, held_out_originals
 from trained_main_job import SIZES
 
 from recipe.aesr1.curation.demo import RANKING_COLUMNS, build_demo, score_photos
-from recipe.aesr1.evaluation.backends import make_backend
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.backends import make_backend
 
 gradio_client = pytest.importorskip("gradio_client")
 

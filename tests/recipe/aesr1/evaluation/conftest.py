@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+from recipe.aesr1.miniature.tiny_vlm import save_tiny_vlm
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "aescot"))  # the one fake server's faults
 from aescot_fakes import send_scripted  # noqa: E402

@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from recipe.aesr1.evaluation.benchmark_data import find_parquet_files, iter_rows
+from data_prep.tables import find_parquet_files, iter_rows
 
 
 def test_split_filter_and_images(tmp_path, helpers):

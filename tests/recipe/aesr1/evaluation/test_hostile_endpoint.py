@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from recipe.aesr1.aescot.chat_client import FatalEndpointError
-from recipe.aesr1.evaluation import score_cli
-from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+from recipe.aesr1.curation import cli as score_cli
+from recipe.aesr1.endpoints.chat_client import FatalEndpointError
 from recipe.aesr1.evaluation.runner import EvaluationSettings, predict
+from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
 SECRET = "sk-eval-secret-0123456789"
 
@@ -73,8 +73,9 @@ def test_timeout_is_a_deadline_per_attempt(fake_judge, tmp_path, helpers):
 
 
 def test_the_timeout_and_retries_are_command_line_options(fake_judge, tmp_path, helpers):
-    from recipe.aesr1.evaluation.cli_options import add_backend_args, backend_from_args
     import argparse
+
+    from recipe.aesr1.scoring.cli_options import add_backend_args, backend_from_args
 
     parser = argparse.ArgumentParser()
     add_backend_args(parser)

@@ -7,8 +7,8 @@ import zlib
 import pytest
 from PIL import Image
 
+from data_prep.decode import decode_image, decode_table_image
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, visual_tokens
-from recipe.aesr1.evaluation.images import decode_image, decode_table_image
 
 
 def _save(image, path, fmt):

@@ -9,10 +9,15 @@ import pytest
 from PIL import Image
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
 from recipe.aesr1.evaluation.metrics import plcc, srcc
-from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate, predict, summarize_run
+from recipe.aesr1.evaluation.runner import (
+    EvaluationSettings,
+    evaluate,
+    predict,
+    summarize_run,
+)
+from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
 # benchmark -> (id, label, prediction the fake judge will read back; None = unparseable answer)
 BENCH = {

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from recipe.aesr1.evaluation.backends.base import Sample
-from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
+from recipe.aesr1.scoring.backends.base import Sample
+from recipe.aesr1.scoring.records import PredictionStore, sample_record
 
 
 def test_append_and_reopen(tmp_path):

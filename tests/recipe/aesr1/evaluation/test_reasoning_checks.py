@@ -2,7 +2,12 @@
 
 import pytest
 
-from recipe.aesr1.evaluation.reasoning_checks import check_critique, critique_text, level_of, summarize_critiques
+from recipe.aesr1.scoring.critique import (
+    check_critique,
+    critique_text,
+    level_of,
+    summarize_critiques,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +62,7 @@ def test_levels_follow_appendix_e2_and_last_think_block_is_used():
 
 
 def test_a_critique_split_by_dimension_keeps_every_clause_once():
-    from recipe.aesr1.evaluation.reasoning_checks import DIMENSION_KEYWORDS, critique_by_dimension
+    from recipe.aesr1.scoring.critique import DIMENSION_KEYWORDS, critique_by_dimension
 
     text = "Soft light, a calm mood, subject on the left third; muted teal. Shot at f/2.8, 1.5 stops under exposure: a fair picture."
     parts = critique_by_dimension(text)

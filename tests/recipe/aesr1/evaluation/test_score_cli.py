@@ -6,7 +6,7 @@ import json
 import pytest
 from PIL import Image
 
-from recipe.aesr1.evaluation import score_cli
+from recipe.aesr1.curation import cli as score_cli
 
 
 def _folder(tmp_path, helpers):
@@ -83,7 +83,7 @@ def test_help_and_bad_output_suffix(tmp_path, fake_judge, helpers):
 
 
 def test_interrupted_scoring_resumes(fake_judge, tmp_path, helpers):
-    from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+    from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
     url, judge = fake_judge
     paths = score_cli.collect_inputs([str(_folder(tmp_path, helpers))])
@@ -100,7 +100,7 @@ def test_interrupted_scoring_resumes(fake_judge, tmp_path, helpers):
 
 
 def test_rerunning_a_finished_scoring_sends_nothing(fake_judge, tmp_path, helpers):
-    from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+    from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
     url, judge = fake_judge
     paths = score_cli.collect_inputs([str(_folder(tmp_path, helpers))])

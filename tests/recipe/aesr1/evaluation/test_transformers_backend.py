@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
 from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate
+from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
 SAMPLING = SamplingSettings(temperature=1.0, max_new_tokens=6, n=2, seed=3)
 
@@ -73,7 +73,7 @@ def test_evaluation_handles_garbage_outputs(backend, tiny_vlm, tmp_path, helpers
 
 
 def test_tiny_vlm_rejects_unknown_kind(tmp_path):
-    from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+    from recipe.aesr1.miniature.tiny_vlm import save_tiny_vlm
 
     with pytest.raises(ValueError, match="qwen2_5_vl"):
         save_tiny_vlm(tmp_path, "llava")

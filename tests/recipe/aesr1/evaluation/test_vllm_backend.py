@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
 
 @dataclass

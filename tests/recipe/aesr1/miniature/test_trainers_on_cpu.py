@@ -17,7 +17,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,10 +24,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from trained_main_job import SIZES
 
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature import stages
-from trained_main_job import SIZES
+
 
 @pytest.fixture(scope="module")
 def miniature(main_job) -> Path:

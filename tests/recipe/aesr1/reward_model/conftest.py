@@ -14,9 +14,9 @@ import time
 import pytest
 from PIL import Image
 
-from recipe.aesr1.evaluation.backends import Sample
-from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+from recipe.aesr1.miniature.tiny_vlm import save_tiny_vlm
 from recipe.aesr1.reward_model.local_server import JudgeServer
+from recipe.aesr1.scoring.backends import Sample
 
 
 class FakeJudge:
