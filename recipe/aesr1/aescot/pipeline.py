@@ -7,9 +7,9 @@ when every error type is zero (D_AesCoT = F(D_CoT), ||E_i|| = 0). Sampling runs 
 level holds its target count of kept records (Table 6 counts are after filtering) or the pool or the
 round budget runs out; surplus kept records beyond the target are marked, not exported.
 
-Resumability: every finished request is in ``requests.jsonl`` (see ``endpoints/logged_request.py``); a rerun with the
-same config recomputes everything else from it, so killing the run at any moment and starting it again
-gives the same final set and never repeats a logged request.
+Resumability: every finished request is in ``requests.jsonl`` (see ``endpoints/logged_request.py``); a
+rerun with the same config recomputes everything else from it, so killing the run at any moment and
+starting it again gives the same final set and never repeats a logged request.
 """
 
 from __future__ import annotations
