@@ -1,4 +1,4 @@
-"""Append-only, fsync'ed JSONL log of finished requests: the resumable state of the AesCoT pipeline.
+"""Append-only, fsync'ed JSONL log of finished requests: the resumable state of AesCoT and RED-Aes.
 
 One line per finished request, keyed by ``request_key(stage, record_id, payload)``. A line is written
 (and fsync'ed) only after the response was received and validated, so a key found in the log is
@@ -9,9 +9,12 @@ and its request is made again. Any other unreadable line is corruption and raise
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ class LogEntry:
 
     Attributes:
         key: the request key.
-        stage: pipeline stage (``generate``, ``alignment``, ``factual``).
+        stage: AesCoT's stage (``generate``, ``alignment`` ...) or RED-Aes's endpoint name (or ``edit``).
         record_id: ``dataset/id`` of the record.
         outcome: ``ok`` (``text`` holds the validated reply) or ``failed`` (``error`` says why).
         text: the reply's message content, or None when failed.
@@ -66,10 +69,22 @@ class LogEntry:
         return self.outcome == OUTCOME_OK
 
 
+@contextmanager
+def exclusive_dir(directory: Path) -> Iterator[None]:
+    """One run per output directory: two writers on one request log would duplicate requests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise RuntimeError(f"another run holds {directory / '.lock'}") from error
+        yield  # the OS drops the lock when the process dies, so a killed run never blocks a restart
+
+
 class RequestLog:
     """The on-disk log, loaded into a dict on open; ``append`` is durable when it returns.
 
-    Single writer: one pipeline process per log file (the pipeline holds an exclusive lock file).
+    Single writer: one run per log file (the run holds ``exclusive_dir`` on the log's folder).
     """
 
     def __init__(self, path: str | os.PathLike):

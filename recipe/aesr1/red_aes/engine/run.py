@@ -17,7 +17,7 @@ seeded order; a source that is an evaluation image is dropped):
 * calibration (Sec. 3.2.2): a uniform sample of sources with their anchor score and analysis.
 
 Resumable like AesCoT: every finished chat request and every edit is a line of ``requests.jsonl``
-(``recipe.aesr1.endpoints.request_log``; an edit's line names its image file, written before the line),
+(``recipe.aesr1.endpoints.logged_request``; an edit's line names its image file, written before the line),
 so a killed run restarted with the same config repeats no finished request.
 """
 
@@ -38,21 +38,21 @@ from tqdm import tqdm
 
 from data_prep.atomic_files import write_atomically
 from recipe.aesr1.aescot.leakage import find_leakage
-from recipe.aesr1.aescot.pipeline import exclusive_dir
-from recipe.aesr1.aescot.requests import payload_for_key
 from recipe.aesr1.aescot.sampling import Candidate
 from recipe.aesr1.endpoints.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.endpoints.data_urls import data_url, image_bytes, image_digest
+from recipe.aesr1.endpoints.logged_request import LoggedRequests
 from recipe.aesr1.endpoints.request_log import (
     OUTCOME_FAILED,
     OUTCOME_OK,
     LogEntry,
     RequestLog,
+    exclusive_dir,
     request_key,
 )
+from recipe.aesr1.red_aes.editors import EditFailed, make_editor
 from recipe.aesr1.red_aes.engine import prompts as prompts
 from recipe.aesr1.red_aes.engine import records as er
-from recipe.aesr1.red_aes.editors import EditFailed, make_editor
 from recipe.aesr1.red_aes.engine.config import RedEngineConfig
 from recipe.aesr1.red_aes.engine.images import within_budget
 from recipe.aesr1.red_aes.engine.sources import read_pool, read_source_cells
@@ -99,13 +99,11 @@ def _image_suffix(data: bytes) -> str:
 class _Engine:
     def __init__(self, config: RedEngineConfig, log: RequestLog, out_dir: Path, stack: AsyncExitStack):
         self.config = config
-        self.log = log
+        self.requests = LoggedRequests(log, config.retry_failed)
         self.out_dir = out_dir
         self.stack = stack
         self.voting = VotingConfig(**vars(config.voting))
-        self.requests_made = 0
         self.endpoints: dict[str, ChatEndpoint] = {}
-        self.in_flight: dict[str, asyncio.Future] = {}
         self.editors = {}
 
     async def open(self) -> None:
@@ -120,37 +118,11 @@ class _Engine:
             self.stack.push_async_callback(editor.close)
             self.editors[editor.name] = editor
 
-    def _fresh(self, key: str) -> LogEntry | None:
-        logged = self.log.get(key)
-        return logged if logged is not None and (logged.ok or not self.config.retry_failed) else None
-
     async def chat(self, endpoint: str, record_id: str, text: str, images: list[bytes], validate: Callable) -> Any:
         """The parsed reply of one logged request, or None when its retries ran out."""
-        client = self.endpoints[endpoint]
-        urls = [data_url(i) for i in images]
-        messages = _image_chat(text, urls)
-        params = {"temperature": client.config.temperature, "max_tokens": client.config.max_tokens}
-        key = request_key(endpoint, record_id, payload_for_key(client.config.model, messages, **params))
-        entry = self._fresh(key)
-        if entry is None:
-            entry = await self._once(key, lambda: self._request(client, endpoint, record_id, messages, validate, key))
+        messages = _image_chat(text, [data_url(i) for i in images])
+        entry = await self.requests.ask(self.endpoints[endpoint], endpoint, record_id, messages, validate)
         return validate(entry.text) if entry.ok else None
-
-    async def _request(self, client, endpoint, record_id, messages, validate, key) -> LogEntry:
-        result = await client.complete(messages, validate, request_key=key)
-        self.requests_made += result.attempts
-        outcome = OUTCOME_OK if result.ok else OUTCOME_FAILED
-        entry = LogEntry(key, endpoint, record_id, outcome, result.text, result.finish_reason, result.attempts,
-                         result.error, client.config.model)  # fmt: skip
-        self.log.append(entry)  # no await between the reply and this durable write
-        return entry
-
-    async def _once(self, key: str, make: Callable[[], Any]) -> LogEntry:
-        """Identical requests in flight at the same time (e.g. two editors returning the same image) share one."""
-        if key not in self.in_flight:
-            self.in_flight[key] = asyncio.ensure_future(make())
-            self.in_flight[key].add_done_callback(lambda _: self.in_flight.pop(key, None))
-        return await self.in_flight[key]
 
     async def edit(self, editor_name: str, record_id: str, source: bytes, instruction: str) -> str | None:
         """Relative path of the edited image (written before its log line), or None when the edit failed."""
@@ -162,23 +134,21 @@ class _Engine:
             "image": image_digest(source),
         }
         key = request_key("edit", record_id, payload)
-        entry = self._fresh(key)
+        entry = self.requests.finished(key)
         if entry is not None and (not entry.ok or (self.out_dir / entry.text).is_file()):
             return entry.text if entry.ok else None
-        entry = await self._once(key, lambda: self._edit_request(editor, record_id, source, instruction, key))
+        entry = await self.requests.once(key, lambda: self._edit(editor, record_id, source, instruction, key))
         return entry.text if entry.ok else None
 
-    async def _edit_request(self, editor, record_id: str, source: bytes, instruction: str, key: str) -> LogEntry:
+    async def _edit(self, editor, record_id: str, source: bytes, instruction: str, key: str) -> LogEntry:
+        """The log entry of one edit (``requests.once`` logs it): the image file is written first."""
         try:
             data = within_budget(await editor.edit(source, instruction), self.config.max_pixels)
             relative = f"{EDIT_DIR}/{key.replace('/', '__')}{_image_suffix(data)}"
             write_atomically(self.out_dir / relative, lambda temp: Path(temp).write_bytes(data))
-            entry = LogEntry(key, "edit", record_id, OUTCOME_OK, relative, None, 1, None, editor.model)
+            return LogEntry(key, "edit", record_id, OUTCOME_OK, relative, None, 1, None, editor.model)
         except (EditFailed, ValueError) as error:  # ValueError: the returned image does not decode
-            entry = LogEntry(key, "edit", record_id, OUTCOME_FAILED, None, None, 1, str(error), editor.model)
-        self.requests_made += 1
-        self.log.append(entry)
-        return entry
+            return LogEntry(key, "edit", record_id, OUTCOME_FAILED, None, None, 1, str(error), editor.model)
 
     def read_edit(self, relative: str) -> bytes:
         return (self.out_dir / relative).read_bytes()
@@ -390,7 +360,7 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
                 raise errors.exceptions[0] from None
             finally:
                 progress.close()
-        report.requests_made, report.torn_log_bytes = engine.requests_made, log.torn_tail_bytes
+        report.requests_made, report.torn_log_bytes = engine.requests.requests_made, log.torn_tail_bytes
     return EngineRun(results, {x.record_id: x for x in chosen}, pt_ids, rl_ids, cal_ids, report)
 
 

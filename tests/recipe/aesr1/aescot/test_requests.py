@@ -16,7 +16,6 @@ from recipe.aesr1.aescot.requests import (
     image_chat,
     parse_level,
     parse_unsupported_claims,
-    payload_for_key,
 )
 
 LEVEL_REPLIES = [
@@ -91,20 +90,6 @@ def test_image_goes_where_the_placeholder_was():
 def test_alignment_judge_never_sees_score_or_image():
     content = alignment_messages("Soft light; a decent photograph.")[0]["content"]
     assert isinstance(content, str) and "Soft light" in content and "0." not in content
-
-
-def test_key_payload_replaces_each_image_by_its_digest():
-    import hashlib
-
-    url = "data:image/png;base64,AAAA"
-    payload = payload_for_key("m", generation_messages(0.42, url), temperature=0.7)
-    digest = "sha256:" + hashlib.sha256(url.encode()).hexdigest()
-    assert payload["messages"][0]["content"][1] == {"type": "image_url", "image_url": {"url": digest}}
-    assert "AAAA" not in str(payload) and payload["temperature"] == 0.7
-    # two images in one request keep two different digests (RED-Aes compares source and edit)
-    two = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": u}} for u in (url, url + "B")]}]
-    first, second = payload_for_key("m", two)["messages"][0]["content"]
-    assert first != second
 
 
 def test_sft_user_turn_is_the_shared_scoring_prompt():

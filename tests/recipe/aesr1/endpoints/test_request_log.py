@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from recipe.aesr1.endpoints.request_log import LogEntry, RequestLog, request_key
+from recipe.aesr1.endpoints.request_log import (
+    LogEntry,
+    RequestLog,
+    exclusive_dir,
+    request_key,
+)
 
 
 def entry(key: str, outcome: str = "ok", text: str | None = "critique") -> LogEntry:
@@ -73,3 +78,12 @@ def test_request_key_names_stage_and_record_and_hashes_the_payload():
     assert key == request_key("generate", "ava/123", {"messages": ["a"], "model": "m"})  # key order irrelevant
     assert key != request_key("generate", "ava/123", {"model": "m", "messages": ["b"]})
     assert key != request_key("alignment", "ava/123", {"model": "m", "messages": ["a"]})
+
+
+def test_one_run_per_folder(tmp_path):
+    with exclusive_dir(tmp_path / "out"):
+        with pytest.raises(RuntimeError, match="another run holds"):
+            with exclusive_dir(tmp_path / "out"):
+                pass
+    with exclusive_dir(tmp_path / "out"):  # released when the run ends
+        pass
