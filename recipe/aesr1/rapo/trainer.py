@@ -106,7 +106,7 @@ class RapoTrainer(PPOTrainerSync):
     def _init_dataloader(self) -> None:
         data = self.config.data
         check_processor(self.processor, self.config.actor_rollout_ref.model.path, data.get("image_patch_size") or 14)
-        super()._init_dataloader()  # data.custom_cls (prompt_filter.CountedRLHFDataset) counts and bounds the filter
+        super()._init_dataloader()  # data.custom_cls (rapo.dataset.CountedRLHFDataset) counts and bounds the filter
         self.data_metrics = {}
         for split, dataset in (("train", self.train_dataset), ("val", self.val_dataset)):
             count = getattr(dataset, "filter_count", None)
@@ -132,7 +132,7 @@ class RapoTrainer(PPOTrainerSync):
         return batch
 
     def _log_advantage_check(self, batch: KVBatchMeta, metrics: dict) -> None:
-        """``rapo/advantage/max_abs_image_mean`` from the advantages verl wrote (see rapo_metrics)."""
+        """``rapo/advantage/max_abs_image_mean`` from the advantages verl wrote (see rapo.metrics)."""
         read = read_rows(batch, ["uid", "advantages", "response_mask"])
         scored = final_outputs(read.keys) & ~read.padding
         rows, mask_rows = read.tensor_rows("advantages"), read.tensor_rows("response_mask")
