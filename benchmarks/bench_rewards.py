@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recipe.aesr1.rapo.batch_terms import BATCH_TERM_THREADS, torch_threads
+from recipe.aesr1.rapo.scope import BATCH_TERM_THREADS, torch_threads
 from reward_fns import RewardSpec, compute_rewards, rank_reward
 
 _REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "reward_fns" / "slow_rewards.py"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from omegaconf import DictConfig, OmegaConf
 
-from recipe.aesr1.rapo.batch_terms import comparison_groups
 from recipe.aesr1.rapo.reward import reward_spec
+from recipe.aesr1.rapo.scope import ComparisonScope
 from reward_fns import RewardSpec
 
 REWARD_FUNCTION_PATH = "pkg://recipe.aesr1.rapo.reward"
@@ -29,32 +29,6 @@ def spec_from_config(config: DictConfig) -> RewardSpec:
         raise ValueError(f"config key rapo.reward: {err}") from err
 
 
-def rank_group_size_from_config(config: DictConfig) -> int | None:
-    """``rapo.rank_group_size``: None (whole batch) or an integer >= 2."""
-    size = config.rapo.get("rank_group_size")
-    try:
-        comparison_groups([], size)
-    except ValueError as err:
-        raise ValueError(f"config key {err}") from err
-    return size
-
-
-def group_scope_from_config(config: DictConfig) -> tuple[str | None, bool]:
-    """``(rapo.group_key, rapo.shuffled_groups)``: compare images only within the group named by
-    ``extra_info[group_key]`` (RED-Aes source-edit groups), optionally shuffled (its Table 2 ablation)."""
-    key = config.rapo.get("group_key")
-    shuffled = config.rapo.get("shuffled_groups", False)
-    if key is not None and (not isinstance(key, str) or not key):
-        raise ValueError(f"config key rapo.group_key must be null or a non-empty extra_info field name, got {key!r}")
-    if not isinstance(shuffled, bool):
-        raise ValueError(f"config key rapo.shuffled_groups must be true or false, got {shuffled!r}")
-    if shuffled and key is None:
-        raise ValueError("config key rapo.shuffled_groups=true needs rapo.group_key (the groups to shuffle)")
-    if key is not None and config.rapo.get("rank_group_size") is not None:
-        raise ValueError("config keys rapo.group_key and rapo.rank_group_size both set a comparison scope; set one")
-    return key, shuffled
-
-
 def check_rapo_config(config: DictConfig) -> RewardSpec:
     """Validate every key the RAPO recipe relies on; return the parsed reward.
 
@@ -62,8 +36,7 @@ def check_rapo_config(config: DictConfig) -> RewardSpec:
         ValueError: with the config key at fault and what it must be.
     """
     spec = spec_from_config(config)
-    rank_group_size_from_config(config)
-    group_scope_from_config(config)
+    ComparisonScope.from_config(config.rapo)  # rank_group_size / group_key / shuffled_groups
     fn = config.reward.custom_reward_function
     if fn.path != REWARD_FUNCTION_PATH or fn.name != REWARD_FUNCTION_NAME:
         raise ValueError(

@@ -26,7 +26,7 @@ from reward_fns import RewardSpec, parse_answer, sample_rewards
 PRED_KEY = "pred"  # parsed score in [0, 1], NaN when the answer did not parse
 PARSE_FAILED_KEY = "parse_failed"  # 1.0 when no score could be read, else 0.0
 FORMAT_OK_KEY = "format_ok"  # 1.0 when the output follows Appendix B exactly
-LABEL_KEY = "label"  # the sample's ground truth, for the batch terms on validation (rapo_validation)
+LABEL_KEY = "label"  # the sample's ground truth, for the batch terms on validation (rapo.validation)
 
 
 def _plain(value: Any) -> Any:

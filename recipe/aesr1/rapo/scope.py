@@ -1,200 +1,127 @@
-"""Comparison groups named by an ``extra_info`` field, and batches that keep such groups whole.
+"""Which images the batch reward terms compare, and those terms on verl's flat rows.
 
-A feature of the RAPO hook (``rapo.group_key``): the batch reward terms compare each image only with
-the images whose ``extra_info[group_key]`` is the same (per-source, per-prompt, per-anything groups),
-and every training batch holds whole groups. RED-Aes Stage 3 uses it with ``group_key: group_id``
-(one source image and its edited variants, red-aes-paper.md Eq. 4; Table 2 "Consistent Batch"). Two
-pieces make that happen on verl:
+The batch terms of ``reward_fns`` (rank Eqs. 3-5 of Aes-R1, Thurstone, RED-Aes consistency) compare an
+output of image ``i`` with the other images of ``i``'s *comparison group*. Three keys of the ``rapo``
+config section choose the groups; :class:`ComparisonScope` is built from them once and gives every row
+of a batch its group id:
 
-* :class:`WholeGroupSampler` orders the dataset indices so that every block of ``batch_size``
-  consecutive indices (one verl training batch: the dataloader cuts the index stream into blocks,
-  ``drop_last=True``) holds whole groups, never part of one;
-* :func:`comparison_groups_by_key` maps the rows of a batch to their comparison groups (the images
-  sharing a group id), or, for the shuffled-batch ablation of Table 2, to random groups of the same
-  sizes drawn across the batch; :func:`group_batch_term_rewards` evaluates the batch reward terms of
-  ``recipe.aesr1.rapo.batch_terms`` in each of them.
+* nothing set (default): one group, the whole training batch (Sec. 3.3's "mini training batch");
+* ``rapo.rank_group_size: n``: the batch's distinct uids, sorted (verl's uids are uuid4 strings, so the
+  order is random and independent of sequence length or dataset order), cut into chunks of ``n``
+  images; the last chunk holds the remainder (what the released Aes-R1 code does with ``n = 8``);
+* ``rapo.group_key: <field>``: the images sharing ``extra_info[<field>]`` (RED-Aes Stage 3:
+  ``group_id``, one source image and its edits, red-aes-paper.md Eq. 4). Training batches then hold
+  whole groups (``recipe.aesr1.rapo.whole_groups``);
+* ``rapo.shuffled_groups: true`` (with ``group_key``): RED-Aes Table 2's shuffled-batch ablation: the
+  batch's images are dealt at random into groups of the same sizes as the true groups, a new deal each
+  training step. Dealt within the batch only: with B groups of n images a dealt pair comes from one
+  source with probability (n - 1) / (B n - 1), 7 / 31 = 22.6% for 4 groups of 8.
+
+``rank_group_size`` and ``group_key`` exclude each other. An image alone in its group earns 0 from the
+batch terms. Validation (``recipe.aesr1.rapo.validation``) compares within each data source in chunks of
+``rank_group_size``, else of ``data.train_batch_size`` images (:meth:`ComparisonScope.for_validation`;
+groups by key are a training-set notion). The reward bench uses the same scope on its simulated batches.
+
+Thread policy: the batch terms run with at most :data:`BATCH_TERM_THREADS` torch intra-op threads (see
+there); every caller (the training hook, validation) goes through :func:`batch_term_rewards`.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
-from collections.abc import Hashable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Sampler
+import torch
 
-from recipe.aesr1.rapo.batch_terms import BatchTermRewards, batch_term_rewards
-from reward_fns import RewardSpec
+from reward_fns import RewardSpec, compute_rewards, group_by_id
 
-
-def _exact_fill(pools: dict[int, deque], need: int) -> dict[int, int] | None:
-    """How many groups of each size (from ``pools``: size -> queue of groups) sum to exactly ``need``;
-    None when no combination does. Bounded subset sum on Python-int bitsets (binary-split counts)."""
-    if need == 0:
-        return {}
-    items: list[tuple[int, int]] = []  # (size, multiplicity)
-    for size, pool in pools.items():
-        available, piece = min(len(pool), need // size), 1
-        while available > 0:
-            take = min(piece, available)
-            items.append((size, take))
-            available -= take
-            piece *= 2
-    mask = (1 << (need + 1)) - 1
-    reachable = [1]
-    for size, count in items:
-        reachable.append((reachable[-1] | (reachable[-1] << (size * count))) & mask)
-    if not (reachable[-1] >> need) & 1:
-        return None
-    counts: dict[int, int] = defaultdict(int)
-    target = need
-    for i in range(len(items) - 1, -1, -1):
-        if (reachable[i] >> target) & 1:
-            continue  # reachable without item i
-        size, count = items[i]
-        counts[size] += count
-        target -= size * count
-    return dict(counts)
+# The hook runs in verl's driver process, next to the Ray actors of the same node (rollout servers, FSDP
+# workers, reward workers): its cores are busy by design. torch's intra-op threads then contend with those
+# processes, and a parallel region waits for its slowest thread, so one descheduled thread stalls every
+# step of the kernel: rank reward at 512 images x K 4 took 4-7 ms on a quiet machine, 25-97 ms on a busy
+# one with 2 threads, ~6.5 ms with 1 (issue 26). At the paper's batch sizes the O(N^2 K) term is ~1e6
+# elements, milliseconds on one core, so a quiet machine loses little by the bound and a busy one keeps
+# its quiet-time cost; benchmarks/bench_rewards.py measures both, under a load it makes itself.
+BATCH_TERM_THREADS = 1
 
 
-def pack_groups(
-    order: Sequence[Hashable], sizes: dict[Hashable, int], batch_size: int
-) -> tuple[list[list[Hashable]], list[Hashable]]:
-    """Cut groups, taken in ``order``, into batches of exactly ``batch_size`` images.
-
-    Each batch starts from the first group not yet placed and is completed by an exact-sum choice of
-    the earliest remaining groups of each size. A group that cannot be completed to ``batch_size``
-    (ragged sizes, or the tail of the epoch) is left out of this epoch and returned in ``dropped``;
-    with equal sizes dividing ``batch_size`` only the tail (fewer than batch_size / size groups) is.
-
-    Raises:
-        ValueError: when a group has more images than ``batch_size``.
-    """
-    sizes = {g: int(n) for g, n in sizes.items()}  # numpy ints would overflow the bitsets of _exact_fill
-    batch_size = int(batch_size)
-    too_big = [g for g in order if sizes[g] > batch_size]
-    if too_big:
-        raise ValueError(
-            f"group {too_big[0]!r} has {sizes[too_big[0]]} images, more than data.train_batch_size={batch_size}; "
-            "a batch must hold whole groups"
-        )
-    pools: dict[int, deque] = defaultdict(deque)
-    for group in order:
-        pools[sizes[group]].append(group)
-    placed: set[Hashable] = set()
-    batches, dropped = [], []
-    for seed in order:
-        if seed in placed:
-            continue
-        pools[sizes[seed]].popleft()  # the seed is the earliest remaining group of its size
-        placed.add(seed)
-        counts = _exact_fill({s: p for s, p in pools.items() if p}, batch_size - sizes[seed])
-        if counts is None:
-            dropped.append(seed)
-            continue
-        batch = [seed]
-        for size, count in counts.items():
-            for _ in range(count):
-                batch.append(pools[size].popleft())
-        placed.update(batch)
-        batches.append(batch)
-    return batches, dropped
+@contextmanager
+def torch_threads(limit: int) -> Iterator[None]:
+    """Run the block with at most ``limit`` torch intra-op threads (never more than the caller had), then
+    restore the caller's count, also on an error."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(previous, limit)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
-class WholeGroupSampler(Sampler[int]):
-    """Index sampler for verl's train dataloader whose every ``batch_size`` block holds whole groups.
+@dataclass(frozen=True)
+class ComparisonScope:
+    """The comparison groups of the batch terms, from the config keys of the same names (see the module).
 
-    Args:
-        group_ids: (len(dataset),) group id of each row.
-        batch_size: verl's ``data.train_batch_size`` (images per training batch).
-        shuffle: reshuffle the group order (and the rows within a group) every epoch.
-        seed: base seed; epoch ``e`` uses ``seed + e``, so a run is reproducible and resumable.
-
-    ``dropped`` lists the groups left out of the current epoch (see :func:`pack_groups`);
-    :meth:`usage` counts the groups and images an epoch uses. Resumable with ``state_dict`` /
-    ``load_state_dict`` (torchdata's StatefulDataLoader calls them).
-
-    Raises:
-        ValueError: at construction, when a group is larger than a batch or when the group sizes
-            cannot fill a single batch (e.g. only groups of 6 and ``batch_size=32``: every group
-            would be dropped); the message gives the sizes found.
+    Construct with :meth:`from_config` (or directly); invalid combinations raise ValueError naming the
+    config key at fault.
     """
 
-    def __init__(self, group_ids: Sequence[Hashable], batch_size: int, shuffle: bool = True, seed: int = 0):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"WholeGroupSampler: batch_size must be a positive integer, got {batch_size!r}")
-        self.rows_of: dict[Hashable, list[int]] = defaultdict(list)
-        for row, group in enumerate(group_ids):
-            if group is None:
-                raise ValueError(f"WholeGroupSampler: row {row} has no group id")
-            self.rows_of[group].append(row)
-        self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.seed = seed
-        self.epoch = 0
-        self._resume_at = 0
-        self._yielded = 0
-        self._plan_cache: tuple[int, list[int], list[Hashable]] | None = None
-        if self.usage(0)["batches"] == 0:  # fail at start-up, not after an empty epoch
-            counts = Counter(len(rows) for rows in self.rows_of.values())
-            raise ValueError(
-                f"no batch of data.train_batch_size={self.batch_size} can be made of whole groups: group sizes "
-                f"{dict(sorted(counts.items()))} (size: groups); every group would be dropped. Use a batch size "
-                "that sums whole groups (e.g. a multiple of the group size)"
-            )
+    rank_group_size: int | None = None
+    group_key: str | None = None
+    shuffled_groups: bool = False
 
-    def _epoch_plan(self, epoch: int) -> tuple[list[int], list[Hashable]]:
-        """(row indices in yield order, dropped groups) of ``epoch``; pure in (seed, epoch)."""
-        groups = list(self.rows_of)
-        rng = np.random.default_rng(self.seed + epoch)
-        if self.shuffle:
-            groups = [groups[i] for i in rng.permutation(len(groups))]
-        batches, dropped = pack_groups(groups, {g: len(self.rows_of[g]) for g in groups}, self.batch_size)
-        indices = []
-        for batch in batches:
-            for group in batch:
-                rows = self.rows_of[group]
-                indices.extend([rows[i] for i in rng.permutation(len(rows))] if self.shuffle else rows)
-        return indices, dropped
+    def __post_init__(self) -> None:
+        size, key, shuffled = self.rank_group_size, self.group_key, self.shuffled_groups
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2):
+            raise ValueError(f"config key rapo.rank_group_size must be null or an integer >= 2, got {size!r}")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ValueError(f"config key rapo.group_key must be null or a non-empty extra_info field name, got {key!r}")
+        if not isinstance(shuffled, bool):
+            raise ValueError(f"config key rapo.shuffled_groups must be true or false, got {shuffled!r}")
+        if shuffled and key is None:
+            raise ValueError("config key rapo.shuffled_groups=true needs rapo.group_key (the groups to shuffle)")
+        if key is not None and size is not None:
+            raise ValueError("config keys rapo.group_key and rapo.rank_group_size both set a comparison scope; set one")
 
-    def _plan(self) -> tuple[list[int], list[Hashable]]:
-        if self._plan_cache is None or self._plan_cache[0] != self.epoch:
-            self._plan_cache = (self.epoch, *self._epoch_plan(self.epoch))
-        return self._plan_cache[1], self._plan_cache[2]
+    @classmethod
+    def from_config(cls, rapo: Mapping) -> ComparisonScope:
+        """From the ``rapo`` section of the config (``rank_group_size``, ``group_key``, ``shuffled_groups``)."""
+        return cls(rapo.get("rank_group_size"), rapo.get("group_key"), rapo.get("shuffled_groups", False))
 
-    def usage(self, epoch: int) -> dict[str, int]:
-        """Batches, groups and images that ``epoch`` uses and drops (ragged sizes change it per epoch)."""
-        indices, dropped = self._epoch_plan(epoch)
-        return {
-            "batches": len(indices) // self.batch_size,
-            "groups_used": len(self.rows_of) - len(dropped),
-            "groups_dropped": len(dropped),
-            "images_used": len(indices),
-            "images_dropped": sum(len(self.rows_of[g]) for g in dropped),
-        }
+    def for_validation(self, train_batch_size: int) -> ComparisonScope:
+        """Validation's scope: chunks of ``rank_group_size``, else of ``train_batch_size`` (at least 2) images."""
+        return ComparisonScope(rank_group_size=max(2, int(self.rank_group_size or train_batch_size)))
 
-    @property
-    def dropped(self) -> list[Hashable]:
-        return self._plan()[1]
+    def group_ids(
+        self, uids: Sequence[Hashable], extra_infos: Sequence[Any] | None = None, step: int = 0
+    ) -> list[Hashable]:
+        """The comparison-group id of every row of a batch.
 
-    def __len__(self) -> int:
-        return len(self._plan()[0])
+        Args:
+            uids: (M,) image id per row (verl's ``uid``; the K outputs of an image share it). Chunks follow
+                their sorted order, so they must be mutually orderable (verl's are strings).
+            extra_infos: (M,) ``extra_info`` dict per row; needed only with ``group_key``.
+            step: the training step, the seed of the shuffled-groups deal (a new deal each step).
 
-    def __iter__(self) -> Iterator[int]:
-        indices, _ = self._plan()
-        start, self._resume_at = self._resume_at, 0
-        for position in range(start, len(indices)):
-            self._yielded = position + 1
-            yield indices[position]
-        self.epoch += 1
-        self._yielded = 0
+        Returns:
+            (M,) hashable group ids; rows of one image always share one.
 
-    def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "yielded": self._yielded}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.epoch, self._resume_at = int(state["epoch"]), int(state["yielded"])
+        Raises:
+            ValueError: a row without ``extra_info[group_key]``, or an image whose rows carry two keys.
+        """
+        if self.group_key is not None:
+            if extra_infos is None or len(extra_infos) != len(uids):
+                raise ValueError(f"rapo.group_key={self.group_key}: need one extra_info per row for {len(uids)} rows")
+            keys = group_ids_from_extra_info(extra_infos, self.group_key)
+            group_of = _groups_by_key(uids, keys, self.shuffled_groups, step)
+            return [group_of[uid] for uid in uids]
+        if self.rank_group_size is None:
+            return [0] * len(uids)
+        chunk_of = {uid: i // self.rank_group_size for i, uid in enumerate(sorted(set(uids)))}
+        return [chunk_of[uid] for uid in uids]
 
 
 def group_ids_from_extra_info(extra_infos: Sequence[Any], key: str) -> list[Hashable]:
@@ -209,69 +136,80 @@ def group_ids_from_extra_info(extra_infos: Sequence[Any], key: str) -> list[Hash
     return ids
 
 
-def comparison_groups_by_key(
-    uids: Sequence[Hashable], keys: Sequence[Hashable], shuffled: bool = False, seed: int = 0
-) -> list[list[str]]:
-    """The images (uids) compared with each other by the consistency reward.
+def _groups_by_key(uids: Sequence[Hashable], keys: Sequence[str], shuffled: bool, seed: int) -> dict[Hashable, Hashable]:
+    """uid -> group: its key, or for the shuffled ablation the index of the dealt group it landed in.
 
-    Args:
-        uids: (M,) image id per row (verl's ``uid``; the K outputs of an image share it).
-        keys: (M,) group id per row (``extra_info[group_key]``); all rows of a uid must agree.
-        shuffled: RED-Aes Table 2's shuffled-batch ablation: the batch's images are dealt at random
-            into groups of the same sizes as the true groups, so each compares mostly unrelated
-            content. Dealt within the batch only: with B groups of n images a dealt pair comes from
-            one source with probability (n - 1) / (B n - 1), 7 / 31 = 22.6% for 4 groups of 8.
-        seed: seed of that shuffle (use the training step for a new draw each step).
-
-    Returns:
-        Lists of distinct uids (as str), one per comparison group, in sorted order of group key.
+    The deal: uids sorted within each group, groups in sorted key order, the concatenation permuted
+    with ``np.random.default_rng(seed)`` and cut back into the true groups' sizes.
     """
-    if len(uids) != len(keys):
-        raise ValueError(f"comparison_groups_by_key: {len(uids)} uids but {len(keys)} group keys")
-    key_of: dict[str, str] = {}
+    key_of: dict[Hashable, str] = {}
     for uid, key in zip(uids, keys, strict=True):
-        uid, key = str(uid), str(key)
         if key_of.setdefault(uid, key) != key:
             raise ValueError(f"image {uid!r} carries two group keys, {key_of[uid]!r} and {key!r}")
-    members: dict[str, list[str]] = defaultdict(list)
+    if not shuffled:
+        return dict(key_of)
+    members: dict[str, list[Hashable]] = defaultdict(list)
     for uid in sorted(key_of):
         members[key_of[uid]].append(uid)
-    groups = [members[k] for k in sorted(members)]
-    if not shuffled:
-        return groups
-    dealt = [u for group in groups for u in group]
+    sizes = [len(members[k]) for k in sorted(members)]
+    dealt = [uid for k in sorted(members) for uid in members[k]]
     dealt = [dealt[i] for i in np.random.default_rng(seed).permutation(len(dealt))]
-    bounds = np.cumsum([0] + [len(g) for g in groups])
-    return [dealt[bounds[i] : bounds[i + 1]] for i in range(len(groups))]
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    return {uid: int(g) for uid, g in zip(dealt, group, strict=True)}
 
 
-def group_batch_term_rewards(
+@dataclass(frozen=True)
+class BatchTermRewards:
+    """Batch terms of one batch, in the order of the input rows.
+
+    Attributes:
+        total: (M,) weighted sum of the batch terms per row (0 when the reward has none).
+        components: term -> (M,) unweighted value per row.
+    """
+
+    total: np.ndarray
+    components: dict[str, np.ndarray]
+
+
+def batch_term_rewards(
     spec: RewardSpec,
     uids: Sequence[Hashable],
-    keys: Sequence[Hashable],
     preds: Sequence[float | None],
     gt: Sequence[float],
-    shuffled: bool = False,
-    seed: int = 0,
+    groups: Sequence[Hashable] | None = None,
 ) -> BatchTermRewards:
-    """``rapo_batch_reward.batch_term_rewards`` evaluated within each comparison group of
-    :func:`comparison_groups_by_key` (rows of other groups never enter a group's reward)."""
+    """Weighted batch terms of ``spec`` for every row of a flat batch, each image compared within its group.
+
+    Groups the rows by uid into ``reward_fns``' (N images, K outputs) interface, evaluates the batch
+    terms with ``compute_rewards(..., groups=...)`` and scatters them back to the rows.
+
+    Args:
+        spec: the parsed reward; only its ``batch_terms`` are evaluated here.
+        uids: (M,) image id per row (verl's ``uid``); rows of one image share a label.
+        preds: (M,) parsed score per row, None or NaN where the answer did not parse.
+        gt: (M,) label per row.
+        groups: (M,) comparison-group id per row (:meth:`ComparisonScope.group_ids`); None: the whole batch.
+    """
     m = len(uids)
-    if not len(keys) == len(preds) == len(gt) == m:
-        raise ValueError(
-            f"group_batch_term_rewards: {m} uids, {len(keys)} keys, {len(preds)} predictions, {len(gt)} labels"
-        )
-    groups = comparison_groups_by_key(uids, keys, shuffled, seed)
-    group_of = {uid: g for g, members in enumerate(groups) for uid in members}
-    row_group = np.array([group_of[str(u)] for u in uids])
-    preds_arr = np.array([np.nan if p is None else float(p) for p in preds], dtype=np.float64)
-    gt_arr = np.asarray(gt, dtype=np.float64)
+    if len(preds) != m or len(gt) != m or (groups is not None and len(groups) != m):
+        sizes = f"{len(preds)} predictions, {len(gt)} labels" + ("" if groups is None else f", {len(groups)} group ids")
+        raise ValueError(f"batch_term_rewards: {m} uids, {sizes}")
     total = np.zeros(m)
     components = {term: np.zeros(m) for term in spec.batch_terms}
-    for g in range(len(groups)):
-        rows = np.flatnonzero(row_group == g)
-        part = batch_term_rewards(spec, [str(uids[r]) for r in rows], preds_arr[rows], gt_arr[rows], None)
-        total[rows] = part.total
-        for term, values in part.components.items():
-            components[term][rows] = values
-    return BatchTermRewards(total, components, len(groups))
+    if not spec.batch_terms or m == 0:
+        return BatchTermRewards(total, components)
+    preds_arr = np.array([np.nan if p is None else float(p) for p in preds], dtype=np.float64)
+    grouped = group_by_id(list(uids), preds_arr, np.asarray(gt, dtype=np.float64))
+    image_groups = None
+    if groups is not None:
+        image_groups = [groups[row] for row in grouped.index[:, 0]]  # the group of each image's first row
+        row_image = grouped.to_flat(np.repeat(np.arange(len(image_groups))[:, None], grouped.index.shape[1], axis=1))
+        split = [r for r in range(m) if groups[r] != image_groups[row_image[r]]]
+        if split:
+            raise ValueError(f"batch_term_rewards: the rows of image {uids[split[0]]!r} carry different group ids")
+    with torch_threads(BATCH_TERM_THREADS):
+        breakdown = compute_rewards(spec, grouped.preds, grouped.valid, grouped.gt, scope="batch", groups=image_groups)
+    total[:] = grouped.to_flat(breakdown.total)
+    for term, values in breakdown.components.items():
+        components[term][:] = grouped.to_flat(values)
+    return BatchTermRewards(total, components)

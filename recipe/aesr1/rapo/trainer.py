@@ -10,9 +10,10 @@ the other images of the batch, so it can only be computed once every rollout of 
    keeps on the last response token of ``rm_scores``, and write ``rm_scores`` back;
 3. log ``rapo/*`` metrics, then call verl's own ``_compute_advantage`` (GRPO, Eq. 9).
 
-Both touches of the batch store (verl 0.9.1's TransferQueue) go through ``rapo_batch_store``.
-It also adds the same batch terms to verl's validation reward (``rapo_validation``), checks the processor
-at start-up (``processor_check``) and logs the prompts verl's dataset dropped (``prompt_filter``).
+Both touches of the batch store (verl 0.9.1's TransferQueue) go through ``rapo.batch_store``.
+Which images the batch terms compare is the run's :class:`recipe.aesr1.rapo.scope.ComparisonScope`.
+It also adds the same batch terms to verl's validation reward (``rapo.validation``), checks the processor
+at start-up (``processor_check``) and logs the prompts verl's dataset dropped (``rapo.dataset``).
 """
 
 from __future__ import annotations
@@ -26,16 +27,11 @@ from transfer_queue import KVBatchMeta
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from recipe.aesr1.rapo.batch_store import BatchRows, read_rows, write_rm_scores
-from recipe.aesr1.rapo.batch_terms import batch_term_rewards
-from recipe.aesr1.rapo.config import (
-    check_rapo_config,
-    group_scope_from_config,
-    rank_group_size_from_config,
-)
+from recipe.aesr1.rapo.config import check_rapo_config
 from recipe.aesr1.rapo.metrics import advantage_image_means, rapo_step_metrics
 from recipe.aesr1.rapo.processor_check import check_processor
 from recipe.aesr1.rapo.reward import PRED_KEY
-from recipe.aesr1.rapo.scope import group_batch_term_rewards, group_ids_from_extra_info
+from recipe.aesr1.rapo.scope import ComparisonScope, batch_term_rewards
 from recipe.aesr1.rapo.validation import add_validation_batch_terms
 from recipe.aesr1.rapo.whole_groups import use_whole_group_loader
 from reward_fns import RewardSpec
@@ -105,32 +101,27 @@ class RapoTrainer(PPOTrainerSync):
     def __init__(self, config: DictConfig):
         super().__init__(config)
         self.reward_spec = check_rapo_config(config)
-        self.rank_group_size = rank_group_size_from_config(config)
-        # Compare images only within their group (extra_info.<group_key>; RED-Aes: source-edit groups).
-        self.group_key, self.shuffled_groups = group_scope_from_config(config)
+        self.scope = ComparisonScope.from_config(config.rapo)
 
     def _init_dataloader(self) -> None:
         data = self.config.data
         check_processor(self.processor, self.config.actor_rollout_ref.model.path, data.get("image_patch_size") or 14)
-        super()._init_dataloader()  # data.custom_cls (prompt_filter.CountedRLHFDataset) counts and bounds the filter
+        super()._init_dataloader()  # data.custom_cls (rapo.dataset.CountedRLHFDataset) counts and bounds the filter
         self.data_metrics = {}
         for split, dataset in (("train", self.train_dataset), ("val", self.val_dataset)):
             count = getattr(dataset, "filter_count", None)
             if count is not None:
                 self.data_metrics |= count.metrics(split)
-        if self.group_key:  # every training batch holds whole groups; steps per epoch from that sampler
-            use_whole_group_loader(self, self.group_key)
+        if self.scope.group_key:  # every training batch holds whole groups; steps per epoch from that sampler
+            use_whole_group_loader(self, self.scope.group_key)
 
     def _val_metrics_update(self, data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs) -> dict:
         """verl's validation metrics, after adding the batch terms to the validation reward.
 
-        The images are compared in chunks of the training scope: ``rapo.rank_group_size``, else
-        ``data.train_batch_size`` images (RED-Aes groups are a training-set notion; validation uses chunks).
+        The images are compared in the chunks of :meth:`ComparisonScope.for_validation`.
         """
-        group_size = self.rank_group_size or self.config.data.train_batch_size
-        rapo = add_validation_batch_terms(
-            self.reward_spec, data_sources, sample_uids, reward_extra_infos_dict, max(2, int(group_size))
-        )
+        scope = self.scope.for_validation(self.config.data.train_batch_size)
+        rapo = add_validation_batch_terms(self.reward_spec, data_sources, sample_uids, reward_extra_infos_dict, scope)
         verl = super()._val_metrics_update(data_sources, sample_uids, reward_extra_infos_dict, sample_turns, **kwargs)
         return verl | rapo
 
@@ -141,7 +132,7 @@ class RapoTrainer(PPOTrainerSync):
         return batch
 
     def _log_advantage_check(self, batch: KVBatchMeta, metrics: dict) -> None:
-        """``rapo/advantage/max_abs_image_mean`` from the advantages verl wrote (see rapo_metrics)."""
+        """``rapo/advantage/max_abs_image_mean`` from the advantages verl wrote (see rapo.metrics)."""
         read = read_rows(batch, ["uid", "advantages", "response_mask"])
         scored = final_outputs(read.keys) & ~read.padding
         rows, mask_rows = read.tensor_rows("advantages"), read.tensor_rows("response_mask")
@@ -151,19 +142,14 @@ class RapoTrainer(PPOTrainerSync):
 
     def _add_batch_terms(self, batch: KVBatchMeta, metrics: dict) -> None:
         """Add the weighted batch terms to ``rm_scores`` in verl's batch store and log ``rapo/*``."""
-        read = read_rows(batch, HOOK_FIELDS + (["extra_info"] if self.group_key else []))
+        read = read_rows(batch, HOOK_FIELDS + (["extra_info"] if self.scope.group_key else []))
         traj = read_trajectories(read, self.reward_spec)
         rows = np.flatnonzero(traj.scored)
         uids = [traj.uids[i] for i in rows]
-        if self.group_key:
-            infos = list(read.fields["extra_info"])
-            keys = group_ids_from_extra_info([infos[i] for i in rows], self.group_key)
-            step = getattr(self, "global_steps", 0)  # a new shuffle each step (Table 2 ablation)
-            added = group_batch_term_rewards(
-                self.reward_spec, uids, keys, traj.preds[rows], traj.gt[rows], self.shuffled_groups, step
-            )
-        else:
-            added = batch_term_rewards(self.reward_spec, uids, traj.preds[rows], traj.gt[rows], self.rank_group_size)
+        infos = [list(read.fields["extra_info"])[i] for i in rows] if self.scope.group_key else None
+        step = getattr(self, "global_steps", 0)  # a new deal each step (shuffled-groups ablation)
+        groups = self.scope.group_ids(uids, infos, step)
+        added = batch_term_rewards(self.reward_spec, uids, traj.preds[rows], traj.gt[rows], groups)
         for row, value in zip(rows, added.total, strict=True):
             traj.rm_scores[row][-1] += float(value)
         if self.reward_spec.batch_terms:

@@ -4,8 +4,8 @@ verl's ``_validate`` scores each validation output alone (the reward loop), so i
 holds only the per-sample terms: a rank-only reward validates as 0 while it trains at ~0.7. This module
 takes what verl collected for the whole validation set (one entry per final output: data source, uid,
 ``reward`` and the ``reward_extra_info`` of ``recipe.aesr1.rapo.reward``), compares the images in
-chunks of ``group_size`` within each data source, exactly as the training hook compares the images of
-one batch, adds the weighted batch terms to ``reward`` and records each term, so that the validation
+the groups of a :class:`ComparisonScope` (chunks, ``ComparisonScope.for_validation``) within each data
+source, exactly as the training hook compares the images of one batch, adds the weighted batch terms to ``reward`` and records each term, so that the validation
 curve means what the training curve means. It also gives PLCC/SRCC over each source's parsed outputs.
 """
 
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from recipe.aesr1.rapo.batch_terms import batch_term_rewards
 from recipe.aesr1.rapo.metrics import plcc_srcc
 from recipe.aesr1.rapo.reward import LABEL_KEY, PRED_KEY
+from recipe.aesr1.rapo.scope import ComparisonScope, batch_term_rewards
 from reward_fns import RewardSpec
 
 
@@ -26,7 +26,7 @@ def add_validation_batch_terms(
     data_sources: Sequence[str],
     uids: Sequence[str],
     infos: dict[str, list],
-    group_size: int,
+    scope: ComparisonScope,
 ) -> dict[str, float]:
     """Add the batch terms to verl's validation lists in place; return ``val-aux/<source>/rapo/*`` metrics.
 
@@ -36,7 +36,7 @@ def add_validation_batch_terms(
         uids: (M,) image id of each output (the ``val_kwargs.n`` outputs of one image share it).
         infos: verl's ``reward_extra_infos_dict``: ``reward`` and each ``reward_extra_info`` key, (M,) lists.
             ``reward`` gains the weighted batch terms; each batch term gets its own (M,) list.
-        group_size: images per comparison chunk (the training batch's scope).
+        scope: the comparison groups, applied within each data source (sources are never mixed).
 
     Returns:
         ``val-aux/<source>/rapo/{plcc,srcc}`` over the parsed outputs and ``.../parse_failure_rate``.
@@ -55,21 +55,22 @@ def add_validation_batch_terms(
     labels = np.array(infos[LABEL_KEY], dtype=np.float64)
     sources = np.array([str(s) for s in data_sources], dtype=object)
     reward = np.array(infos["reward"], dtype=np.float64)
-    components = {term: np.zeros(m) for term in spec.batch_terms}
+    groups: list = [None] * m
+    for source in sorted(set(sources)):
+        rows = np.flatnonzero(sources == source)
+        for row, group in zip(rows, scope.group_ids([uids[i] for i in rows]), strict=True):
+            groups[row] = (source, group)
+    added = batch_term_rewards(spec, uids, preds, labels, groups)
+    reward += added.total
     metrics: dict[str, float] = {}
     for source in sorted(set(sources)):
         rows = np.flatnonzero(sources == source)
-        if spec.batch_terms:
-            added = batch_term_rewards(spec, [uids[i] for i in rows], preds[rows], labels[rows], group_size)
-            reward[rows] += added.total
-            for term, values in added.components.items():
-                components[term][rows] = values
         valid = np.isfinite(preds[rows])
         plcc, srcc = plcc_srcc(preds[rows][valid], labels[rows][valid])
         prefix = f"val-aux/{source}/rapo"
         metrics |= {f"{prefix}/plcc": plcc, f"{prefix}/srcc": srcc}
         metrics[f"{prefix}/parse_failure_rate"] = float(1 - valid.mean())
     infos["reward"] = reward.tolist()
-    for term, values in components.items():
+    for term, values in added.components.items():
         infos[term] = values.tolist()
     return metrics

@@ -293,7 +293,7 @@ def test_group_key_scopes_the_batch_terms_to_each_group(cluster):
     np.testing.assert_allclose(rewards[:2], expected, atol=1e-5)
     assert np.all(rewards[2] == 0.0)  # img-c is alone in g2: nobody to compare with
     whole_batch = compose_config(tokenizer_dir, "consistency")
-    assert RapoTrainer(whole_batch).group_key is None
+    assert RapoTrainer(whole_batch).scope.group_key is None
 
 
 @pytest.mark.parametrize(
