@@ -20,10 +20,10 @@ LAYERS: list[set[str]] = [
     {"recipe.aesr1.scoring"},  # a judge at inference
     {"recipe.aesr1.evaluation", "recipe.aesr1.cpu"},  # benchmarks; verl on a CPU (the hf rollout scores like a backend)
     {  # the pipelines and fronts, each on its own
-        "recipe.aesr1.aescot", "recipe.aesr1.rapo", "recipe.aesr1.reward_bench", "recipe.aesr1.reward_model",
-        "recipe.aesr1.curation",
+        "recipe.aesr1.aescot", "recipe.aesr1.rapo", "recipe.aesr1.reward_model", "recipe.aesr1.curation",
     },  # fmt: skip
-    {"recipe.aesr1.red_aes", "recipe.aesr1.miniature"},  # built on AesCoT / on every stage
+    # built on AesCoT / on RAPO's comparison scope / on every stage
+    {"recipe.aesr1.red_aes", "recipe.aesr1.reward_bench", "recipe.aesr1.miniature"},
     {"recipe.aesr1.main"},  # the main job
 ]
 MAX_TOP_LEVEL_MODULES = 3  # besides __init__.py
