@@ -47,13 +47,13 @@ def changed_tensors(a: Path, b: Path) -> list[str]:
 
 
 def rapo_run(out: Path, name: str, extra: list[str] = (), data: Path | None = None) -> tuple[Path, subprocess.Popen]:
-    """Start ``main_rapo`` on the CPU backend in its own session (so a kill takes all its processes)."""
+    """Start the RAPO launch script (``main_rapo``, then the merge) as the main job does, in its own session
+    (so a kill takes all its processes)."""
     folder = out / name
     folder.mkdir(exist_ok=True)
     ray_dir = tempfile.mkdtemp(prefix="r", dir="/tmp")  # short: Ray's socket paths have a length limit
-    command = stages.rapo_command(out, SIZES, out / "models" / "sft", folder, [*extra, f"+ray_kwargs.ray_init._temp_dir={ray_dir}"])
-    if data is not None:
-        command = [f"data.train_files={data}" if c.startswith("data.train_files=") else c for c in command]
+    command = stages.rapo_command(out, SIZES, out / "models" / "sft", folder, folder / "model",
+                                  [*extra, f"+ray_kwargs.ray_init._temp_dir={ray_dir}"], train_files=data)
     env = stages.trainer_environment(cpu_environment())
     launches = len(list(folder.glob("metrics.*.jsonl")))
     env["VERL_FILE_LOGGER_PATH"] = str(folder / f"metrics.{launches}.jsonl")
