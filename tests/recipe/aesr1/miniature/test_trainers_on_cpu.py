@@ -1,9 +1,9 @@
 """verl's real SFT and RAPO trainers on the CPU backend, end to end, as a GPU user runs them (issue 11).
 
-The main job at toy sizes (``python -m recipe.aesr1.main``: data -> AesCoT -> 2 SFT steps under
-torchrun -> merge -> 2 RAPO steps of ``main_rapo`` with ``error+rank`` (rollout on the hf server ->
-reward loop -> old log-prob -> ref -> the RAPO hook -> GRPO -> actor update -> validation ->
-checkpoint) -> merge -> the evaluation's hf backend on the base, SFT and RAPO models -> report), then
+The main job at toy sizes (``python -m recipe.aesr1.main``: data -> AesCoT -> the SFT launch script
+(SFT steps under torchrun -> merge) -> the RAPO launch script (2 steps of ``main_rapo`` with ``error+rank``:
+rollout on the hf server -> reward loop -> old log-prob -> ref -> the RAPO hook -> GRPO -> actor update ->
+validation -> checkpoint; then merge) -> the evaluation's hf backend on the base, SFT and RAPO models -> report), then
 2-step RAPO runs from its SFT model for ``rank`` alone, ``rapo.rank_group_size`` and the RED-Aes
 ``rapo.group_key`` mode, and one run killed after its first checkpoint and resumed from it. Every
 assertion reads what verl logged (its file logger) or wrote (checkpoints, merged weights), not
