@@ -10,6 +10,8 @@
 #   every run: CKPT_DIR (checkpoints/<family>/$EXPERIMENT), HF_DIR ($CKPT_DIR/hf), see run_dirs.
 # A script sets its own defaults (MODEL_PATH, TRAIN_FILES, EXPERIMENT, ...) and its OVERRIDES array, then
 # calls launch_sft or train_rapo with "$@", so that the user's hydra overrides come last.
+# The main job's miniature runs run_qwen2_5_vl_7b_{sft,rapo}_fsdp.sh itself on one CPU process: every knob set
+# (GPUS_PER_NODE=1, ROLLOUT_TP=1, ...) and +cpu=sft|rapo with its sizes as "$@" (recipe/aesr1/miniature/stages.py).
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     echo "knobs.sh is sourced by the launch scripts (source it, do not run it)" >&2
     exit 1
