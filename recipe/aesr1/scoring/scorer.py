@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from PIL import Image
 
+from data_prep.levels import score_level
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from recipe.aesr1.scoring.backends import (
     InferenceBackend,
@@ -42,7 +43,7 @@ from recipe.aesr1.scoring.backends import (
     image_seed,
     make_backend,
 )
-from recipe.aesr1.scoring.critique import critique_text, level_of
+from recipe.aesr1.scoring.critique import critique_text
 from recipe.aesr1.scoring.image_inputs import content_key, to_pil_images
 from recipe.aesr1.scoring.modes import get_mode
 from recipe.aesr1.scoring.records import BACKEND_ERROR, sample_record
@@ -133,11 +134,14 @@ class ImageScore:
 
     @property
     def level(self) -> str:
-        return level_of(self.score)
+        return score_level(self.score)
 
 
 def summarize_samples(records: Sequence[dict], seed: int) -> ImageScore:
-    """Mean and spread of the parsed samples of one image, and its status."""
+    """The verdict on one image from its ``n`` sample records: mean and spread of the parsed samples, status.
+
+    The one place this is decided, for ``AestheticReward`` and for ``aesr1-score``'s rows.
+    """
     scores = [r["score"] for r in records if r["score"] is not None]
     if scores:
         return ImageScore(float(np.mean(scores)), float(np.std(scores)), OK, seed, list(records))
