@@ -71,7 +71,7 @@ def check_columns(path: str | Path, required: Sequence[str] = REQUIRED_COLUMNS) 
     names = set(pq.read_schema(path).names)
     missing = [c for c in required if c not in names]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; the evaluation table needs {list(required)}")
+        raise ValueError(f"{path}: missing column(s) {missing} of {list(required)}; {EXPECTED_INPUT}")
 
 
 def checked_label(path: str | Path, row: int, id: object, score: float | None) -> float:
