@@ -107,7 +107,8 @@ def _row(path: Path, status: str, detail: str, verdict: ImageScore) -> dict:
     if samples and verdict.score is None:
         reasons = ", ".join(sorted({s["reason"] for s in samples}))
         status = "no_score"
-        detail = f"no parseable answer in {len(samples)} sample(s): {reasons}" + (f"; {verdict.error}" if verdict.error else "")
+        errors = f"; {verdict.error}" if verdict.error else ""
+        detail = f"no parseable answer in {len(samples)} sample(s): {reasons}{errors}"
     first = verdict.first_sample
     return {
         "path": str(path),

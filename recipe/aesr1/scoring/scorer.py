@@ -16,8 +16,9 @@ step:
   in ``info["counts"]``. A failing *request* never raises into the caller; bad *input* (a tensor
   without a channel axis) does, since it is a bug in the caller.
 
-Parsing is ``reward_fns.parse_answer`` through ``evaluation.predictions.sample_record`` and the critique is
-``evaluation.reasoning_checks.critique_text``: nothing about reasoning or parsing is written twice.
+Parsing is ``reward_fns.parse_answer`` through ``scoring.records.sample_record``, the critique is
+``scoring.critique.critique_text`` and the verdict over ``n`` samples is ``summarize_samples`` (also
+``aesr1-score``'s rows): nothing about reasoning or parsing is written twice.
 """
 
 from __future__ import annotations
