@@ -19,6 +19,11 @@ import pyarrow.parquet as pq
 from data_prep.table_images import TableFile
 
 REQUIRED_COLUMNS = ("id", "dataset", "split", "score", "image")
+TABLE_DIR = "table"  # where ``aesr1-prep`` writes a converted folder's evaluation table (``rl/``, ``sft/`` hold other layouts)
+EXPECTED_INPUT = (
+    "expected a folder converted by aesr1-prep (its table/*.parquet is read), a parquet file in the "
+    "evaluation-table layout, or a glob matching such files"
+)
 
 
 @dataclass(frozen=True)
@@ -30,30 +35,50 @@ class BenchmarkRow:
     file: str = ""  # the parquet file the row came from
 
 
-def find_parquet_files(sources: Sequence[str]) -> list[Path]:
-    """Expand files, folders (all ``*.parquet`` below) and glob patterns; none found is an error."""
+def find_parquet_files(sources: Sequence[str], what: str = "inputs") -> list[Path]:
+    """Files, folders and glob patterns -> parquet files in the evaluation-table layout, in input order, unique.
+
+    A folder converted by ``aesr1-prep`` contributes its ``table/`` shards only (never ``rl/`` or
+    ``sft/``); any other folder every ``*.parquet`` below it (sorted). ``what`` names the inputs (a
+    config key or CLI flag) in the errors.
+
+    Raises:
+        FileNotFoundError: an input matches nothing, or a folder holds no parquet (says what was expected).
+    """
     files: list[Path] = []
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            files += sorted(path.rglob("*.parquet"))
+            root = path / TABLE_DIR if (path / TABLE_DIR).is_dir() else path
+            found = sorted(root.rglob("*.parquet"))
+            if not found:
+                raise FileNotFoundError(f"{what}: folder {source!r} holds no parquet file; {EXPECTED_INPUT}")
+            files += found
         elif path.is_file():
             files.append(path)
         else:
             matches = sorted(Path(m) for m in glob.glob(source, recursive=True))
             if not matches:
-                raise FileNotFoundError(f"no parquet file, folder or glob match for {source!r}")
+                raise FileNotFoundError(f"{what}: {source!r} matches no file; {EXPECTED_INPUT}")
             files += matches
     if not files:
-        raise FileNotFoundError(f"no parquet files under {list(sources)}")
+        raise FileNotFoundError(f"{what} {list(sources)!r} hold no parquet file; {EXPECTED_INPUT}")
     return list(dict.fromkeys(files))
 
 
-def _check_columns(path: Path) -> None:
-    names = set(pq.ParquetFile(path).schema_arrow.names)
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+def check_columns(path: str | Path, required: Sequence[str] = REQUIRED_COLUMNS) -> None:
+    """Raise ValueError naming ``path`` when it lacks one of ``required`` (a reader's extra needs added)."""
+    names = set(pq.read_schema(path).names)
+    missing = [c for c in required if c not in names]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; the evaluation table needs {list(REQUIRED_COLUMNS)}")
+        raise ValueError(f"{path}: missing column(s) {missing} of {list(required)}; {EXPECTED_INPUT}")
+
+
+def checked_label(path: str | Path, row: int, id: object, score: float | None) -> float:
+    """A row's ``score``, which must be finite in [0, 1]; ValueError naming file, 0-based row and id."""
+    if score is None or not 0.0 <= score <= 1.0:
+        raise ValueError(f"{path}: row {row} (id {id!r}): score {score!r} not in [0, 1]")
+    return float(score)
 
 
 def iter_rows(
@@ -62,16 +87,14 @@ def iter_rows(
     """Rows of the given split (None: every split), in file order; labels must be finite in [0, 1]."""
     columns = ["id", "dataset", "split", "score"] + (["image"] if with_images else [])
     for path in files:
-        _check_columns(path)
+        check_columns(path)
         offset = 0
         for batch in TableFile(path).iter_batches(columns, batch_size):
             data = batch.to_pydict()
             for i in range(batch.num_rows):
                 if split is not None and data["split"][i] != split:
                     continue
-                label = data["score"][i]
-                if label is None or not 0.0 <= label <= 1.0:
-                    raise ValueError(f"{path}: row {offset + i} (id {data['id'][i]!r}): score {label!r} not in [0, 1]")
+                label = checked_label(path, offset + i, data["id"][i], data["score"][i])
                 image = data["image"][i] if with_images else None
-                yield BenchmarkRow(str(data["id"][i]), str(data["dataset"][i]), float(label), image, str(path))
+                yield BenchmarkRow(str(data["id"][i]), str(data["dataset"][i]), label, image, str(path))
             offset += batch.num_rows

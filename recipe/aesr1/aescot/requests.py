@@ -13,11 +13,11 @@ import json
 import re
 from typing import Any
 
+from data_prep.prompts import IMAGE_PLACEHOLDER
 from recipe.aesr1.aescot.levels import LEVELS
 from recipe.aesr1.aescot.prompts import (
     ALIGNMENT_JUDGE_PROMPT,
     FACTUAL_JUDGE_PROMPT,
-    IMAGE_PLACEHOLDER,
     LEAKAGE_JUDGE_PROMPT,
     construction_prompt,
 )

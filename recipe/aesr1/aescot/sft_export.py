@@ -10,6 +10,7 @@ verl and keep the set traceable.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -40,19 +41,21 @@ def verl_sft_images(cells: list[list[dict[str, Any]]]) -> tuple[list[list[dict[s
     return embedded, EMBEDDED_IMAGE
 
 
-def sft_schema(image_type: pa.DataType) -> pa.Schema:
-    return pa.schema(
-        [
-            ("messages", pa.list_(_MESSAGE)),
-            ("images", pa.list_(image_type)),
-            ("id", pa.string()),
-            ("dataset", pa.string()),
-            ("split", pa.string()),
-            ("score", pa.float64()),
-            ("raw_score", pa.float64()),
-            ("level", pa.string()),
-        ]
-    )
+# AesCoT's traceability columns after messages/images (verl ignores them).
+AESCOT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("id", pa.string()),
+    ("dataset", pa.string()),
+    ("split", pa.string()),
+    ("score", pa.float64()),
+    ("raw_score", pa.float64()),
+    ("level", pa.string()),
+)
+
+
+def sft_schema(image_type: pa.DataType, extra: Sequence[tuple[str, pa.DataType]]) -> pa.Schema:
+    """The SFT files of AesCoT and RED-Aes: ``messages`` and ``images`` (``image_type`` from
+    ``verl_sft_images``), then the pipeline's own ``extra`` columns, which verl ignores."""
+    return pa.schema([("messages", pa.list_(_MESSAGE)), ("images", pa.list_(image_type)), *extra])
 
 
 def sft_target(critique: str, score: float) -> str:
@@ -93,6 +96,6 @@ def write_sft_parquet(
     cells, image_type = verl_sft_images([row["images"] for row in rows])
     for row, row_cells in zip(rows, cells):
         row["images"] = row_cells
-    table = pa.Table.from_pylist(rows, schema=sft_schema(image_type))
+    table = pa.Table.from_pylist(rows, schema=sft_schema(image_type, AESCOT_COLUMNS))
     write_atomically(path, lambda temp_path: pq.write_table(table, temp_path))
     return len(rows)

@@ -33,7 +33,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from data_prep.atomic_files import write_csv_atomic, write_text_atomic
@@ -55,9 +54,9 @@ from recipe.aesr1.scoring.cli_options import (
     backend_from_args,
     sampling_from_args,
 )
-from recipe.aesr1.scoring.critique import critique_text, level_of
 from recipe.aesr1.scoring.inputs import collect_inputs
 from recipe.aesr1.scoring.records import BACKEND_ERROR, PredictionStore, sample_record
+from recipe.aesr1.scoring.scorer import ImageScore, summarize_samples
 
 
 def score_files(
@@ -74,7 +73,8 @@ def score_files(
     progress = tqdm(total=len(paths), desc="scoring", unit="img")
 
     def emit(index: int, status: str, detail: str, samples: list) -> None:
-        row = _row(paths[index], status, detail, [sample_record(s) for s in samples])
+        verdict = summarize_samples([sample_record(s) for s in samples], image_seed(sampling.seed, str(paths[index])))
+        row = _row(paths[index], status, detail, verdict)
         rows[index] = {**row, "max_pixels": max_pixels}
         if on_row is not None:
             on_row(rows[index])
@@ -101,26 +101,26 @@ def score_files(
     return [rows[i] for i in range(len(paths))]
 
 
-def _row(path: Path, status: str, detail: str, samples: list[dict]) -> dict:
-    scores = [s["score"] for s in samples if s["score"] is not None]
-    first = next((s for s in samples if s["score"] is not None), samples[0] if samples else None)
-    if samples and not scores:
+def _row(path: Path, status: str, detail: str, verdict: ImageScore) -> dict:
+    """The output row of one file: its decode ``status``/``detail``, unless the judge gave no score."""
+    samples = verdict.samples
+    if samples and verdict.score is None:
         reasons = ", ".join(sorted({s["reason"] for s in samples}))
-        errors = sorted({s["error"] for s in samples if s.get("error")})
         status = "no_score"
-        detail = f"no parseable answer in {len(samples)} sample(s): {reasons}" + "".join(f"; {e}" for e in errors)
-    score = float(np.mean(scores)) if scores else None
+        errors = f"; {verdict.error}" if verdict.error else ""
+        detail = f"no parseable answer in {len(samples)} sample(s): {reasons}{errors}"
+    first = verdict.first_sample
     return {
         "path": str(path),
         "status": status,
         "detail": detail,
-        "score": None if score is None else round(score, 4),
-        "spread": None if not scores else round(float(np.std(scores)), 4),
-        "level": level_of(score),
-        "n_scored": len(scores),
+        "score": None if verdict.score is None else round(verdict.score, 4),
+        "spread": None if verdict.spread is None else round(verdict.spread, 4),
+        "level": verdict.level,
+        "n_scored": verdict.n_scored,
         "n_samples": len(samples),
         "n_backend_errors": sum(s["reason"] == BACKEND_ERROR for s in samples),
-        "reasoning": critique_text(first["text"]) if first else "",
+        "reasoning": verdict.reasoning,
         "response": first["text"] if first else "",
     }
 

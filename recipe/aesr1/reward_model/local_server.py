@@ -26,8 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from PIL import Image
 
 from data_prep.decode import decode_image
+from data_prep.prompts import IMAGE_PLACEHOLDER
 from recipe.aesr1.scoring.backends import InferenceBackend, SamplingSettings
-from recipe.aesr1.scoring.backends.base import IMAGE_PLACEHOLDER
 
 
 def request_to_inputs(body: dict) -> tuple[Image.Image, str]:

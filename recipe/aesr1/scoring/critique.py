@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from data_prep.levels import FAIR_FROM, GOOD_FROM, score_level
+from data_prep.levels import FAIR_FROM, GOOD_FROM
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
@@ -116,8 +116,3 @@ def critique_by_dimension(critique: str) -> dict[str, list[str]]:
         name = next((d for d, keys in DIMENSION_KEYWORDS.items() if words.intersection(keys)), "overall")
         parts[name].append(clause)
     return parts
-
-
-def level_of(score: float | None) -> str:
-    """Appendix E.2 level (``data_prep.levels``) of a score, or '' when there is no score."""
-    return "" if score is None else score_level(score)

@@ -16,8 +16,9 @@ step:
   in ``info["counts"]``. A failing *request* never raises into the caller; bad *input* (a tensor
   without a channel axis) does, since it is a bug in the caller.
 
-Parsing is ``reward_fns.parse_answer`` through ``evaluation.predictions.sample_record`` and the critique is
-``evaluation.reasoning_checks.critique_text``: nothing about reasoning or parsing is written twice.
+Parsing is ``reward_fns.parse_answer`` through ``scoring.records.sample_record``, the critique is
+``scoring.critique.critique_text`` and the verdict over ``n`` samples is ``summarize_samples`` (also
+``aesr1-score``'s rows): nothing about reasoning or parsing is written twice.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from PIL import Image
 
+from data_prep.levels import score_level
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from recipe.aesr1.scoring.backends import (
     InferenceBackend,
@@ -42,7 +44,7 @@ from recipe.aesr1.scoring.backends import (
     image_seed,
     make_backend,
 )
-from recipe.aesr1.scoring.critique import critique_text, level_of
+from recipe.aesr1.scoring.critique import critique_text
 from recipe.aesr1.scoring.image_inputs import content_key, to_pil_images
 from recipe.aesr1.scoring.modes import get_mode
 from recipe.aesr1.scoring.records import BACKEND_ERROR, sample_record
@@ -133,11 +135,14 @@ class ImageScore:
 
     @property
     def level(self) -> str:
-        return level_of(self.score)
+        return score_level(self.score)
 
 
 def summarize_samples(records: Sequence[dict], seed: int) -> ImageScore:
-    """Mean and spread of the parsed samples of one image, and its status."""
+    """The verdict on one image from its ``n`` sample records: mean and spread of the parsed samples, status.
+
+    The one place this is decided, for ``AestheticReward`` and for ``aesr1-score``'s rows.
+    """
     scores = [r["score"] for r in records if r["score"] is not None]
     if scores:
         return ImageScore(float(np.mean(scores)), float(np.std(scores)), OK, seed, list(records))

@@ -22,41 +22,33 @@ import datasets
 import pyarrow as pa
 from datasets import Features, List, Value
 
-from data_prep.atomic_files import write_atomically
-from data_prep.layouts import ABILITY, image_cell
-from data_prep.parquet_io import (
+from data_prep.atomic_files import (
+    write_atomically,
     write_json_atomic,
     write_jsonl_atomic,
-    write_parquet_atomic,
 )
+from data_prep.layouts import ABILITY, image_cell
+from data_prep.parquet_io import write_parquet_atomic
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.aescot.sft_export import sft_target, verl_sft_images
+from recipe.aesr1.aescot.sft_export import sft_schema, sft_target, verl_sft_images
 from recipe.aesr1.endpoints.data_urls import image_bytes, image_digest
 from recipe.aesr1.red_aes.engine import prompts as prompts
 from recipe.aesr1.red_aes.engine import records as er
-from recipe.aesr1.red_aes.engine.run import EngineRun
 from recipe.aesr1.red_aes.engine.config import RedEngineConfig
 from recipe.aesr1.red_aes.engine.images import within_budget
+from recipe.aesr1.red_aes.engine.run import EngineRun
 from recipe.aesr1.red_aes.engine.sources import read_source_cells
 
 DATA_SOURCE = "red_aes"
 SOURCE_DIR = "sources"  # path mode: budget-sized copies of sources larger than the pixel budget
-_MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
-
-
-def sft_schema(image_type: pa.DataType) -> pa.Schema:
-    """PT-O1/PT-O2/calibration files; ``image_type`` from ``aescot.sft_export.verl_sft_images``."""
-    return pa.schema(
-        [
-            ("messages", pa.list_(_MESSAGE)),
-            ("images", pa.list_(image_type)),
-            ("id", pa.string()),
-            ("objective", pa.string()),
-            ("target", pa.float64()),
-            ("edit_category", pa.string()),
-            ("edit_type", pa.string()),
-        ]
-    )
+# The PT-O1/PT-O2/calibration files' columns after messages/images (``aescot.sft_export.sft_schema``).
+SFT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("id", pa.string()),
+    ("objective", pa.string()),
+    ("target", pa.float64()),
+    ("edit_category", pa.string()),
+    ("edit_type", pa.string()),
+)
 RL_FEATURES = Features(
     {
         "data_source": Value("string"),
@@ -280,9 +272,9 @@ def write_outputs(run: EngineRun, config: RedEngineConfig) -> dict[str, int]:
         else:  # verl's SFT dataset reads one kind of image cell per file
             cells, image_type = verl_sft_images([row["images"] for row in rows[name]])
             rows[name] = [{**row, "images": row_cells} for row, row_cells in zip(rows[name], cells)]
-            schema = sft_schema(image_type)
+            schema = sft_schema(image_type, SFT_COLUMNS)
         write_parquet_atomic(rows[name], schema, out_dir / f"{name}.parquet", row_group_size=64)
         written[name] = len(rows[name])
-    write_jsonl_atomic((s.as_dict() for s in run.sources), out_dir / "results.jsonl")
-    write_json_atomic(run.report.as_dict(), out_dir / "report.json")
+    write_jsonl_atomic(out_dir / "results.jsonl", (s.as_dict() for s in run.sources))
+    write_json_atomic(out_dir / "report.json", run.report.as_dict(), sort_keys=True)
     return written

@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from data_prep.atomic_files import write_atomically
 from recipe.aesr1.aescot.leakage import find_leakage
-from recipe.aesr1.aescot.sampling import Candidate
+from recipe.aesr1.aescot.sampling import Candidate, seeded_permutation
 from recipe.aesr1.endpoints.chat_client import ChatEndpoint, FatalEndpointError
 from recipe.aesr1.endpoints.data_urls import data_url, image_bytes, image_digest
 from recipe.aesr1.endpoints.logged_request import LoggedRequests
@@ -73,12 +73,6 @@ class EngineRun:
     rl_ids: list[str]
     calibration_ids: list[str]
     report: er.EngineReport
-
-
-def seeded_order(candidates: list[Candidate], seed: int, stream: int) -> list[Candidate]:
-    """Sort by record id, then one seeded permutation per purpose (independent of file order)."""
-    members = sorted(candidates, key=lambda c: c.record_id)
-    return [members[i] for i in np.random.default_rng([seed, stream]).permutation(len(members))]
 
 
 def record_rng(seed: int, record_id: str, purpose: int) -> np.random.Generator:
@@ -297,11 +291,11 @@ async def run_engine(config: RedEngineConfig) -> EngineRun:
     """
     c = config
     source_pool = read_pool(c.sources)
-    pool = seeded_order(source_pool.candidates, c.sources.seed, 0)[: c.sources.limit]
+    pool = seeded_permutation(source_pool.candidates, c.sources.seed, 0)[: c.sources.limit]
     pt_ids = [x.record_id for x in pool] if c.build.pt else []
-    rl_ids = [x.record_id for x in seeded_order(pool, c.sources.seed, 1)[: c.build.rl_sources]] if c.build.rl else []
+    rl_ids = [x.record_id for x in seeded_permutation(pool, c.sources.seed, 1)[: c.build.rl_sources]] if c.build.rl else []
     cal_ids = (
-        [x.record_id for x in seeded_order(pool, c.sources.seed, 2)[: c.build.calibration_size]]
+        [x.record_id for x in seeded_permutation(pool, c.sources.seed, 2)[: c.build.calibration_size]]
         if c.build.calibration
         else []
     )

@@ -26,8 +26,9 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from data_prep.table_images import TableFile
+from data_prep.tables import find_parquet_files
 from recipe.aesr1.aescot.sampling import (
-    REQUIRED_COLUMNS,
+    SAMPLING_COLUMNS,
     Candidate,
     read_candidates,
     read_images,
@@ -61,7 +62,11 @@ class SourcePool:
 
 
 def _expand(inputs: list[str], what: str) -> tuple[list[str], list[str]]:
-    """``(parquet files, image files)`` below files, folders and globs (sorted, unique)."""
+    """``(parquet files, image files)`` below files, folders and globs (sorted, unique).
+
+    Not ``data_prep.tables.find_parquet_files``: a source folder mixes photos and tables of any
+    layout, where an evaluation input is tables only.
+    """
     tables, images = set(), set()
     for item in inputs:
         path = Path(item)
@@ -113,7 +118,7 @@ def read_pool_candidates(sources: Any) -> tuple[list[Candidate], dict[str, Any]]
         FileNotFoundError: an input that matches nothing.
     """
     tables, image_files = _expand(list(sources.inputs), "sources.inputs")
-    labelled = [t for t in tables if set(REQUIRED_COLUMNS) <= set(pq.read_schema(t).names)]
+    labelled = [t for t in tables if set(SAMPLING_COLUMNS) <= set(pq.read_schema(t).names)]
     present = {d for t in labelled for d in pq.read_table(t, columns=["dataset"]).column("dataset").to_pylist()}
     wanted = list(sources.datasets) or sorted(present)  # empty: every dataset of the tables
     if labelled and sources.split != "train" and not sources.allow_benchmark_test:
@@ -182,8 +187,8 @@ def read_pool(sources: Any) -> SourcePool:
     record["evaluation"] = list(sources.evaluation)
     record["on_evaluation_overlap"] = sources.on_evaluation_overlap
     if sources.evaluation:
-        files, _ = _expand(list(sources.evaluation), "sources.evaluation")
-        pool.evaluation_ids, pool.evaluation_hashes = evaluation_index(files)
+        files = find_parquet_files(list(sources.evaluation), what="sources.evaluation")
+        pool.evaluation_ids, pool.evaluation_hashes = evaluation_index([str(f) for f in files])
         overlap = sum(c.record_id in pool.evaluation_ids for c in candidates)
         record["id_overlap_candidates"] = overlap
         if overlap:

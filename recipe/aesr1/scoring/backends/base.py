@@ -18,7 +18,7 @@ from typing import Protocol
 
 from PIL import Image
 
-IMAGE_PLACEHOLDER = "<image>"
+from data_prep.prompts import IMAGE_PLACEHOLDER
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,10 @@
-"""Critique checks: length, dimensions, tone/score consistency, levels."""
+"""Critique checks: length, dimensions, tone/score consistency."""
 
 import pytest
 
 from recipe.aesr1.scoring.critique import (
     check_critique,
     critique_text,
-    level_of,
     summarize_critiques,
 )
 
@@ -48,16 +47,7 @@ def test_summary_rates():
     assert summarize_critiques([]) == {"n_samples": 0}
 
 
-def test_levels_follow_appendix_e2_and_last_think_block_is_used():
-    assert [level_of(s) for s in (0.0, 0.39, 0.4, 0.69, 0.7, 1.0, None)] == [
-        "bad",
-        "bad",
-        "fair",
-        "fair",
-        "good",
-        "good",
-        "",
-    ]
+def test_last_think_block_is_used():
     assert critique_text("<think>a</think> <think>b</think>") == "b"
 
 
