@@ -13,7 +13,7 @@ Safe by construction:
 
 * bodies are unpickled by ``safe_pickle.safe_loads``, which refuses every global: a payload that would
   run code gets HTTP 400 and runs nothing;
-* every image goes through the project's guarded decoder (``evaluation.images.decode_image``) with a
+* every image goes through the project's guarded decoder (``data_prep.decode.decode_image``) with a
   hard pixel limit checked before decoding (decompression bombs), then the one pixel budget; a bomb, a
   truncated file or non-image bytes is that image's ``bad_image``, the rest of the request is scored;
 * bodies above ``max_body_bytes`` get 413 (checked against Content-Length, then while reading), more

@@ -9,7 +9,12 @@ Ray cluster. Benchmarks (Tables 1-4) are ``evaluation``; the photo front (``aesr
 
 from recipe.aesr1.scoring.groups import GroupScore, rank_within_group, score_groups
 from recipe.aesr1.scoring.modes import MODES, ScoringMode, get_mode
-from recipe.aesr1.scoring.scorer import STATUSES, AestheticReward, ImageScore, RewardSettings
+from recipe.aesr1.scoring.scorer import (
+    STATUSES,
+    AestheticReward,
+    ImageScore,
+    RewardSettings,
+)
 
 __all__ = [
     "MODES", "STATUSES", "AestheticReward", "GroupScore", "ImageScore", "RewardSettings", "ScoringMode", "get_mode",

@@ -15,9 +15,9 @@ import logging
 import sys
 
 from recipe.aesr1.endpoints.chat_client import FatalEndpointError
-from recipe.aesr1.red_aes.engine.run import run
 from recipe.aesr1.red_aes.engine.config import load_engine_config
 from recipe.aesr1.red_aes.engine.outputs import write_outputs
+from recipe.aesr1.red_aes.engine.run import run
 
 
 def main(argv: list[str] | None = None) -> int:

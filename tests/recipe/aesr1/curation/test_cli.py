@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from recipe.aesr1.curation import cli as score_cli
+from recipe.aesr1.scoring.inputs import collect_inputs
 
 
 def _folder(tmp_path, helpers):
@@ -62,14 +63,14 @@ def test_top_k_ranks_best_shots_and_recursive_finds_subfolders(fake_judge, tmp_p
         (2, "best.png", 0.91),
     ]
     assert rows[0]["n_samples"] == 2 and rows[0]["spread"] == 0.0
-    scored = score_cli.collect_inputs([str(photos)], recursive=True)
+    scored = collect_inputs([str(photos)], recursive=True)
     assert any(p.name == "deep.png" for p in scored) and not any(p.suffix == ".txt" for p in scored)
     assert "#1" in capsys.readouterr().out
 
 
 def test_glob_inputs(tmp_path, helpers):
     photos = _folder(tmp_path, helpers)
-    found = {p.name for p in score_cli.collect_inputs([str(photos / "*.png")])}
+    found = {p.name for p in collect_inputs([str(photos / "*.png")])}
     assert found == {"best.png", "black.png", "gray.png", "refused.png"}
 
 
@@ -86,7 +87,7 @@ def test_interrupted_scoring_resumes(fake_judge, tmp_path, helpers):
     from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
     url, judge = fake_judge
-    paths = score_cli.collect_inputs([str(_folder(tmp_path, helpers))])
+    paths = collect_inputs([str(_folder(tmp_path, helpers))])
     backend = make_backend("openai", "judge", base_url=url, api_key="k", image_format="png")
     out = tmp_path / "scores.jsonl"
     with pytest.raises(KeyboardInterrupt):
@@ -103,7 +104,7 @@ def test_rerunning_a_finished_scoring_sends_nothing(fake_judge, tmp_path, helper
     from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
     url, judge = fake_judge
-    paths = score_cli.collect_inputs([str(_folder(tmp_path, helpers))])
+    paths = collect_inputs([str(_folder(tmp_path, helpers))])
     backend = make_backend("openai", "judge", base_url=url, api_key="k", image_format="png")
     out = tmp_path / "scores.csv"
     first = score_cli.score_to_file(backend, paths, SamplingSettings(), out, batch_size=3)
