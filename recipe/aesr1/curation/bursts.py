@@ -6,7 +6,7 @@ grey thumbnail; robust to re-encoding, small crops and small exposure changes) d
 apart. Bursts are the connected components of that relation (single linkage: a slow pan is one burst).
 Photos without a near-duplicate are in no burst.
 
-Within a burst the judge's scores give ranks (``reward_model.groups.rank_within_group``, the ranking of
+Within a burst the judge's scores give ranks (``scoring.groups.rank_within_group``, the ranking of
 the reward service's group scoring); rank 1 is the burst's best frame (ties: the first in input order).
 An absolute score saturates among near-identical frames; what matters for picking is the order.
 """

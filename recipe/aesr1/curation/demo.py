@@ -1,6 +1,6 @@
 """``aesr1-demo``: try a checkpoint in the browser. Upload one or several photos; get each one's score,
 level, spread and the critique split by the five Table 5 dimensions, and for several photos their ranking
-(the group scoring of the reward service, ``reward_model.groups.score_groups``).
+(the group scoring of the reward service, ``scoring.groups.score_groups``).
 
     aesr1-demo --model CKPT --backend vllm                 # http://127.0.0.1:7860
     aesr1-demo --model outputs/main/models/rapo --backend hf --temperature 0

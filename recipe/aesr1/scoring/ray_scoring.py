@@ -46,7 +46,7 @@ RESULT_SCHEMA = pa.schema([
     ("status", pa.string()), ("score", pa.float64()), ("spread", pa.float64()), ("level", pa.string()),
     ("n_scored", pa.int64()), ("n_samples", pa.int64()), ("seed", pa.int64()),
     ("reasoning", pa.string()), ("response", pa.string()), ("error", pa.string()),
-    ("samples", pa.string()),  # JSON list of evaluation.predictions.sample_record dicts
+    ("samples", pa.string()),  # JSON list of scoring.records.sample_record dicts
 ])
 
 

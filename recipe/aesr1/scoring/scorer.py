@@ -170,7 +170,7 @@ class AestheticReward:
     def from_backend(
         cls, kind: str, model: str, settings: RewardSettings | None = None, **options
     ) -> AestheticReward:
-        """Build the backend (``evaluation.backends.make_backend``) and wrap it.
+        """Build the backend (``scoring.backends.make_backend``) and wrap it.
 
         For ``openai`` the project's one client retries each request (``settings.retries`` times, backoff
         from ``settings.retry_backoff_s``; a request that still fails comes back as a ``backend_error``
