@@ -1,4 +1,4 @@
-"""The main job's AesCoT stage: it stops the job when the filters keep fewer critiques than asked."""
+"""The main job's AesCoT stage: it stops the job when the filters keep no critique at all."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pytest
 from recipe.aesr1.miniature import stages
 
 
-def test_the_aescot_stage_fails_when_the_filters_leave_fewer_critiques_than_asked(tmp_path: Path, monkeypatch):
+def test_the_aescot_stage_fails_when_the_filters_keep_no_critique(tmp_path: Path, monkeypatch):
     """Found when a stale expert server refused the leakage judge: 0 rows kept, and SFT started anyway."""
     import json
 
