@@ -11,7 +11,8 @@ from pathlib import Path
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
 # Enough SFT for a judge that tells pictures apart: with 24 critiques and 80 steps of 8 the tiny model
-# wrote parsable answers but one score (0.72) for every picture; with 60 critiques and 160 steps of 16 its
+# wrote parsable answers but one score (0.72) for every picture; asking 60 critiques (48 are kept: the
+# 120-picture release runs out of one level's pictures) and 160 steps of 16, its
 # greedy scores on 30 held-out pictures reach PLCC 0.59 (measured 2026-12-07), so tests of ranking, best
 # frames and PLCC have something to measure. About a minute more than the smaller SFT on 2 cores.
 SIZES = MiniatureSizes(
