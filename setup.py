@@ -77,7 +77,5 @@ setup(
             "aesr1-configs = recipe.aesr1.config_dir:main",
             "red-aes-engine = recipe.aesr1.red_aes.engine.cli:main",
         ],
-        # Imported by verl in the driver and in every Ray worker (verl swallows its import errors).
-        "verl.plugins": ["aesr1 = recipe.aesr1.plugin"],
     },
 )
