@@ -69,15 +69,13 @@ setup(
         "console_scripts": [
             "aesr1-prep = data_prep.cli:main",
             "aesr1-aescot = recipe.aesr1.aescot.cli:main",
-            "aesr1-rapo = recipe.aesr1.main_rapo:main",
+            "aesr1-rapo = recipe.aesr1.rapo.main:main",
             "aesr1-eval = recipe.aesr1.evaluation.eval_cli:main",
-            "aesr1-score = recipe.aesr1.evaluation.score_cli:main",
+            "aesr1-score = recipe.aesr1.curation.cli:main",
             "aesr1-reward-server = recipe.aesr1.reward_model.service_cli:main",
             "aesr1-demo = recipe.aesr1.curation.demo:main",
             "aesr1-configs = recipe.aesr1.config_dir:main",
-            "red-aes-engine = recipe.aesr1.red_aes.engine_cli:main",
+            "red-aes-engine = recipe.aesr1.red_aes.engine.cli:main",
         ],
-        # Imported by verl in the driver and in every Ray worker (verl swallows its import errors).
-        "verl.plugins": ["aesr1 = recipe.aesr1.plugin"],
     },
 )

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr, wilcoxon
 
-from recipe.aesr1.evaluation.backends import image_seed
-from recipe.aesr1.evaluation.benchmark_data import find_parquet_files, iter_rows
-from recipe.aesr1.evaluation.images import decode_table_image
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
+from data_prep.decode import decode_table_image
+from data_prep.tables import find_parquet_files, iter_rows
 from recipe.aesr1.reward_model.service import RewardService
 from recipe.aesr1.reward_model.service_cli import BackgroundServer
 from recipe.aesr1.reward_model.service_client import RewardServiceClient
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.backends import image_seed
 
 
 def score_all(model: Path, images: list, seeds: list[int], settings: RewardSettings) -> np.ndarray:

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
 
 
 def _images(count: int, size: int) -> list:
@@ -61,9 +61,9 @@ def main() -> None:
     server = None
     base_url = args.base_url
     if base_url is None:
-        from recipe.aesr1.evaluation.backends import make_backend
-        from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+        from recipe.aesr1.miniature.tiny_vlm import save_tiny_vlm
         from recipe.aesr1.reward_model.local_server import JudgeServer
+        from recipe.aesr1.scoring.backends import make_backend
 
         folder = str(save_tiny_vlm(tempfile.mkdtemp(prefix="tiny_judge_")))
         server = JudgeServer(lambda: make_backend("hf", folder, device="cpu"), args.model, args.replicas).start()

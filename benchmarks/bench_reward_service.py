@@ -32,13 +32,13 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from recipe.aesr1.evaluation.benchmark_data import find_parquet_files, iter_rows
-from recipe.aesr1.evaluation.cli_options import add_backend_args, backend_from_args
-from recipe.aesr1.evaluation.images import decode_table_image
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
+from data_prep.decode import decode_table_image
+from data_prep.tables import find_parquet_files, iter_rows
 from recipe.aesr1.reward_model.service import RewardService
 from recipe.aesr1.reward_model.service_cli import BackgroundServer
 from recipe.aesr1.reward_model.service_client import RewardServiceClient
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.cli_options import add_backend_args, backend_from_args
 
 
 def held_out_images(data: str, count: int) -> list:

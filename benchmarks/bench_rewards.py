@@ -9,7 +9,7 @@ times a *converged* batch (predictions within ~0.01 of the labels, tiny spreads)
 are huge and, uncapped, float32 erfc/sqrt would run on denormals.
 
 Part 2 (busy machine): ``rank_reward`` at N = ``--load-n`` with torch's default thread count and with the
-RAPO hook's policy (``rapo_batch_reward.BATCH_TERM_THREADS``), on the quiet machine and while this script
+RAPO hook's policy (``recipe/aesr1/rapo/scope.py: BATCH_TERM_THREADS``), on the quiet machine and while this script
 keeps every core busy with spinning processes of its own (what Ray actors do next to verl's driver), each
 as a ratio to the loop reference timed in the same condition, and as loaded/quiet. The machine may be
 busy with other work too: compare the ratios of one run, not absolute times across runs.
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recipe.aesr1.rapo_batch_reward import BATCH_TERM_THREADS, torch_threads
+from recipe.aesr1.rapo.scope import BATCH_TERM_THREADS, torch_threads
 from reward_fns import RewardSpec, compute_rewards, rank_reward
 
 _REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "reward_fns" / "slow_rewards.py"

@@ -25,7 +25,12 @@ from data_prep.label_collector import LabelCollector
 from data_prep.native_files import parse_float, read_whitespace_rows, require_file
 from data_prep.normalisation import DEFAULT_METHOD
 from data_prep.records import LabelSet
-from data_prep.splits import DEFAULT_SEED, DEFAULT_TEST_FRACTION, describe_seeded, seeded_test_ids
+from data_prep.splits import (
+    DEFAULT_SEED,
+    DEFAULT_TEST_FRACTION,
+    describe_seeded,
+    seeded_test_ids,
+)
 
 DATASET = "aadb"
 SOURCE = "AADB (Kong et al. 2016): imgListFiles_label/imgList{Train,Validation,TestNew}Regression_score.txt and datasetImages_originalSize/"

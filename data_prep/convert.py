@@ -35,10 +35,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from data_prep.atomic_files import (
+    remove_temporaries,
+    write_json_atomic,
+    write_jsonl_atomic,
+)
 from data_prep.images import ImageOptions, ImageResult
 from data_prep.layouts import LAYOUTS, image_cell, table_row
 from data_prep.manifest import CONVERTER_VERSION, build_manifest
-from data_prep.parquet_io import remove_temporaries, sha256_file, write_json_atomic, write_jsonl_atomic
+from data_prep.parquet_io import sha256_file
 from data_prep.pixel_budget import visual_tokens
 from data_prep.records import LabelSet, Record
 from data_prep.sharding import DEFAULT_SHARD_BYTES, Shard, ordered, plan_shards
@@ -142,7 +147,7 @@ def write_shard(out: Path, shard: Shard, results: list[ImageResult], index_offse
         "index_offset": index_offset, "sha256": digests, "skipped": skipped, "source_modes": dict(sorted(modes.items())),
         "changes": dict(sorted(changes.items())), "prepared": prepared, "stored_size": _size_ranges(rows),
     }
-    write_json_atomic(state, out / STATE_DIR / f"{shard.name}.json")
+    write_json_atomic(out / STATE_DIR / f"{shard.name}.json", state, sort_keys=True)
     return state
 
 
@@ -255,11 +260,11 @@ def write_dataset(labels: LabelSet, out: Path | str, options: WriteOptions, *, o
     _remove_unreferenced_images(out, states)
     label_issues = sorted((issue.as_dict() for issue in labels.issues), key=lambda item: (item["id"], item["reason"]))
     image_skips = [item for state in states for item in state["skipped"]]
-    write_jsonl_atomic(label_issues + image_skips, out / "report.jsonl")
+    write_jsonl_atomic(out / "report.jsonl", label_issues + image_skips)
     manifest = build_manifest(
         dataset=labels.dataset, source_files=labels.source_files, split_definition=labels.split_definition,
         normalisation=labels.normalisation, image_options=options.image, layouts=options.layouts,
         shard_states=states, label_issues=label_issues, listed=Counter(record.split for record in records),
     )
-    write_json_atomic(manifest, out / "manifest.json")
+    write_json_atomic(out / "manifest.json", manifest, sort_keys=True)
     return manifest

@@ -29,10 +29,20 @@ from collections import defaultdict
 from pathlib import Path
 
 from data_prep.label_collector import LabelCollector
-from data_prep.native_files import parse_float, read_csv_rows, read_whitespace_rows, require_file
+from data_prep.native_files import (
+    parse_float,
+    read_csv_rows,
+    read_whitespace_rows,
+    require_file,
+)
 from data_prep.normalisation import DEFAULT_METHOD
 from data_prep.records import LabelSet
-from data_prep.splits import DEFAULT_SEED, DEFAULT_TEST_FRACTION, describe_seeded, seeded_test_ids
+from data_prep.splits import (
+    DEFAULT_SEED,
+    DEFAULT_TEST_FRACTION,
+    describe_seeded,
+    seeded_test_ids,
+)
 
 DATASET = "flickr_aes"
 SOURCE = (

@@ -42,7 +42,13 @@ import numpy as np
 import simplejpeg
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, shrink_pixels, to_rgb
+from data_prep.atomic_files import write_bytes_atomic
+from data_prep.pixel_budget import (
+    DEFAULT_MAX_PIXELS,
+    budget_size,
+    shrink_pixels,
+    to_rgb,
+)
 
 DEFAULT_PIXEL_CAP = 89_478_485  # PIL's own MAX_IMAGE_PIXELS; the largest IAA photos are ~25 MP
 KEEP_FORMATS = ("JPEG", "MPO", "PNG")  # MPO: a camera's multi-picture JPEG; readers take its first frame
@@ -229,7 +235,7 @@ def _check_and_store(image: Image.Image, raw: bytes, options: ImageOptions, prep
     data = encode_jpeg(shrink_pixels(pixels, stored), options.jpeg_quality)
     if prepared_path is None:
         return ImageResult(**result, data=data)
-    _write_atomic(prepared_path, data)
+    write_bytes_atomic(prepared_path, data)
     return ImageResult(**result, stored_path=prepared_path)
 
 
@@ -265,12 +271,3 @@ def _encode_lossless(raw: bytes) -> bytes:
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="PNG")
         return buffer.getvalue()
-
-
-def _write_atomic(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)

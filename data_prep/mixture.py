@@ -28,10 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from data_prep.atomic_files import write_json_atomic
 from data_prep.layouts import LAYOUTS, SCHEMAS
 from data_prep.levels import LEVELS, score_level
 from data_prep.manifest import CONVERTER_VERSION, source_entry
-from data_prep.parquet_io import sha256_file, write_json_atomic
+from data_prep.parquet_io import sha256_file
 from data_prep.sharding import DEFAULT_SHARD_BYTES
 from data_prep.splits import DEFAULT_SEED, seeded_order
 from data_prep.table_images import TableFile, bytes_layout, write_layout_files
@@ -140,7 +141,7 @@ def build_mixture(
         "available": available, "drawn": quotas, "shortfall": {cell: requested[cell] - drawn[cell] for cell in requested},
         "rows": stats["rows"], "image_bytes_in": stats["image_bytes_in"], "files": stats["files"],
     }
-    write_json_atomic(manifest, out / "manifest.json")
+    write_json_atomic(out / "manifest.json", manifest, sort_keys=True)
     return manifest
 
 

@@ -6,6 +6,10 @@ asked for ([0, 1]) is the scale of the labels. ``<image>`` marks where verl's ``
 ``MultiTurnSFTDataset`` insert the picture.
 """
 
+# Where the picture goes in every prompt of the project (scoring, AesCoT, judges, reward service):
+# verl's datasets split the text there into a text/image/text chat message.
+IMAGE_PLACEHOLDER = "<image>"
+
 SCORING_PROMPT = (
     "You are an aesthetic expert. What is your overall rating on the aesthetic of this picture "
     "<image> ? The rating should be a float between 0 and 1, rounded to two decimal places, with 0 "

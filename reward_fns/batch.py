@@ -4,6 +4,11 @@ A batch is ``N`` images with up to ``K`` outputs each: ``preds`` (N, K) float, `
 (False for an output whose answer did not parse, and for padding when images have fewer than K
 outputs), ``gt`` (N,) labels. Invalid entries of ``preds`` may hold anything (NaN usually).
 
+A stack of ``G`` independent batches of the same size, ``preds`` (G, N, K), ``valid`` (G, N, K) and
+``gt`` (G, N), is accepted everywhere: an image is compared only with the images of its own batch.
+This is how ``compute_rewards(..., groups=...)`` evaluates every comparison group of one size in a
+single call (any leading dimensions work; the last two are always images and outputs).
+
 Missing predictions, decided once for every batch reward:
 * an invalid output earns 0, the floor of every term;
 * an image's mean ``mu`` and variance ``sigma^2`` come from its valid outputs only; with a single valid
@@ -33,16 +38,19 @@ class Batch:
 
 
 def as_batch(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, where: str) -> Batch:
-    """Check shapes and values and return clean float64/bool arrays, or raise ValueError saying what is wrong."""
+    """Check shapes and values and return clean float64/bool arrays, or raise ValueError saying what is wrong.
+
+    Shapes: ``preds``/``valid`` (..., N, K) and ``gt`` (..., N); leading dimensions stack independent batches.
+    """
     preds = np.asarray(preds, dtype=np.float64)
     valid = np.asarray(valid, dtype=bool)
     gt = np.asarray(gt, dtype=np.float64)
-    if preds.ndim != 2:
+    if preds.ndim < 2:
         raise ValueError(f"{where}: preds must be (N images, K outputs), got shape {preds.shape}")
     if valid.shape != preds.shape:
         raise ValueError(f"{where}: valid has shape {valid.shape}, preds has {preds.shape}; they must match")
-    if gt.shape != (preds.shape[0],):
-        raise ValueError(f"{where}: gt must have shape ({preds.shape[0]},), one label per image, got {gt.shape}")
+    if gt.shape != preds.shape[:-1]:
+        raise ValueError(f"{where}: gt must have shape {preds.shape[:-1]}, one label per image, got {gt.shape}")
     if not np.all(np.isfinite(gt)):
         raise ValueError(f"{where}: ground truth must be finite; images {np.flatnonzero(~np.isfinite(gt))[:5]} are not")
     valid = valid & np.isfinite(preds)  # a NaN marked valid is still not a prediction
@@ -53,38 +61,38 @@ def as_batch(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, where: str) -> B
 class GroupStats:
     """Per-image statistics of the valid predictions (Eq. 3: mu_j and sigma_j^2)."""
 
-    mean: np.ndarray  # (N,) float64, 0 where no valid output
-    var: np.ndarray  # (N,) float64, 0 where fewer than ddof + 1 valid outputs
-    count: np.ndarray  # (N,) int, number of valid outputs
+    mean: np.ndarray  # (..., N) float64, 0 where no valid output
+    var: np.ndarray  # (..., N) float64, 0 where fewer than ddof + 1 valid outputs
+    count: np.ndarray  # (..., N) int, number of valid outputs
 
     @property
     def comparable(self) -> np.ndarray:
-        """(N,) bool: images with at least one valid output, which others can be compared with."""
+        """(..., N) bool: images with at least one valid output, which others can be compared with."""
         return self.count > 0
 
 
 def group_stats(batch: Batch, ddof: int = 1) -> GroupStats:
     """Mean and variance (with ``ddof``, 1 = unbiased as in the released code) over each image's valid outputs."""
-    count = batch.valid.sum(axis=1)
-    mean = batch.preds.sum(axis=1) / np.maximum(count, 1)
-    centred = np.where(batch.valid, batch.preds - mean[:, None], 0.0)
+    count = batch.valid.sum(axis=-1)
+    mean = batch.preds.sum(axis=-1) / np.maximum(count, 1)
+    centred = np.where(batch.valid, batch.preds - mean[..., None], 0.0)
     denom = count - ddof
-    var = np.where(denom > 0, np.square(centred).sum(axis=1) / np.maximum(denom, 1), 0.0)
+    var = np.where(denom > 0, np.square(centred).sum(axis=-1) / np.maximum(denom, 1), 0.0)
     return GroupStats(mean, var, count)
 
 
 def comparison_weights(stats: GroupStats) -> torch.Tensor:
-    """(N, N) float32 weights that average over the comparable ``j != i`` (rows with none are all 0)."""
-    n = stats.count.shape[0]
-    allowed = torch.from_numpy(stats.comparable)[None, :] & ~torch.eye(n, dtype=torch.bool)
-    per_row = allowed.sum(dim=1, keepdim=True).clamp_(min=1)
+    """(..., N, N) float32 weights that average over the comparable ``j != i`` (rows with none are all 0)."""
+    n = stats.count.shape[-1]
+    allowed = torch.from_numpy(stats.comparable)[..., None, :] & ~torch.eye(n, dtype=torch.bool)
+    per_row = allowed.sum(dim=-1, keepdim=True).clamp_(min=1)
     return allowed.float().div_(per_row)
 
 
 def label_order(gt: np.ndarray) -> torch.Tensor:
-    """(N, N) float32 ``sign(s_i - s_j)``: +1 where image i is rated higher, 0 for ties."""
+    """(..., N, N) float32 ``sign(s_i - s_j)``: +1 where image i is rated higher, 0 for ties."""
     labels = torch.from_numpy(gt)
-    return torch.sign(labels[:, None] - labels[None, :]).float()  # compared in float64: no false ties
+    return torch.sign(labels[..., :, None] - labels[..., None, :]).float()  # compared in float64: no false ties
 
 
 # Rows of images processed at once: bounds the (rows, K, N) float32 buffer to ~64 MB at N = 4096.
@@ -105,19 +113,24 @@ def pairwise_average(
     chunked over rows to bound memory, and never loops over pairs in Python.
 
     Args:
-        preds: (N, K) predictions. mean: (N,) comparator means mu_j.
-        scale: (N, N) float32 factor applied to each difference. weights: (N, N) float32 averaging weights.
+        preds: (..., N, K) predictions. mean: (..., N) comparator means mu_j.
+        scale: (..., N, N) float32 factor applied to each difference. weights: (..., N, N) float32
+            averaging weights. Leading dimensions are independent batches (``j`` runs within one).
         link: elementwise torch function of the scaled differences; it may (and should, for speed)
             work in place on its argument, a fresh buffer.
     Returns:
-        (N, K) float64.
+        (..., N, K) float64.
     """
-    n, k = preds.shape
-    o = torch.from_numpy(np.ascontiguousarray(preds, dtype=np.float32))
-    neg_shift = torch.from_numpy(np.ascontiguousarray(mean, dtype=np.float32))[None, :] * -scale  # -mu_j * scale_ij
-    out = torch.empty((n, k), dtype=torch.float32)
-    for start in range(0, n, _ROW_CHUNK):
-        rows = slice(start, min(start + _ROW_CHUNK, n))
+    shape = preds.shape
+    n, k = shape[-2:]
+    o = torch.from_numpy(np.ascontiguousarray(preds, dtype=np.float32)).reshape(-1, k)
+    mu = torch.from_numpy(np.ascontiguousarray(mean, dtype=np.float32))
+    # Stacked batches become one (rows, N) problem: each row carries the comparator columns of its own batch.
+    neg_shift = (mu[..., None, :] * -scale).reshape(-1, n)  # -mu_j * scale_ij
+    scale, weights = scale.reshape(-1, n), weights.reshape(-1, n)
+    out = torch.empty((o.shape[0], k), dtype=torch.float32)
+    for start in range(0, o.shape[0], _ROW_CHUNK):
+        rows = slice(start, min(start + _ROW_CHUNK, o.shape[0]))
         arg = torch.addcmul(neg_shift[rows, None, :], o[rows, :, None], scale[rows, None, :])
         out[rows] = link(arg).mul_(weights[rows, None, :]).sum(dim=-1)
-    return out.double().numpy()
+    return out.double().numpy().reshape(shape)

@@ -3,19 +3,22 @@
 
 A spec is parsed once (at start-up, so a typo fails before the first rollout) and then evaluated
 either on a whole (N, K) batch, or one output at a time for its per-sample terms (what verl's
-reward loop can compute) with the batch terms added later by the trainer hook.
+reward loop can compute) with the batch terms added later by the trainer hook. The batch terms
+compare each image with the other images of its comparison group (``groups``: one id per image;
+the whole batch by default).
 """
 
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from reward_fns.consistency import consistency_reward
+from reward_fns.grouping import group_blocks
 from reward_fns.pointwise import binary_reward, error_reward
 from reward_fns.rank import rank_reward, thurstone_reward
 
@@ -102,11 +105,28 @@ class RewardSpec:
     def weight(self, term: str) -> float:
         return float(self.weights.get(term, 1.0))
 
-    def term_values(self, term: str, preds: np.ndarray, valid: np.ndarray, gt: np.ndarray, format_ok=None) -> np.ndarray:
-        """Unweighted (N, K) values of one term on an (N, K) batch with (N,) labels."""
+    def term_values(
+        self,
+        term: str,
+        preds: np.ndarray,
+        valid: np.ndarray,
+        gt: np.ndarray,
+        format_ok=None,
+        blocks: list[np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Unweighted (N, K) values of one term on an (N, K) batch with (N,) labels.
+
+        ``blocks`` (from ``grouping.group_blocks``) limits a batch term to comparisons within each
+        group: each (G_s, s) block of image indices is evaluated as one (G_s, s, K) stack.
+        """
         entry, kwargs = TERMS[term], self.params.get(term, {})
         if entry.scope == "batch":
-            return entry.fn(preds, valid, gt, **kwargs)
+            if blocks is None:
+                return entry.fn(preds, valid, gt, **kwargs)
+            out = np.zeros(preds.shape)
+            for members in blocks:  # one call per distinct group size
+                out[members] = entry.fn(preds[members], valid[members], gt[members], **kwargs)
+            return out
         if entry.scope == "format":
             if format_ok is None:
                 raise ValueError(f"reward {self.name!r} has a format term: pass format_ok")
@@ -124,7 +144,13 @@ class RewardBreakdown:
 
 
 def compute_rewards(
-    spec: RewardSpec, preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, format_ok: ArrayLike | None = None, scope: str = "all"
+    spec: RewardSpec,
+    preds: ArrayLike,
+    valid: ArrayLike,
+    gt: ArrayLike,
+    format_ok: ArrayLike | None = None,
+    scope: str = "all",
+    groups: Sequence[Hashable] | None = None,
 ) -> RewardBreakdown:
     """Evaluate a reward on a batch: ``total = sum_t weight_t * term_t`` (Eq. 7 for ``error+rank``).
 
@@ -133,6 +159,18 @@ def compute_rewards(
         preds, valid: (N, K) predictions and validity mask; gt: (N,) labels.
         format_ok: (N, K) bool, needed only when the spec has a ``format`` term.
         scope: ``"all"``, ``"sample"`` (per-output terms only) or ``"batch"`` (cross-image terms only).
+        groups: (N,) one hashable comparison-group id per image, or None for one group (the whole
+            batch, Sec. 3.3's mini training batch). The batch terms compare image ``i`` only with the
+            images of its group: the mean over ``j != i`` of Eq. 4 runs over ``i``'s group, as if each
+            group were a batch of its own; an image alone in its group earns 0 from them. Per-sample
+            terms do not depend on it.
+
+    >>> spec = RewardSpec.parse("rank")
+    >>> preds, valid, gt = [[0.2], [0.8], [0.3], [0.6]], [[True]] * 4, [0.1, 0.9, 0.4, 0.5]
+    >>> whole = compute_rewards(spec, preds, valid, gt).total
+    >>> pairs = compute_rewards(spec, preds, valid, gt, groups=["a", "a", "b", "c"]).total
+    >>> bool(pairs[2, 0] == pairs[3, 0] == 0.0)  # alone in its group: nobody to rank against
+    True
     """
     if scope not in ("all", "sample", "batch"):
         raise ValueError(f"scope must be 'all', 'sample' or 'batch', got {scope!r}")
@@ -142,7 +180,12 @@ def compute_rewards(
     if preds.ndim != 2 or valid.shape != preds.shape or gt.shape != (preds.shape[0],):
         raise ValueError(f"compute_rewards: need preds/valid (N, K) and gt (N,), got {preds.shape}, {valid.shape}, {gt.shape}")
     terms = {"all": spec.terms, "sample": spec.sample_terms, "batch": spec.batch_terms}[scope]
-    components = {t: spec.term_values(t, preds, valid, gt, format_ok) for t in terms}
+    blocks = None
+    if groups is not None:
+        if len(groups) != preds.shape[0]:
+            raise ValueError(f"compute_rewards: groups must give one id per image ({preds.shape[0]}), got {len(groups)}")
+        blocks = group_blocks(groups)
+    components = {t: spec.term_values(t, preds, valid, gt, format_ok, blocks) for t in terms}
     total = np.zeros(preds.shape)
     for term, values in components.items():
         total += spec.weight(term) * values

@@ -18,7 +18,13 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from reward_fns.batch import as_batch, comparison_weights, group_stats, label_order, pairwise_average
+from reward_fns.batch import (
+    as_batch,
+    comparison_weights,
+    group_stats,
+    label_order,
+    pairwise_average,
+)
 
 # A prediction 0.1 above a lower-rated image's mean (a typical label gap on [0, 1]) scores
 # sigmoid(1) = 0.73; 0.3 above scores 0.95.
@@ -29,13 +35,14 @@ def consistency_reward(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, tau: f
     """Relative ranking consistency reward (RED-Aes Eq. 6, as read above).
 
     Args:
-        preds: (N, K) predicted scores; entries where ``valid`` is False are ignored.
-        valid: (N, K) bool, False for unparseable outputs and padding.
-        gt: (N,) ground-truth scores (or any scores whose differences are the relative labels).
+        preds: (N, K) predicted scores; entries where ``valid`` is False are ignored. A (G, N, K)
+            stack is G independent groups (each image compared within its own group only).
+        valid: (N, K) bool, False for unparseable outputs and padding; same shape as ``preds``.
+        gt: (N,) ground-truth scores (or any scores whose differences are the relative labels); (G, N) for a stack.
         tau: temperature of the soft concordance (> 0).
 
     Returns:
-        (N, K) float64 in [0, 1]; 0 for invalid outputs and for images whose comparable partners
+        ``preds``'s shape, float64, in [0, 1]; 0 for invalid outputs and for images whose comparable partners
         all tie with them (total weight 0). Missing-prediction policy: see ``reward_fns.batch``.
     """
     if not tau > 0:
@@ -43,8 +50,8 @@ def consistency_reward(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, tau: f
     batch = as_batch(preds, valid, gt, "consistency_reward")
     stats = group_stats(batch, ddof=1)
     labels = torch.from_numpy(batch.gt)
-    gap = (labels[:, None] - labels[None, :]).abs_().float() * (comparison_weights(stats) > 0)  # gap-aware weight
-    weights = gap / gap.sum(dim=1, keepdim=True).clamp_(min=torch.finfo(torch.float32).tiny)
+    gap = (labels[..., :, None] - labels[..., None, :]).abs_().float() * (comparison_weights(stats) > 0)  # gap-aware weight
+    weights = gap / gap.sum(dim=-1, keepdim=True).clamp_(min=torch.finfo(torch.float32).tiny)
     reward = pairwise_average(batch.preds, stats.mean, label_order(batch.gt) / tau, weights, _capped_sigmoid)
     return np.where(batch.valid, reward, 0.0)
 

@@ -73,3 +73,25 @@ def group_by_id(group_ids: Sequence[Hashable], scores: Sequence[float | None], g
     valid = np.zeros((n, k_max), dtype=bool)
     valid[group, slot] = np.isfinite(scores)
     return GroupedBatch([group_ids[i] for i in first[order]], preds, valid, group_gt, index)
+
+
+def group_blocks(groups: Sequence[Hashable]) -> list[np.ndarray]:
+    """Image indices of every comparison group, stacked by group size.
+
+    Args:
+        groups: (N,) one hashable group id per image.
+
+    Returns:
+        One (G_s, s) int64 array per distinct group size s: row g lists, in input order, the images of
+        the g-th group of that size. ``preds[block]`` is then a (G_s, s, K) stack that a batch term
+        evaluates in one call, so a batch costs one call per distinct size, not one per group.
+    """
+    codes: dict[Hashable, int] = {}
+    code = np.fromiter((codes.setdefault(g, len(codes)) for g in groups), dtype=np.int64, count=len(groups))
+    size = np.bincount(code)[code]  # size of each image's group
+    order = np.lexsort((np.arange(code.size), code, size))  # by group size, then group, then input order
+    blocks = []
+    for s in np.unique(size):
+        members = order[size[order] == s]
+        blocks.append(members.reshape(-1, int(s)))
+    return blocks

@@ -1,9 +1,9 @@
 """Relative rank rewards over a batch of images: Aes-R1's FRank fidelity (Eqs. 3-5) and the
 Thurstone fidelity reward of VisualQuality-R1, which differs only in ties and two epsilons.
 
-Scope: every image of ``preds`` is compared with every other one. To compare within groups of G
-images instead (what the released Aes-R1 code does: one device's micro-batch of 8 images), call
-this once per group.
+Scope: every image of ``preds`` is compared with every other one. To compare within groups instead
+(what the released Aes-R1 code does: one device's micro-batch of 8 images), pass a (G, N, K) stack
+of groups, or let ``compute_rewards(..., groups=...)`` build the stacks from one group id per image.
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from reward_fns.batch import GroupStats, as_batch, comparison_weights, group_stats, label_order, pairwise_average
+from reward_fns.batch import (
+    GroupStats,
+    as_batch,
+    comparison_weights,
+    group_stats,
+    label_order,
+    pairwise_average,
+)
 
 # "A small positive constant to avoid division-by-zero" (Eq. 3); the released code uses 1e-6.
 GAMMA = 1e-6
@@ -45,16 +52,17 @@ def rank_reward(
     ``r = mean_j sqrt(p_c p + e) + sqrt((1 - p_c)(1 - p) + e)`` (Eq. 4, ``e = fidelity_eps``).
 
     Args:
-        preds: (N, K) predicted scores; entries where ``valid`` is False are ignored.
-        valid: (N, K) bool, False for unparseable outputs and padding.
-        gt: (N,) ground-truth scores.
+        preds: (N, K) predicted scores; entries where ``valid`` is False are ignored. A (G, N, K)
+            stack is G independent batches (``j`` runs over the images of ``i``'s batch only).
+        valid: (N, K) bool, False for unparseable outputs and padding; same shape as ``preds``.
+        gt: (N,) ground-truth scores; (G, N) for a stack.
         gamma: added to the variance sum of Eq. 3 (> 0 unless every image has spread).
         tie: p_c of a tied pair, in [0, 1].
         ddof: delta degrees of freedom of the variance over an image's valid outputs.
         fidelity_eps: added inside each square root of Eq. 4 (0 in the paper, 1e-6 in peers' code).
 
     Returns:
-        (N, K) float64 in [0, 1] for ``fidelity_eps = 0``; 0 for invalid outputs and for images
+        ``preds``'s shape, float64, in [0, 1] for ``fidelity_eps = 0``; 0 for invalid outputs and for images
         with nothing to compare with. Missing-prediction policy: see ``reward_fns.batch``.
     """
     if not gamma >= 0:
@@ -68,7 +76,7 @@ def rank_reward(
     order = label_order(batch.gt)
     average = comparison_weights(stats)
     var = torch.from_numpy(stats.var).float()
-    inv_scale = torch.rsqrt(var[:, None] + var[None, :] + gamma)  # Eq. 3
+    inv_scale = torch.rsqrt(var[..., :, None] + var[..., None, :] + gamma)  # Eq. 3
     ties = order == 0
     soft = ties & (0.0 < tie < 1.0)  # tied pairs whose p_c is neither 0 nor 1 need both roots of Eq. 4
     hard = average.masked_fill(soft, 0.0)
@@ -83,7 +91,7 @@ def rank_reward(
         reward = pairwise_average(batch.preds, stats.mean, scale, hard / math.sqrt(2.0), lambda x: x.clamp_(max=ERFC_CAP).erfc_().sqrt_())
     else:
         reward = pairwise_average(batch.preds, stats.mean, scale, hard, lambda x: x.clamp_(max=ERFC_CAP).erfc_().mul_(0.5).add_(eps).sqrt_())
-        reward += math.sqrt(eps) * hard.sum(dim=1, keepdim=True).double().numpy()
+        reward += math.sqrt(eps) * hard.sum(dim=-1, keepdim=True).double().numpy()
     if bool(soft.any()):
         soft_weights = average.masked_fill(~soft, 0.0).double().numpy()
         reward += _soft_target_terms(batch.preds, stats, gamma, soft_weights, tie, eps)
@@ -102,11 +110,15 @@ def thurstone_reward(preds: ArrayLike, valid: ArrayLike, gt: ArrayLike, gamma: f
 def _soft_target_terms(
     preds: np.ndarray, stats: GroupStats, gamma: float, weights: np.ndarray, tie: float, eps: float
 ) -> np.ndarray:
-    """Eq. 4 on the (usually few) pairs with 0 < p_c < 1, where both square roots are needed."""
-    rows, cols = np.nonzero(weights)
-    z = (preds[rows] - stats.mean[cols, None]) / np.sqrt(stats.var[rows] + stats.var[cols] + gamma)[:, None]  # Eq. 3
+    """Eq. 4 on the (usually few) pairs with 0 < p_c < 1, where both square roots are needed.
+
+    Shapes as in :func:`rank_reward`: preds (..., N, K), weights (..., N, N); leading dims are batches.
+    """
+    *batch, rows, cols = np.nonzero(weights)
+    i, j = (*batch, rows), (*batch, cols)
+    z = (preds[i] - stats.mean[j][:, None]) / np.sqrt(stats.var[i] + stats.var[j] + gamma)[:, None]  # Eq. 3
     p = torch.special.ndtr(torch.from_numpy(z)).numpy()
     fidelity = np.sqrt(tie * p + eps) + np.sqrt((1.0 - tie) * (1.0 - p) + eps)  # Eq. 4
     out = np.zeros_like(preds)
-    np.add.at(out, rows, weights[rows, cols, None] * fidelity)
+    np.add.at(out, i, weights[(*batch, rows, cols)][:, None] * fidelity)
     return out

@@ -54,8 +54,8 @@ from hydra import compose, initialize_config_dir
 import recipe.aesr1
 from recipe.aesr1.config_dir import CONFIG_DIR
 from recipe.aesr1.aescot.config import load_config
-from recipe.aesr1.red_aes.engine_config import load_engine_config
-from recipe.aesr1.rapo_config import check_rapo_config
+from recipe.aesr1.red_aes.engine.config import load_engine_config
+from recipe.aesr1.rapo.config import check_rapo_config
 
 data = ["data.train_files=x.parquet", "data.val_files=y.parquet"]
 rewards = sorted(f[:-5] for f in os.listdir(os.path.join(CONFIG_DIR, "reward")))

@@ -9,7 +9,7 @@
    the real client, filters, request log and SFT export run. Then a tiny random-weight Qwen2.5-VL
    whose tokenizer covers the expert's words and every score.
 3. **sft**: verl's ``sft_trainer`` under torchrun on the CPU backend, then ``merge_to_hf.sh``.
-4. **rapo**: ``python -m recipe.aesr1.main_rapo`` (error+rank, K = 4, the RAPO hook, validation,
+4. **rapo**: ``python -m recipe.aesr1.rapo.main`` (error+rank, K = 4, the RAPO hook, validation,
    checkpoints) on the CPU backend, then ``merge_to_hf.sh``.
 5. **eval**: ``aesr1-eval`` (hf backend) of the base, SFT and RAPO models on the held-out split.
 6. **bench**: the reward bench (simulated GRPO per reward design, Aes-R1 Table 2's findings).
@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from recipe.aesr1.atomic_files import write_json_atomic
+from data_prep.atomic_files import write_json_atomic
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
 STAGES = ("data", "aescot", "sft", "rapo", "eval", "bench", "report")

@@ -10,7 +10,7 @@ CONFIGS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "c
 # Keys the recipe adds on purpose: its own section, and the kwargs verl passes to compute_score.
 OWN_KEYS = ("rapo.", "reward.custom_reward_function.reward_kwargs.", "hydra.", "defaults")
 # Keys verl reads with a default but leaves out of its YAML (MultiTurnSFTDataset: config.get("image_key", "images")),
-# and data.max_filtered_share, read from the data config by the recipe's dataset (recipe.aesr1.prompt_filter).
+# and data.max_filtered_share, read from the data config by the recipe's dataset (recipe.aesr1.rapo.dataset).
 READ_WITH_DEFAULT = ("data.image_key", "data.max_filtered_share")
 
 

@@ -50,7 +50,7 @@ def config(request):
         ("rapo.rank_group_size", None),  # Sec. 3.3: the whole mini training batch
         ("trainer.use_v1", True),
         ("trainer.v1.trainer_mode", "sync"),
-        ("reward.custom_reward_function.path", "pkg://recipe.aesr1.reward_function"),
+        ("reward.custom_reward_function.path", "pkg://recipe.aesr1.rapo.reward"),
         ("reward.custom_reward_function.name", "compute_score"),
     ],
 )
@@ -77,14 +77,14 @@ def test_verl_dataclasses_accept_the_actor_and_rollout(config):
 
 
 def test_main_rapo_start_up_checks_pass_for_the_paper_config(config):
-    from recipe.aesr1.main_rapo import check_config
+    from recipe.aesr1.rapo.main import check_config
 
     check_config(config)  # RAPO keys, then verl's own validate_config
 
 
 @pytest.mark.parametrize("reward", REWARDS)
 def test_every_reward_yaml_reaches_the_reward_function(reward):
-    from recipe.aesr1.rapo_config import check_rapo_config
+    from recipe.aesr1.rapo.config import check_rapo_config
 
     config = rapo_config(f"reward@rapo.reward={reward}")
     spec = check_rapo_config(config)
@@ -93,7 +93,7 @@ def test_every_reward_yaml_reaches_the_reward_function(reward):
 
 
 def test_a_reward_of_ones_own_can_be_set_on_the_command_line():
-    from recipe.aesr1.rapo_config import check_rapo_config
+    from recipe.aesr1.rapo.config import check_rapo_config
 
     config = rapo_config(
         "reward@rapo.reward=error", "rapo.reward.name=error+consistency", "+rapo.reward.weights.consistency=0.5"
@@ -103,28 +103,28 @@ def test_a_reward_of_ones_own_can_be_set_on_the_command_line():
 
 
 def test_unknown_reward_term_names_the_key_and_known_terms():
-    from recipe.aesr1.rapo_config import check_rapo_config
+    from recipe.aesr1.rapo.config import check_rapo_config
 
     with pytest.raises(ValueError, match=r"rapo\.reward.*'rnak'.*known terms"):
         check_rapo_config(rapo_config("rapo.reward.name=error+rnak"))
 
 
 def test_reward_kwargs_set_apart_from_rapo_reward_are_rejected():
-    from recipe.aesr1.rapo_config import check_rapo_config
+    from recipe.aesr1.rapo.config import check_rapo_config
 
     with pytest.raises(ValueError, match="reward_kwargs"):
         check_rapo_config(rapo_config("reward.custom_reward_function.reward_kwargs.reward=binary"))
 
 
 def test_bad_rank_group_size_is_rejected():
-    from recipe.aesr1.rapo_config import check_rapo_config
+    from recipe.aesr1.rapo.config import check_rapo_config
 
     with pytest.raises(ValueError, match="rapo.rank_group_size"):
         check_rapo_config(rapo_config("rapo.rank_group_size=1"))
 
 
 def test_async_trainer_mode_is_rejected():
-    from recipe.aesr1.rapo_config import check_rapo_config
+    from recipe.aesr1.rapo.config import check_rapo_config
 
     with pytest.raises(ValueError, match="trainer_mode"):
         check_rapo_config(rapo_config("trainer.v1.trainer_mode=colocate_async"))

@@ -74,3 +74,7 @@ def decoded(cell: dict) -> Image.Image:
 @pytest.fixture
 def open_cell():
     return decoded
+
+
+# the evaluation table writer of the recipe's tests, for the one reader of data_prep's tables (test_tables.py)
+from benchmark_fixtures import helpers  # noqa: E402, F401

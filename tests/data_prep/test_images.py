@@ -139,7 +139,9 @@ def test_aspect_ratio_is_checked_on_what_the_model_receives(tmp_path: Path, draw
 
 
 def test_stored_images_pass_the_qwen2_vl_processor(tmp_path: Path, draw):
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
 
     processor = Qwen2VLImageProcessorPil()
     for i, size in enumerate([(5600, 56), (3000, 16), (1024, 768), (17, 3000)]):

@@ -10,8 +10,8 @@ from data_prep.convert import WriteOptions, write_dataset
 from data_prep.images import ImageOptions
 from data_prep.levels import score_level
 from data_prep.mixture import allocate, apportion, build_mixture, fill
-from data_prep.records import LabelSet, Record
 from data_prep.prompts import SCORING_PROMPT
+from data_prep.records import LabelSet, Record
 
 
 @pytest.mark.parametrize(

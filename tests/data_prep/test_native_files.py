@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from data_prep.native_files import NativeFormatError, parse_count, parse_float, read_csv_rows, read_whitespace_rows
+from data_prep.native_files import (
+    NativeFormatError,
+    parse_count,
+    parse_float,
+    read_csv_rows,
+    read_whitespace_rows,
+)
 
 COLUMNS = {"image": ["image", "imageName"], "score": ["score"]}
 

@@ -8,9 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as transformers_smart_resize
+from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+    smart_resize as transformers_smart_resize,
+)
 
-from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size, fit_to_budget, shrink_pixels, smart_resize, visual_tokens
+from data_prep.pixel_budget import (
+    DEFAULT_MAX_PIXELS,
+    budget_size,
+    fit_to_budget,
+    shrink_pixels,
+    smart_resize,
+    visual_tokens,
+)
 
 sides = st.integers(min_value=8, max_value=6000)
 

@@ -9,7 +9,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from data_prep.convert import STATE_DIR, WriteOptions, _file_stamp, shard_fingerprint, write_dataset
+from data_prep.convert import (
+    STATE_DIR,
+    WriteOptions,
+    _file_stamp,
+    shard_fingerprint,
+    write_dataset,
+)
 from data_prep.images import ImageOptions
 from data_prep.layouts import SCHEMAS
 from data_prep.mixture import build_mixture

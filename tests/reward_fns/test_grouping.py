@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from reward_fns import group_by_id
+from reward_fns.grouping import group_blocks
 
 
 def test_ragged_groups_in_order_of_first_appearance():
@@ -33,3 +34,18 @@ def test_length_mismatch_and_empty_raise():
         group_by_id(["a", "b"], [0.1], [0.3, 0.4])
     with pytest.raises(ValueError, match="empty"):
         group_by_id([], [], [])
+
+
+def test_group_blocks_stack_groups_of_one_size_in_input_order():
+    blocks = group_blocks(["b", "a", "b", "c", "a", "b", ("s", 1)])
+    assert [block.tolist() for block in blocks] == [[[3], [6]], [[1, 4]], [[0, 2, 5]]]
+
+
+def test_group_blocks_cover_every_image_once():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 9, 200).tolist()
+    blocks = group_blocks(groups)
+    members = np.concatenate([block.ravel() for block in blocks])
+    assert sorted(members.tolist()) == list(range(200))
+    for block in blocks:
+        assert all(len({groups[i] for i in row}) == 1 for row in block)

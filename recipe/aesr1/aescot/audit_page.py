@@ -11,8 +11,8 @@ import random
 from typing import Any
 
 from recipe.aesr1.aescot import record_result as rr
-from recipe.aesr1.aescot.images import image_bytes, thumbnail_data_url
 from recipe.aesr1.aescot.leakage import number_marks
+from recipe.aesr1.endpoints.data_urls import image_bytes, thumbnail_data_url
 
 _STYLE = """
 body{font-family:sans-serif;margin:2em;max-width:1100px} h2{border-bottom:1px solid #999}

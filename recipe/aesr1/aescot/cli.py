@@ -6,13 +6,13 @@ import argparse
 import logging
 import sys
 
-from recipe.aesr1.aescot.chat_client import FatalEndpointError
 from recipe.aesr1.aescot.config import config_to_yaml, load_config
 from recipe.aesr1.aescot.levels import LEVELS, target_sizes
 from recipe.aesr1.aescot.outputs import write_outputs
 from recipe.aesr1.aescot.pipeline import run
 from recipe.aesr1.aescot.sampling import expand_inputs, order_by_level, read_candidates
 from recipe.aesr1.aescot.statistics import format_statistics
+from recipe.aesr1.endpoints.chat_client import FatalEndpointError
 
 _EPILOG = """\
 examples:

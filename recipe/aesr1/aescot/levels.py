@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-# The level bins are shared with data_prep: bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1.0].
-from data_prep.levels import LEVELS, score_level
+# The level bins and ``score_level`` are data_prep's: bad [0, 0.4), fair [0.4, 0.7), good [0.7, 1.0].
+from data_prep.levels import LEVELS
 
 # Table 6: final composition of the released sets (after filtering), per level.
 AESCOT_SIZES: dict[str, dict[str, int]] = {
     "aescot-3k": {"bad": 1000, "fair": 1000, "good": 1000},
     "aescot-10k": {"bad": 2928, "fair": 3312, "good": 3660},
 }
-
-
-def level_of(score: float) -> str:
-    """The level of a normalised score in [0, 1]; raises ValueError outside it (or for NaN)."""
-    if not 0.0 <= score <= 1.0:
-        raise ValueError(f"score must lie in [0, 1], got {score!r}")
-    return score_level(score)
 
 
 def balanced_sizes(total: int) -> dict[str, int]:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from recipe.aesr1.atomic_files import write_text_atomic
+from data_prep.atomic_files import write_text_atomic
 from recipe.aesr1.aescot.audit_page import audit_html
 from recipe.aesr1.aescot.config import AesCoTConfig, config_to_yaml
 from recipe.aesr1.aescot.pipeline import PipelineRun

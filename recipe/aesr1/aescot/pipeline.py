@@ -7,30 +7,26 @@ when every error type is zero (D_AesCoT = F(D_CoT), ||E_i|| = 0). Sampling runs 
 level holds its target count of kept records (Table 6 counts are after filtering) or the pool or the
 round budget runs out; surplus kept records beyond the target are marked, not exported.
 
-Resumability: every finished request is in ``requests.jsonl`` (see request_log.py); a rerun with the
-same config recomputes everything else from it, so killing the run at any moment and starting it again
-gives the same final set and never repeats a logged request.
+Resumability: every finished request is in ``requests.jsonl`` (see ``endpoints/logged_request.py``); a
+rerun with the same config recomputes everything else from it, so killing the run at any moment and
+starting it again gives the same final set and never repeats a logged request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from tqdm import tqdm
 
 from recipe.aesr1.aescot import record_result as rr
-from recipe.aesr1.aescot.chat_client import ChatEndpoint, FatalEndpointError
-from recipe.aesr1.aescot.config import AesCoTConfig, EndpointConfig
+from recipe.aesr1.aescot.config import AesCoTConfig
 from recipe.aesr1.aescot.critique_length import token_lower_bound
-from recipe.aesr1.aescot.images import budgeted_data_url, image_bytes
 from recipe.aesr1.aescot.leakage import JUDGE, find_leakage
 from recipe.aesr1.aescot.levels import LEVELS, target_sizes
-from recipe.aesr1.aescot.request_log import OUTCOME_FAILED, OUTCOME_OK, LogEntry, RequestLog, request_key
 from recipe.aesr1.aescot.requests import (
     alignment_messages,
     factual_messages,
@@ -39,11 +35,21 @@ from recipe.aesr1.aescot.requests import (
     parse_leak_verdict,
     parse_level,
     parse_unsupported_claims,
-    payload_for_key,
 )
-from recipe.aesr1.aescot.sampling import Candidate, expand_inputs, order_by_level, read_candidates, read_images
-from recipe.aesr1.aescot.sampling import round_request
+from recipe.aesr1.aescot.sampling import (
+    Candidate,
+    expand_inputs,
+    order_by_level,
+    read_candidates,
+    read_images,
+    round_request,
+)
 from recipe.aesr1.aescot.sft_export import sft_target
+from recipe.aesr1.endpoints.chat_client import ChatEndpoint, FatalEndpointError
+from recipe.aesr1.endpoints.config import EndpointConfig
+from recipe.aesr1.endpoints.data_urls import budgeted_data_url, image_bytes
+from recipe.aesr1.endpoints.logged_request import LoggedRequests
+from recipe.aesr1.endpoints.request_log import LogEntry, RequestLog, exclusive_dir
 from reward_fns import parse_answer
 
 REQUEST_LOG_NAME = "requests.jsonl"
@@ -74,18 +80,6 @@ class PipelineRun:
         return {level: max(0, self.target[level] - counts[level]) for level in LEVELS}
 
 
-@contextmanager
-def exclusive_dir(directory: Path) -> Iterator[None]:
-    """One run per output directory: two writers on one request log would duplicate requests."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise RuntimeError(f"another AesCoT run holds {directory / '.lock'}") from error
-        yield  # the OS drops the lock when the process dies, so a killed run never blocks a restart
-
-
 def _require_text(text: str) -> None:
     if not text.strip():
         raise ValueError("empty critique")
@@ -96,36 +90,16 @@ class _RecordProcessor:
 
     def __init__(self, config: AesCoTConfig, log: RequestLog, endpoints: dict[str, ChatEndpoint]):
         self.config = config
-        self.log = log
+        self.requests = LoggedRequests(log, config.retry_failed)
         self.endpoints = endpoints
-        self.requests_made = 0
         self.costs: dict[str, list[LogEntry]] = {}  # stage -> the entry of each record's request there
 
     async def _request(
         self, result: rr.RecordResult, stage: str, messages: list, validate: Callable[[str], object]
     ) -> LogEntry:
-        entry = await self._logged_request(stage, result.record_id, messages, validate)
+        entry = await self.requests.ask(self.endpoints[stage], stage, result.record_id, messages, validate)
         # Logged entries too: a resumed run reports the cost of its data set, whichever process paid it.
         self.costs.setdefault(stage, []).append(entry)
-        return entry
-
-    async def _logged_request(
-        self, stage: str, record_id: str, messages: list, validate: Callable[[str], object]
-    ) -> LogEntry:
-        endpoint = self.endpoints[stage]
-        params = {"temperature": endpoint.config.temperature, "max_tokens": endpoint.config.max_tokens}
-        key = request_key(stage, record_id, payload_for_key(endpoint.config.model, messages, **params))
-        logged = self.log.get(key)
-        if logged is not None and (logged.ok or not self.config.retry_failed):
-            return logged
-        result = await endpoint.complete(messages, validate, request_key=key)
-        self.requests_made += result.attempts
-        # No await between the reply and this durable write: a cancelled task never loses a reply it
-        # has accepted, and a reply is accepted only here.
-        entry = LogEntry(key, stage, record_id, OUTCOME_OK if result.ok else OUTCOME_FAILED, result.text,
-                         result.finish_reason, result.attempts, result.error, endpoint.config.model,
-                         round(result.seconds, 4), result.prompt_tokens, result.completion_tokens)
-        self.log.append(entry)
         return entry
 
     async def process(self, candidate: Candidate, image: dict[str, Any], round_index: int) -> rr.RecordResult:
@@ -288,7 +262,7 @@ async def run_pipeline(config: AesCoTConfig) -> PipelineRun:
     position = {c.record_id: i for level in LEVELS for i, c in enumerate(pools.pools[level])}
     results.sort(key=lambda r: (LEVELS.index(r.level), position[r.record_id]))
     _mark_surplus(results, target)
-    return PipelineRun(results, images, target, pools.available(), rounds, processor.requests_made,
+    return PipelineRun(results, images, target, pools.available(), rounds, processor.requests.requests_made,
                        log.torn_tail_bytes, processor.costs)
 
 

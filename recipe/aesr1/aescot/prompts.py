@@ -9,8 +9,6 @@ The SFT user turn is not here: it is ``data_prep.prompts.SCORING_PROMPT``, share
 
 from __future__ import annotations
 
-IMAGE_PLACEHOLDER = "<image>"
-
 # Appendix B, "Prompt Used for AesCoT Construction", verbatim; {score} is filled with two decimals.
 CONSTRUCTION_PROMPT = (
     "You are an aesthetic expert. The aesthetic rating of this picture <image> is {score}. Treat rating "

@@ -9,16 +9,15 @@ Each reader raises ValueError on a reply it cannot read; the client then retries
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
 
+from data_prep.prompts import IMAGE_PLACEHOLDER
 from recipe.aesr1.aescot.levels import LEVELS
 from recipe.aesr1.aescot.prompts import (
     ALIGNMENT_JUDGE_PROMPT,
     FACTUAL_JUDGE_PROMPT,
-    IMAGE_PLACEHOLDER,
     LEAKAGE_JUDGE_PROMPT,
     construction_prompt,
 )
@@ -96,23 +95,3 @@ def parse_unsupported_claims(reply: str) -> list[str]:
     if not isinstance(claims, list) or not all(isinstance(claim, str) for claim in claims):
         raise ValueError(f"'unsupported_claims' must be a list of strings: {reply[:120]!r}")
     return [claim for claim in claims if claim.strip()]
-
-
-def payload_for_key(model: str, messages: list[dict[str, Any]], **params: Any) -> dict:
-    """What the request key hashes: the request with each image data URL replaced by its sha256.
-
-    Hashing the data URL (base64 of the exact bytes sent) keeps the key small, changes it whenever
-    an image changes, and tells apart requests that carry several images.
-    """
-
-    def strip(part: Any) -> Any:
-        if isinstance(part, dict) and part.get("type") == "image_url":
-            url = part["image_url"]["url"]
-            return {"type": "image_url", "image_url": {"url": "sha256:" + hashlib.sha256(url.encode()).hexdigest()}}
-        return part
-
-    stripped = [
-        {**m, "content": [strip(p) for p in m["content"]] if isinstance(m["content"], list) else m["content"]}
-        for m in messages
-    ]
-    return {"model": model, "messages": stripped, **params}

@@ -1,26 +1,31 @@
 """Balanced, seeded sampling of image-score pairs over the bad/fair/good levels (Appendix E.2).
 
-Reads prepared parquet in the evaluation-table layout (data contract: ``id, dataset, split, score,
-raw_score, image``). Only the small columns are read for all rows; images are read later, row group
+Reads prepared parquet in the evaluation-table layout (``data_prep.tables``; AesCoT also needs
+``raw_score``). Only the small columns are read for all rows; images are read later, row group
 by row group, for the records actually used. Each level's candidates are put in one seeded order
 that does not depend on file or row order, so a bigger request extends a smaller one.
 """
 
 from __future__ import annotations
 
-import glob
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
 
+from data_prep.levels import LEVELS, score_level
 from data_prep.table_images import TableFile
-from recipe.aesr1.aescot.levels import LEVELS, level_of
+from data_prep.tables import (
+    REQUIRED_COLUMNS,
+    check_columns,
+    checked_label,
+    find_parquet_files,
+)
 
-REQUIRED_COLUMNS = ("id", "dataset", "split", "score", "raw_score", "image")
+# The evaluation table's columns and the native score, which AesCoT records keep beside the normalised one.
+SAMPLING_COLUMNS = (*REQUIRED_COLUMNS, "raw_score")
 
 
 @dataclass(frozen=True)
@@ -48,43 +53,9 @@ class LevelPools:
         return {level: len(self.pools.get(level, [])) for level in LEVELS}
 
 
-TABLE_DIR = "table"
-"""Where ``aesr1-prep`` writes the evaluation table of a converted folder (``rl/``, ``sft/`` hold other layouts)."""
-
-EXPECTED_INPUT = (
-    "expected a folder converted by aesr1-prep (its table/*.parquet is read), a parquet file in the "
-    f"evaluation-table layout (columns {', '.join(REQUIRED_COLUMNS)}), or a glob matching such files"
-)
-
-
 def expand_inputs(inputs: list[str]) -> list[str]:
-    """Inputs -> sorted unique parquet files in the evaluation-table layout.
-
-    Each input is a file, a glob, or a folder: a folder converted by ``aesr1-prep`` contributes its
-    ``table/`` shards only (never ``rl/`` or ``sft/``); any other folder, every ``*.parquet`` below it.
-
-    Raises:
-        FileNotFoundError: an input matches nothing, or a folder holds no parquet (says what was expected).
-    """
-    files: set[str] = set()
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            root = path / TABLE_DIR if (path / TABLE_DIR).is_dir() else path
-            found = {str(p) for p in root.rglob("*.parquet")}
-            if not found:
-                raise FileNotFoundError(f"sampling.inputs: folder {item!r} holds no parquet file; {EXPECTED_INPUT}")
-            files.update(found)
-        elif path.is_file():
-            files.add(str(path))
-        else:
-            matched = glob.glob(item, recursive=True)
-            if not matched:
-                raise FileNotFoundError(f"sampling.inputs: {item!r} matches no file; {EXPECTED_INPUT}")
-            files.update(matched)
-    if not files:
-        raise FileNotFoundError(f"sampling.inputs {inputs!r} hold no parquet file; {EXPECTED_INPUT}")
-    return sorted(files)
+    """``sampling.inputs`` -> sorted unique parquet files in the evaluation-table layout (``data_prep.tables``)."""
+    return sorted(str(path) for path in find_parquet_files(inputs, what="sampling.inputs"))
 
 
 def read_candidates(files: list[str], split: str, datasets: list[str]) -> list[Candidate]:
@@ -92,35 +63,40 @@ def read_candidates(files: list[str], split: str, datasets: list[str]) -> list[C
     candidates: list[Candidate] = []
     seen: dict[str, str] = {}
     for file in files:
-        schema = pq.read_schema(file)
-        missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
-        if missing:
-            raise ValueError(f"{file}: missing column(s) {missing}; {EXPECTED_INPUT}")
+        check_columns(file, required=SAMPLING_COLUMNS)
         table = pq.read_table(file, columns=["id", "dataset", "split", "score", "raw_score"]).to_pydict()
         for row, (id_, dataset, row_split, score, raw) in enumerate(
             zip(table["id"], table["dataset"], table["split"], table["score"], table["raw_score"])
         ):
             if row_split != split or dataset not in datasets:
                 continue
-            if score is None or not 0.0 <= score <= 1.0:
-                raise ValueError(f"{file}: row {row} (id {id_!r}): column 'score' must lie in [0, 1], got {score!r}")
+            score = checked_label(file, row, id_, score)
             record_id = f"{dataset}/{id_}"
             if record_id in seen:
                 raise ValueError(f"duplicate record {record_id!r} in {seen[record_id]} and {file} (row {row})")
             seen[record_id] = file
             candidates.append(
-                Candidate(record_id, dataset, str(id_), row_split, float(score), float(raw), level_of(score), file, row)
+                Candidate(record_id, dataset, str(id_), row_split, score, float(raw), score_level(score), file, row)
             )
     return candidates
 
 
+def seeded_permutation(candidates: list[Candidate], seed: int, stream: int) -> list[Candidate]:
+    """Sort by record id, then apply the permutation of generator ``[seed, stream]`` (one stream per purpose).
+
+    Independent of file and row order. Unlike ``data_prep.splits.seeded_order`` (a sha256 sort of ids),
+    the order of a candidate depends on how many there are: it is the order the AesCoT and RED-Aes
+    runs already drew, so it stays.
+    """
+    members = sorted(candidates, key=lambda c: c.record_id)
+    return [members[i] for i in np.random.default_rng([seed, stream]).permutation(len(members))]
+
+
 def order_by_level(candidates: list[Candidate], seed: int) -> LevelPools:
-    """Sort each level by record id, then apply a seeded permutation (one generator per level)."""
+    """Each level's candidates in their ``seeded_permutation`` (stream: the level's index in ``LEVELS``)."""
     pools = LevelPools()
     for index, level in enumerate(LEVELS):
-        members = sorted((c for c in candidates if c.level == level), key=lambda c: c.record_id)
-        permutation = np.random.default_rng([seed, index]).permutation(len(members))
-        pools.pools[level] = [members[i] for i in permutation]
+        pools.pools[level] = seeded_permutation([c for c in candidates if c.level == level], seed, index)
     return pools
 
 

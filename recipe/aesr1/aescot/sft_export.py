@@ -10,15 +10,16 @@ verl and keep the set traceable.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from data_prep.atomic_files import write_atomically
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.atomic_files import write_atomically
-from recipe.aesr1.aescot.images import image_bytes
 from recipe.aesr1.aescot.record_result import RecordResult
+from recipe.aesr1.endpoints.data_urls import image_bytes
 
 _MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string())])
 # verl's process_image opens image["bytes"] whenever that key exists, even when it is null, so a
@@ -40,19 +41,21 @@ def verl_sft_images(cells: list[list[dict[str, Any]]]) -> tuple[list[list[dict[s
     return embedded, EMBEDDED_IMAGE
 
 
-def sft_schema(image_type: pa.DataType) -> pa.Schema:
-    return pa.schema(
-        [
-            ("messages", pa.list_(_MESSAGE)),
-            ("images", pa.list_(image_type)),
-            ("id", pa.string()),
-            ("dataset", pa.string()),
-            ("split", pa.string()),
-            ("score", pa.float64()),
-            ("raw_score", pa.float64()),
-            ("level", pa.string()),
-        ]
-    )
+# AesCoT's traceability columns after messages/images (verl ignores them).
+AESCOT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("id", pa.string()),
+    ("dataset", pa.string()),
+    ("split", pa.string()),
+    ("score", pa.float64()),
+    ("raw_score", pa.float64()),
+    ("level", pa.string()),
+)
+
+
+def sft_schema(image_type: pa.DataType, extra: Sequence[tuple[str, pa.DataType]]) -> pa.Schema:
+    """The SFT files of AesCoT and RED-Aes: ``messages`` and ``images`` (``image_type`` from
+    ``verl_sft_images``), then the pipeline's own ``extra`` columns, which verl ignores."""
+    return pa.schema([("messages", pa.list_(_MESSAGE)), ("images", pa.list_(image_type)), *extra])
 
 
 def sft_target(critique: str, score: float) -> str:
@@ -93,6 +96,6 @@ def write_sft_parquet(
     cells, image_type = verl_sft_images([row["images"] for row in rows])
     for row, row_cells in zip(rows, cells):
         row["images"] = row_cells
-    table = pa.Table.from_pylist(rows, schema=sft_schema(image_type))
+    table = pa.Table.from_pylist(rows, schema=sft_schema(image_type, AESCOT_COLUMNS))
     write_atomically(path, lambda temp_path: pq.write_table(table, temp_path))
     return len(rows)

@@ -9,7 +9,7 @@ import numpy as np
 
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.levels import LEVELS
-from recipe.aesr1.aescot.request_log import LogEntry
+from recipe.aesr1.endpoints.request_log import LogEntry
 
 _QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 

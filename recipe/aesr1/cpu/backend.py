@@ -2,7 +2,7 @@
 
 Loaded only when asked for, in every process verl starts, by verl's own external-module hook::
 
-    VERL_USE_EXTERNAL_MODULES=recipe.aesr1.cpu.backend VERL_PLATFORM=cpu python -m recipe.aesr1.main_rapo +cpu=rapo ...
+    VERL_USE_EXTERNAL_MODULES=recipe.aesr1.cpu.backend VERL_PLATFORM=cpu python -m recipe.aesr1.rapo.main +cpu=rapo ...
 
 (``recipe.aesr1.cpu.launch.cpu_environment()`` gives the full environment). Nothing else in the
 project imports this module, so a GPU run never loads it. Importing it:

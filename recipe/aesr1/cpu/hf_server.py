@@ -54,12 +54,17 @@ class HFRolloutServer:
     """A Ray actor that generates with ``transformers`` (see the module docstring)."""
 
     def __init__(self, config: Any, model_config: Any, replica_rank: int = 0) -> None:
-        from transformers import AutoModelForImageTextToText, AutoProcessor, AutoTokenizer, GenerationConfig
-
-        from recipe.aesr1.evaluation.backends.generation_inputs import GenerationInputs
+        from transformers import (
+            AutoModelForImageTextToText,
+            AutoProcessor,
+            AutoTokenizer,
+            GenerationConfig,
+        )
         from verl.utils.config import omega_conf_to_dataclass
         from verl.workers.config import HFModelConfig
         from verl.workers.rollout.utils import get_vision_placeholder_token_ids
+
+        from recipe.aesr1.scoring.backends.generation_inputs import GenerationInputs
 
         self.config = omega_conf_to_dataclass(config)  # as verl's own servers take them (vllm_async_server.py)
         self.replica_rank = replica_rank

@@ -2,7 +2,7 @@
 
 One place for them, used by the miniature pipeline, the CI tests and users who want a CPU run::
 
-    env $(python -m recipe.aesr1.cpu.launch env) python -m recipe.aesr1.main_rapo +cpu=rapo ...
+    env $(python -m recipe.aesr1.cpu.launch env) python -m recipe.aesr1.rapo.main +cpu=rapo ...
 
 The hydra side lives in ``configs/cpu/{sft,rapo}.yaml`` (``+cpu=sft`` / ``+cpu=rapo``).
 """

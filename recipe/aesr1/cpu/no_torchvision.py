@@ -90,7 +90,9 @@ class NoVideoProcessor(transformers.BaseVideoProcessor, transformers.utils.PushT
 
 def install_video_processor_placeholder() -> None:
     """Shim 2: ``AutoVideoProcessor.from_pretrained`` gives ``NoVideoProcessor`` instead of raising."""
-    from transformers.models.auto.video_processing_auto import AutoVideoProcessor as auto  # what ProcessorMixin uses
+    from transformers.models.auto.video_processing_auto import (
+        AutoVideoProcessor as auto,  # what ProcessorMixin uses
+    )
 
     if getattr(auto.from_pretrained, "_aesr1_placeholder", False):
         return

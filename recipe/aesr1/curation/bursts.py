@@ -6,7 +6,7 @@ grey thumbnail; robust to re-encoding, small crops and small exposure changes) d
 apart. Bursts are the connected components of that relation (single linkage: a slow pan is one burst).
 Photos without a near-duplicate are in no burst.
 
-Within a burst the judge's scores give ranks (``reward_model.groups.rank_within_group``, the ranking of
+Within a burst the judge's scores give ranks (``scoring.groups.rank_within_group``, the ranking of
 the reward service's group scoring); rank 1 is the burst's best frame (ties: the first in input order).
 An absolute score saturates among near-identical frames; what matters for picking is the order.
 """
@@ -23,7 +23,7 @@ from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from recipe.aesr1.reward_model.groups import rank_within_group
+from recipe.aesr1.scoring.groups import rank_within_group
 
 DEFAULT_MAX_DISTANCE = 10  # bits of 64; measured on the tests' crops and exposure changes (README)
 DEFAULT_MAX_GAP_S = 30.0
@@ -142,7 +142,7 @@ def fingerprint_file(path: Path, max_pixels: int) -> Fingerprint | None:
 
     The capture time is read from the file's EXIF (the decoder's downscaled copy carries none).
     """
-    from recipe.aesr1.evaluation.images import decode_image
+    from data_prep.decode import decode_image
 
     loaded = decode_image(path, max_pixels)
     if not loaded.usable:

@@ -17,9 +17,9 @@ from pathlib import Path
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
-from recipe.aesr1.atomic_files import write_text_atomic
-from recipe.aesr1.evaluation.images import decode_image
-from recipe.aesr1.evaluation.reasoning_checks import critique_by_dimension
+from data_prep.atomic_files import write_text_atomic
+from data_prep.decode import decode_image
+from recipe.aesr1.scoring.critique import critique_by_dimension
 
 THUMBNAIL_SIDE = 320
 DIMENSION_TITLES = {

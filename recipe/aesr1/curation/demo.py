@@ -1,6 +1,6 @@
 """``aesr1-demo``: try a checkpoint in the browser. Upload one or several photos; get each one's score,
 level, spread and the critique split by the five Table 5 dimensions, and for several photos their ranking
-(the group scoring of the reward service, ``reward_model.groups.score_groups``).
+(the group scoring of the reward service, ``scoring.groups.score_groups``).
 
     aesr1-demo --model CKPT --backend vllm                 # http://127.0.0.1:7860
     aesr1-demo --model outputs/main/models/rapo --backend hf --temperature 0
@@ -18,13 +18,17 @@ import os
 import sys
 from pathlib import Path
 
+from data_prep.decode import decode_image
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from recipe.aesr1.curation.contact_sheet import DIMENSION_TITLES
-from recipe.aesr1.evaluation.cli_options import add_backend_args, add_sampling_args, backend_from_args
-from recipe.aesr1.evaluation.images import decode_image
-from recipe.aesr1.evaluation.reasoning_checks import critique_by_dimension
-from recipe.aesr1.reward_model.groups import score_groups
-from recipe.aesr1.reward_model.scorer import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.cli_options import (
+    add_backend_args,
+    add_sampling_args,
+    backend_from_args,
+)
+from recipe.aesr1.scoring.critique import critique_by_dimension
+from recipe.aesr1.scoring.groups import score_groups
+from recipe.aesr1.scoring.scorer import AestheticReward, RewardSettings
 
 RANKING_COLUMNS = ["rank", "photo", "score", "level", "spread", "status"]
 

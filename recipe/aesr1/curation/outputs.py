@@ -10,9 +10,20 @@ import argparse
 from pathlib import Path
 
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
-from recipe.aesr1.curation.bursts import DEFAULT_MAX_DISTANCE, DEFAULT_MAX_GAP_S, BurstSettings, annotate_bursts, fingerprint_file
+from recipe.aesr1.curation.bursts import (
+    DEFAULT_MAX_DISTANCE,
+    DEFAULT_MAX_GAP_S,
+    BurstSettings,
+    annotate_bursts,
+    fingerprint_file,
+)
 from recipe.aesr1.curation.contact_sheet import write_contact_sheet
-from recipe.aesr1.curation.xmp import NAMINGS, RatingScale, sidecar_conflicts, write_sidecar
+from recipe.aesr1.curation.xmp import (
+    NAMINGS,
+    RatingScale,
+    sidecar_conflicts,
+    write_sidecar,
+)
 
 
 def add_curation_args(parser: argparse.ArgumentParser) -> None:

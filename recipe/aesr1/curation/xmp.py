@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from recipe.aesr1.atomic_files import write_text_atomic
+from data_prep.atomic_files import write_text_atomic
 
 NS = {
     "x": "adobe:ns:meta/",

@@ -14,7 +14,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, bootstrap_ci
+from recipe.aesr1.evaluation.bootstrap import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_RESAMPLES,
+    bootstrap_ci,
+)
 from recipe.aesr1.evaluation.entropy import EntropyFigure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
 from recipe.aesr1.evaluation.metrics import metric_by_name

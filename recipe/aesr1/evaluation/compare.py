@@ -16,9 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from recipe.aesr1.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
+from data_prep.atomic_files import (
+    write_csv_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table
-from recipe.aesr1.evaluation.bootstrap import MIN_PAIRED_IMAGES, format_p_value, paired_bootstrap_test
+from recipe.aesr1.evaluation.bootstrap import (
+    MIN_PAIRED_IMAGES,
+    format_p_value,
+    paired_bootstrap_test,
+)
 from recipe.aesr1.evaluation.failure_policy import apply_policy
 from recipe.aesr1.evaluation.metrics import as_compared, metric_by_name
 from recipe.aesr1.evaluation.paper_reference import TABLE1_ROWS

@@ -20,22 +20,29 @@ import logging
 import sys
 from pathlib import Path
 
-from recipe.aesr1.aescot.chat_client import FatalEndpointError
-from recipe.aesr1.evaluation.backends import SamplingSettings
-from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, check_bootstrap_settings
+from recipe.aesr1.endpoints.chat_client import FatalEndpointError
 from recipe.aesr1.evaluation.benchmark_table import PLCC_MODES
-from recipe.aesr1.evaluation.cli_options import (
-    add_backend_args,
-    add_image_args,
-    add_policy_args,
-    add_sampling_args,
-    backend_from_args,
-    policy_from_args,
-    sampling_from_args,
+from recipe.aesr1.evaluation.bootstrap import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_RESAMPLES,
+    check_bootstrap_settings,
 )
 from recipe.aesr1.evaluation.compare import compare_runs
-from recipe.aesr1.evaluation.policy_entropy import DEFAULT_N_PROMPTS, ROLLOUT_MAX_NEW_TOKENS, measure_policy_entropy
+from recipe.aesr1.evaluation.failure_policy import add_policy_args, policy_from_args
+from recipe.aesr1.evaluation.policy_entropy import (
+    DEFAULT_N_PROMPTS,
+    ROLLOUT_MAX_NEW_TOKENS,
+    measure_policy_entropy,
+)
 from recipe.aesr1.evaluation.runner import EvaluationSettings, evaluate, summarize_run
+from recipe.aesr1.scoring.backends import SamplingSettings
+from recipe.aesr1.scoring.cli_options import (
+    add_backend_args,
+    add_image_args,
+    add_sampling_args,
+    backend_from_args,
+    sampling_from_args,
+)
 
 
 def _add_metric_args(parser: argparse.ArgumentParser) -> None:
@@ -131,8 +138,8 @@ def _settings(args: argparse.Namespace, sampling: SamplingSettings | None = None
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["ray"]:  # distributed mode on Ray Data: recipe/aesr1/distributed/cli.py
-        from recipe.aesr1.distributed.cli import eval_main
+    if argv[:1] == ["ray"]:  # distributed mode on Ray Data: recipe/aesr1/evaluation/ray_eval.py
+        from recipe.aesr1.evaluation.ray_eval import eval_main
 
         return eval_main(argv[1:])
     args = build_parser().parse_args(argv)

@@ -20,6 +20,7 @@ constant model would get a correlation).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -108,3 +109,15 @@ def apply_policy(sample_scores: Sequence[Sequence[float | None]], policy: ParseF
         empty_images=empty_images,
         total_samples=total,
     )
+
+
+def add_policy_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("parse failures")
+    group.add_argument("--policy", choices=POLICIES, default="drop", help="drop failed samples/images, or fill them")
+    group.add_argument(
+        "--fill-value", type=float, default=DEFAULT_FILL_VALUE, help="score a failure counts as with --policy fill"
+    )
+
+
+def policy_from_args(args: argparse.Namespace) -> ParseFailurePolicy:
+    return ParseFailurePolicy(args.policy, args.fill_value)

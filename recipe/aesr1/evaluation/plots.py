@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from recipe.aesr1.atomic_files import write_bytes_atomic  # noqa: E402
+from data_prep.atomic_files import write_bytes_atomic  # noqa: E402
 from recipe.aesr1.evaluation.metrics import as_compared  # noqa: E402
 from recipe.aesr1.evaluation.paper_reference import DISPLAY_NAMES  # noqa: E402
 

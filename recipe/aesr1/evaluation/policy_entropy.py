@@ -26,12 +26,17 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.atomic_files import write_json_atomic
+from data_prep.decode import decode_table_image
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.atomic_files import write_json_atomic
-from recipe.aesr1.evaluation.backends.base import InferenceBackend, Sample, SamplingSettings, image_seed
-from recipe.aesr1.evaluation.benchmark_data import find_parquet_files, iter_rows
+from data_prep.tables import find_parquet_files, iter_rows
 from recipe.aesr1.evaluation.entropy import EntropyFigure, entropy_figure
-from recipe.aesr1.evaluation.images import decode_table_image
+from recipe.aesr1.scoring.backends.base import (
+    InferenceBackend,
+    Sample,
+    SamplingSettings,
+    image_seed,
+)
 
 ROLLOUT_TEMPERATURE = 1.0
 """``actor_rollout_ref.rollout.temperature`` of configs/rapo_trainer.yaml (the released scripts)."""

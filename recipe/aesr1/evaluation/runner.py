@@ -26,17 +26,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from data_prep.atomic_files import (
+    write_csv_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
+from data_prep.decode import USABLE, decode_table_image
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.atomic_files import write_csv_atomic, write_json_atomic, write_text_atomic
-from recipe.aesr1.evaluation.backends.base import (
-    InferenceBackend,
-    Sample,
-    SamplingSettings,
-    generate_each,
-    image_seed,
-)
-from recipe.aesr1.evaluation.benchmark_data import BenchmarkRow, find_parquet_files, iter_rows
+from data_prep.tables import BenchmarkRow, find_parquet_files, iter_rows
 from recipe.aesr1.evaluation.benchmark_table import (
     BenchmarkMetrics,
     average_over_benchmarks,
@@ -47,11 +45,22 @@ from recipe.aesr1.evaluation.benchmark_table import (
 from recipe.aesr1.evaluation.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from recipe.aesr1.evaluation.entropy import EntropyFigure, entropy_figure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy, apply_policy
-from recipe.aesr1.evaluation.images import USABLE, decode_table_image
 from recipe.aesr1.evaluation.paper_reference import BENCHMARK_ORDER, TABLE1_ROWS
 from recipe.aesr1.evaluation.plots import plot_distributions, plot_scatter
-from recipe.aesr1.evaluation.predictions import BACKEND_ERROR, PredictionStore, sample_record
-from recipe.aesr1.evaluation.reasoning_checks import summarize_critiques
+from recipe.aesr1.scoring.backends.base import (
+    InferenceBackend,
+    Sample,
+    SamplingSettings,
+    generate_each,
+    image_seed,
+)
+from recipe.aesr1.scoring.critique import summarize_critiques
+from recipe.aesr1.scoring.records import (
+    BACKEND_ERROR,
+    PredictionStore,
+    check_or_write_header,
+    sample_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +89,7 @@ class EvaluationSettings:
     retry_failed: bool = False  # score again images whose every sample is a backend_error (not recorded)
 
 
-def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
+def run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
     return {
         "model": model,
         "backend": backend,
@@ -89,20 +98,6 @@ def _run_header(model: str, backend: str, settings: EvaluationSettings) -> dict:
         "split": settings.split,
         "max_pixels": settings.max_pixels,
     }
-
-
-def _check_or_write_header(out_dir: Path, header: dict) -> None:
-    path = out_dir / "run.json"
-    if path.exists():
-        previous = json.loads(path.read_text())
-        changed = sorted(k for k in header if previous.get(k) != header[k])
-        if changed:
-            raise ValueError(
-                f"{path}: this folder holds predictions made with different {changed}; "
-                "resuming would mix them. Use a new output folder."
-            )
-        return
-    write_json_atomic(path, header)
 
 
 def _select_rows(files: Sequence[Path], settings: EvaluationSettings) -> dict[str, list[BenchmarkRow]]:
@@ -133,7 +128,7 @@ def predict(
     """
     out_dir = Path(out_dir)
     files = find_parquet_files(data)
-    _check_or_write_header(out_dir, _run_header(model, backend.name, settings))
+    check_or_write_header(out_dir, run_header(model, backend.name, settings))
     selected = _select_rows(files, settings)
     stores = {b: PredictionStore(out_dir / "predictions" / f"{b}.jsonl") for b in selected}
     todo = {

@@ -36,15 +36,15 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from recipe.aesr1.aescot.levels import level_of
+from data_prep.levels import score_level
+from data_prep.prompts import IMAGE_PLACEHOLDER
+from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.prompts import (
     ALIGNMENT_JUDGE_PROMPT,
     CONSTRUCTION_PROMPT,
     FACTUAL_JUDGE_PROMPT,
-    IMAGE_PLACEHOLDER,
     LEAKAGE_JUDGE_PROMPT,
 )
-from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.miniature.critique_grammar import WORDINGS, write_critique
 from recipe.aesr1.miniature.image_statistics import decode_data_url, measure
 from recipe.aesr1.miniature.judges import implied_level, unsupported_claims
@@ -91,7 +91,7 @@ def answer(messages: list[dict[str, Any]], seed: int = 0, wording: str = "varied
             raise BadRequest("construction prompt without one image and a two-decimal score after it")
         score = match.group(1)
         stats = measure(decode_data_url(images[0]))
-        return "generate", write_critique(stats, level_of(float(score)), _seeded_rng(seed, images[0], score), wording)
+        return "generate", write_critique(stats, score_level(float(score)), _seeded_rng(seed, images[0], score), wording)
     if texts and texts[0].startswith(_ALIGNMENT_BEFORE) and not images:
         return "alignment", implied_level(texts[0][len(_ALIGNMENT_BEFORE) :])
     if texts and texts[0].startswith(_LEAKAGE_BEFORE) and not images:

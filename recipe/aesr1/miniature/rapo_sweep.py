@@ -4,7 +4,7 @@
 
 Aes-R1 Table 2 through verl's real trainer (and, with one reward, the seed benchmark of
 ``benchmarks/bench_rapo_seeds.py``): run the main job first (its data, SFT model and SFT evaluation are
-reused, never redone); each run trains ``python -m recipe.aesr1.main_rapo`` with
+reused, never redone); each run trains ``python -m recipe.aesr1.rapo.main`` with
 ``reward@rapo.reward=<reward>`` and ``--rapo-seed``'s overrides into ``<out>/sweep/<reward>/seed<k>/``,
 merges, evaluates on the held-out split with the main job's protocol and compares with the SFT model
 by the paired bootstrap. Writes ``<out>/sweep/results.json`` and ``table.md``: per reward, per seed and
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recipe.aesr1.atomic_files import write_json_atomic, write_text_atomic
+from data_prep.atomic_files import write_json_atomic, write_text_atomic
 from recipe.aesr1.miniature import stages
 from recipe.aesr1.miniature.settings import MiniatureSizes
 

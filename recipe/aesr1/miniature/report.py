@@ -13,8 +13,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from recipe.aesr1.atomic_files import write_json_atomic, write_text_atomic
-from recipe.aesr1.miniature.stages import AGREEMENT_CORR, AGREEMENT_DIFF, MODELS, read_metrics
+from data_prep.atomic_files import write_json_atomic, write_text_atomic
+from recipe.aesr1.miniature.stages import (
+    AGREEMENT_CORR,
+    AGREEMENT_DIFF,
+    MODELS,
+    read_metrics,
+)
 
 ENGINEER_KEYS = (
     AGREEMENT_CORR, AGREEMENT_DIFF, "training/rollout_probs_diff_max", "rollout_corr/log_ppl_abs_diff",

@@ -31,7 +31,7 @@ class MiniatureSizes:
     sft_steps: int = 240
     sft_batch_size: int = 16
     sft_lr: float = 2e-3
-    # RAPO (recipe.aesr1.main_rapo): images per step; K comes from the config (4)
+    # RAPO (recipe.aesr1.rapo.main): images per step; K comes from the config (4)
     rapo_steps: int = 60
     rapo_batch_size: int = 32
     rapo_lr: float = 3e-4

@@ -2,14 +2,15 @@
 
 data   -> ``aesr1-prep ava`` on a synthetic AVA-format release (labels follow what the pictures show)
 aescot -> ``aesr1-aescot`` (configs/aescot.yaml) against the built-in rule-based expert on 127.0.0.1
-sft    -> ``torchrun -m verl.trainer.sft_trainer`` (configs/sft_trainer.yaml + ``+cpu=sft``), then
-          ``scripts/merge_to_hf.sh``
-rapo   -> ``python -m recipe.aesr1.main_rapo`` (configs/rapo_trainer.yaml + ``+cpu=rapo``: error+rank,
-          K = 4, the RAPO hook, validation, checkpoints), then ``scripts/merge_to_hf.sh``
+sft    -> ``scripts/run_qwen2_5_vl_7b_sft_fsdp.sh`` (processor check, torchrun ``sft_trainer`` with
+          configs/sft_trainer.yaml + ``+cpu=sft``, ``merge_to_hf.sh``)
+rapo   -> ``scripts/run_qwen2_5_vl_7b_rapo_fsdp.sh`` (``recipe.aesr1.rapo.main`` with configs/rapo_trainer.yaml
+          + ``+cpu=rapo``: error+rank, K = 4, the RAPO hook, validation, checkpoints; ``merge_to_hf.sh`` actor)
 eval   -> ``aesr1-eval run --backend hf`` for the base, SFT and RAPO models, then ``aesr1-eval compare``
 
-The trainers run as subprocesses with the CPU backend's environment (recipe/aesr1/cpu/launch.py),
-each logging to ``<stage>/<name>.log``; a non-zero exit raises ``StageFailed`` with the log's tail.
+The trainers run as the launch scripts a GPU user runs, with the knobs of one CPU process (``CPU_KNOBS``)
+and the CPU backend's environment (recipe/aesr1/cpu/launch.py), each logging to ``<stage>/<name>.log``;
+a non-zero exit raises ``StageFailed`` with the log's tail.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from data_prep.atomic_files import write_json_atomic
 from data_prep.parquet_io import sha256_file
-from recipe.aesr1.atomic_files import write_json_atomic
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature.settings import MiniatureSizes
 
 REPO = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO / "configs"
-MERGE_SCRIPT = REPO / "recipe" / "aesr1" / "scripts" / "merge_to_hf.sh"
+SCRIPTS = REPO / "recipe" / "aesr1" / "scripts"
 MODELS = ("base", "sft", "rapo")
 
 
@@ -54,7 +56,8 @@ def run_logged(stage: str, command: list[str], log: Path, env: dict[str, str] | 
         handle.flush()
         result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     if result.returncode != 0:
-        raise StageFailed(stage, f"`{' '.join(command[:4])} ...` exited with {result.returncode}", log)
+        shown = command[command.index("bash"):] if command[0] == "env" else command  # the script, not its knobs
+        raise StageFailed(stage, f"`{' '.join(shown[:4])} ...` exited with {result.returncode}", log)
 
 
 RUN_RECORD = "run.json"
@@ -103,7 +106,7 @@ def require(stage: str, path: Path, producer: str) -> Path:
 
 
 def trainer_environment(base: dict[str, str]) -> dict[str, str]:
-    """``base`` with this interpreter's bin folder first on PATH (torchrun, merge_to_hf.sh's python3)."""
+    """``base`` with this interpreter's bin folder first on PATH (the launch scripts' ``python3`` and ``torchrun``)."""
     env = dict(base)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = f"{REPO}{os.pathsep}{env['PYTHONPATH']}" if env.get("PYTHONPATH") else str(REPO)
@@ -164,9 +167,42 @@ def run_aescot(out: Path, sizes: MiniatureSizes) -> dict:
 # --- the trainers (subprocesses with the CPU backend) -----------------------------------------
 
 
-def merge_checkpoint(stage: str, checkpoints: Path, target: Path, log: Path, subdir: str = "") -> None:
-    command = ["bash", str(MERGE_SCRIPT), str(checkpoints), str(target)] + ([subdir] if subdir else [])
-    run_logged(stage, command, log, env=trainer_environment(cpu_environment()), cwd=REPO)
+CPU_KNOBS = {"GPUS_PER_NODE": "1", "NNODES": "1", "NODE_RANK": "0", "MASTER_ADDR": "127.0.0.1", "ROLLOUT_TP": "1",
+             "BACKEND": "fsdp", "CONFIG_DIR": str(CONFIG_DIR)}
+"""scripts/knobs.sh's placement knobs for one CPU process (one gloo rank, one hf rollout server), the FSDP merge."""
+
+
+def script_command(script: str, knobs: dict[str, str], overrides: list[str]) -> list[str]:
+    """``env KNOB=value ... bash scripts/<script> OVERRIDE...``: the launch script a GPU user runs, on one CPU.
+
+    Every knob the script reads is set (``CPU_KNOBS``, then ``knobs``), so a knob exported in the caller's
+    shell cannot change the run; ``overrides`` reach hydra after the script's own ("$@").
+    """
+    settings = [f"{key}={value}" for key, value in {**CPU_KNOBS, **knobs}.items()]
+    return ["env", *settings, "bash", str(SCRIPTS / script), *overrides]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sft_command(out: Path, sizes: MiniatureSizes) -> list[str]:
+    """``run_qwen2_5_vl_7b_sft_fsdp.sh`` from the tiny base model on the AesCoT parquet, merged to ``models/sft``."""
+    folder = out / "sft"
+    knobs = {
+        "MODEL_PATH": str(out / "models" / "base"), "TRAIN_FILES": str(out / "aescot" / "aescot_sft.parquet"),
+        "VAL_FILES": "null", "EXPERIMENT": "miniature_sft",
+        # total_training_steps stops the run; the epoch count only has to be large enough to reach it
+        "EPOCHS": "100000", "CKPT_DIR": str(folder / "checkpoints"), "HF_DIR": str(out / "models" / "sft"),
+    }
+    return script_command("run_qwen2_5_vl_7b_sft_fsdp.sh", knobs, [
+        "+cpu=sft", f"data.train_batch_size={sizes.sft_batch_size}", f"data.micro_batch_size_per_gpu={sizes.sft_batch_size}",
+        "data.max_length=1024", f"trainer.total_training_steps={sizes.sft_steps}", f"optim.lr={sizes.sft_lr}",
+        "optim.lr_scheduler_type=constant", f"trainer.save_freq={sizes.sft_steps}", "trainer.logger=[console,file]",
+        f"hydra.run.dir={folder / 'hydra'}",
+    ])  # fmt: skip
 
 
 def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
@@ -175,35 +211,29 @@ def run_sft(out: Path, sizes: MiniatureSizes) -> dict:
     require("sft", out / "models" / "base", "aescot")
     env = trainer_environment(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
-    command = [
-        "torchrun", "--standalone", "--nproc_per_node=1", "-m", "verl.trainer.sft_trainer",
-        f"--config-path={CONFIG_DIR}", "--config-name=sft_trainer", "+cpu=sft",
-        f"data.train_files={out / 'aescot' / 'aescot_sft.parquet'}", f"model.path={out / 'models' / 'base'}",
-        f"data.train_batch_size={sizes.sft_batch_size}", f"data.micro_batch_size_per_gpu={sizes.sft_batch_size}",
-        # total_training_steps stops the run; the epoch count only has to be large enough to reach it
-        "data.max_length=1024", f"trainer.total_training_steps={sizes.sft_steps}", "trainer.total_epochs=100000",
-        f"optim.lr={sizes.sft_lr}",
-        "optim.lr_scheduler_type=constant", f"trainer.save_freq={sizes.sft_steps}",
-        f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
-        "trainer.experiment_name=miniature_sft", f"hydra.run.dir={folder / 'hydra'}",
-    ]  # fmt: skip
-    log = folder / "sft.log"
+    command = sft_command(out, sizes)
     start_or_resume("sft", folder, command, [out / "aescot" / "aescot_sft.parquet", out / "models" / "base"])
-    run_logged("sft", command, log, env=env, cwd=REPO)
-    merge_checkpoint("sft", folder / "checkpoints", out / "models" / "sft", log)
+    # torchrun's rendezvous port is where the ranks meet, not what they train: a free one at each launch (another
+    # job on this machine may hold 29500), so it stays out of the record that decides a resume
+    run_logged("sft", ["env", f"MASTER_PORT={free_port()}", *command[1:]], log=folder / "sft.log", env=env, cwd=REPO)
     metrics = read_metrics(folder / "metrics.jsonl")
     return {"steps": len(metrics), "loss_first": _first(metrics, "train/loss"), "loss_last": _last(metrics, "train/loss"),
             "model": str(out / "models" / "sft")}
 
 
-def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, extra: list[str] = ()) -> list[str]:
-    """``main_rapo`` on the CPU backend with the miniature's sizes (the paper's method otherwise)."""
-    return [
-        sys.executable, "-m", "recipe.aesr1.main_rapo", "+cpu=rapo",
-        f"data.train_files={one_shard(out / 'data' / 'ava' / 'rl', 'train')}",
-        f"data.val_files={one_shard(out / 'data' / 'ava' / 'rl', 'test')}",
-        f"data.val_max_samples={sizes.rapo_val_images}", f"data.val_batch_size={sizes.rapo_val_images}",
-        f"actor_rollout_ref.model.path={model}",
+def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, target: Path, extra: list[str] = (),
+                 train_files: Path | None = None) -> list[str]:
+    """``run_qwen2_5_vl_7b_rapo_fsdp.sh`` from ``model`` on the CPU backend with the miniature's sizes (the paper's
+    method otherwise), checkpoints in ``folder``, the actor merged to ``target``; ``extra``: more hydra overrides.
+    ``train_files``: another RL parquet than the main job's train shard."""
+    rl = out / "data" / "ava" / "rl"
+    knobs = {
+        "MODEL_PATH": str(model), "TRAIN_FILES": str(train_files or one_shard(rl, "train")),
+        "VAL_FILES": str(one_shard(rl, "test")), "REWARD": "error_rank", "RANK_GROUP_SIZE": "null",
+        "EXPERIMENT": "miniature_rapo", "CKPT_DIR": str(folder / "checkpoints"), "HF_DIR": str(target),
+    }
+    return script_command("run_qwen2_5_vl_7b_rapo_fsdp.sh", knobs, [
+        "+cpu=rapo", f"data.val_max_samples={sizes.rapo_val_images}", f"data.val_batch_size={sizes.rapo_val_images}",
         f"data.train_batch_size={sizes.rapo_batch_size}", f"actor_rollout_ref.actor.ppo_mini_batch_size={sizes.rapo_batch_size}",
         "data.max_prompt_length=512", f"data.max_response_length={sizes.max_response_length}",
         f"actor_rollout_ref.actor.optim.lr={sizes.rapo_lr}", "actor_rollout_ref.actor.optim.lr_scheduler_type=constant",
@@ -213,9 +243,8 @@ def rapo_command(out: Path, sizes: MiniatureSizes, model: Path, folder: Path, ex
         # one micro-batch of K x 8 trajectories or more per forward (tiny model; fewer Python round trips)
         *(f"actor_rollout_ref.{role}={4 * max(8, sizes.rapo_batch_size)}" for role in
           ("actor.ppo_micro_batch_size_per_gpu", "rollout.log_prob_micro_batch_size_per_gpu", "ref.log_prob_micro_batch_size_per_gpu")),
-        f"trainer.default_local_dir={folder / 'checkpoints'}", "trainer.logger=[console,file]",
-        "trainer.experiment_name=miniature_rapo", f"hydra.run.dir={folder / 'hydra'}", *extra,
-    ]  # fmt: skip
+        "trainer.logger=[console,file]", f"hydra.run.dir={folder / 'hydra'}", *extra,
+    ])  # fmt: skip
 
 
 AGREEMENT_CORR = "training/rollout_actor_probs_pearson_corr"
@@ -257,10 +286,9 @@ def run_rapo(out: Path, sizes: MiniatureSizes, folder: Path | None = None, model
     env = trainer_environment(cpu_environment())
     env["VERL_FILE_LOGGER_PATH"] = str(folder / "metrics.jsonl")
     log = folder / "rapo.log"
-    command = rapo_command(out, sizes, out / "models" / "sft", folder, list(extra))
+    command = rapo_command(out, sizes, out / "models" / "sft", folder, model, list(extra))
     start_or_resume("rapo", folder, command, [out / "models" / "sft", one_shard(out / "data" / "ava" / "rl", "train")])
     run_logged("rapo", command, log, env=env, cwd=REPO)
-    merge_checkpoint("rapo", folder / "checkpoints", model, log, subdir="actor")
     metrics = read_metrics(folder / "metrics.jsonl")
     problems = rollout_disagreements(metrics)
     if problems:

@@ -4,7 +4,7 @@
     save_tiny_qwen2_5_vl("outputs/main/miniature/base_model", corpus_texts=sft_assistant_texts)
 
 The folder holds what verl's trainers and the evaluation's hf backend load: the model (from a config,
-``evaluation.tiny_vlm.build_tiny_model``), the word-level tokenizer of ``tokenizer.py`` (the expert's
+``miniature.tiny_vlm.build_tiny_model``), the word-level tokenizer of ``tokenizer.py`` (the expert's
 vocabulary is always included), Qwen2-VL's PIL image processor with the project's pixel budget
 (``data_prep.pixel_budget``) and the chat template: the parts of a Qwen2.5-VL processor. Where
 torchvision cannot be imported (CPU torch), ``AutoProcessor`` needs the CPU backend's stand-in for the
@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+    Qwen2VLImageProcessorPil,
+)
 
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, PROCESSOR_MIN_PIXELS
-from recipe.aesr1.evaluation.tiny_vlm import build_tiny_model
 from recipe.aesr1.miniature.critique_grammar import all_critique_texts
+from recipe.aesr1.miniature.tiny_vlm import build_tiny_model
 from recipe.aesr1.miniature.tokenizer import build_tokenizer
 
 

@@ -21,7 +21,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.evaluation.tiny_vlm import QWEN_SPECIAL_TOKENS
+from recipe.aesr1.miniature.tiny_vlm import QWEN_SPECIAL_TOKENS
 
 UNK = "[UNK]"
 TAGS = ("<think>", "</think>", "<answer>", "</answer>", "<image>")

@@ -5,7 +5,8 @@
 * ``engine`` (+ ``engine_config``, ``engine_prompts``, ``engine_records``, ``engine_outputs``, ``engine_cli``):
   the data engine of Sec. 3.1 and the PT-O1 / PT-O2 / calibration / RL datasets;
 
-Stage 3 sets ``rapo.group_key: group_id``; comparing images within groups and keeping groups whole in a
-batch are features of the RAPO hook (``recipe.aesr1.rapo_groups``, ``recipe.aesr1.rapo_group_loader``).
+Stage 3 sets ``rapo.group_key: group_id``; comparing images within groups
+(``recipe.aesr1.rapo.scope.ComparisonScope``) and keeping groups whole in a batch
+(``recipe.aesr1.rapo.whole_groups``) are features of the RAPO hook.
 See README.md for usage.
 """

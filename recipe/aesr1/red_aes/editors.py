@@ -20,9 +20,9 @@ import os
 import openai
 from PIL import Image
 
-from recipe.aesr1.aescot.chat_client import FatalEndpointError
+from recipe.aesr1.endpoints.chat_client import FatalEndpointError
 from recipe.aesr1.red_aes.classical_editor import ClassicalEditor
-from recipe.aesr1.red_aes.engine_config import EditorConfig
+from recipe.aesr1.red_aes.engine.config import EditorConfig
 
 _FATAL_ERRORS = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
 

@@ -13,10 +13,15 @@ from tqdm import tqdm
 
 from recipe.aesr1.config_dir import CONFIG_DIR
 from recipe.aesr1.reward_bench.labels import read_labels, synthetic_labels
-from recipe.aesr1.reward_bench.report import compare_with_table2, format_findings, format_table, summarise, write_outputs
+from recipe.aesr1.reward_bench.report import (
+    compare_with_table2,
+    format_findings,
+    format_table,
+    summarise,
+    write_outputs,
+)
 from recipe.aesr1.reward_bench.simulate import BenchSettings, simulate
 from reward_fns import RewardSpec
-
 
 
 def build_specs(cfg: DictConfig) -> list[RewardSpec]:

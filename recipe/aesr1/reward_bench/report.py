@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recipe.aesr1.atomic_files import write_json_atomic, write_text_atomic
+from data_prep.atomic_files import write_json_atomic, write_text_atomic
 from recipe.aesr1.reward_bench.simulate import RunResult
 
 # Aes-R1 Table 2, average over the five benchmarks (PLCC, SRCC), RL from the base model.

@@ -10,7 +10,12 @@ import torch
 from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage
 
 from recipe.aesr1.evaluation import metrics as eval_metrics
-from recipe.aesr1.reward_bench.policy import FeaturePolicy, TabularPolicy, noisy_features
+from recipe.aesr1.rapo.scope import ComparisonScope
+from recipe.aesr1.reward_bench.policy import (
+    FeaturePolicy,
+    TabularPolicy,
+    noisy_features,
+)
 from reward_fns import RewardSpec, compute_rewards
 
 
@@ -56,15 +61,14 @@ def correlations(pred: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 
 def batch_rewards(spec: RewardSpec, preds: np.ndarray, valid: np.ndarray, gt: np.ndarray, group_size: int | None) -> np.ndarray:
-    """Per-output rewards; the cross-image terms compare within chunks of ``group_size`` images if set."""
-    total = compute_rewards(spec, preds, valid, gt, scope="sample").total
-    if not spec.batch_terms:
-        return total
-    size = group_size or len(gt)
-    for start in range(0, len(gt), size):
-        rows = slice(start, start + size)
-        total[rows] += compute_rewards(spec, preds[rows], valid[rows], gt[rows], scope="batch").total
-    return total
+    """(N, K) per-output rewards; the cross-image terms compare within the training hook's scope.
+
+    ``group_size`` is ``rapo.rank_group_size`` (None: the whole batch). The images' ids are their
+    positions, so the hook's chunks of sorted uids are runs of consecutive images here (the batch is
+    already in random order, as verl's uuid4 uids are).
+    """
+    groups = ComparisonScope(rank_group_size=group_size).group_ids(range(len(gt)))
+    return compute_rewards(spec, preds, valid, gt, groups=groups).total
 
 
 def simulate(spec: RewardSpec, train: np.ndarray, test: np.ndarray, settings: BenchSettings, seed: int) -> RunResult:

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from recipe.aesr1.evaluation.images import decode_image
-from recipe.aesr1.reward_model.scorer import AestheticReward, ImageScore, RewardSettings
+from data_prep.decode import decode_image
 from recipe.aesr1.reward_model.service_client import RewardServiceClient
+from recipe.aesr1.scoring.scorer import AestheticReward, ImageScore, RewardSettings
 
 Judge = AestheticReward | RewardServiceClient  # in this process, or an aesr1-reward-server
 

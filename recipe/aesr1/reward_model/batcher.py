@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 
-from recipe.aesr1.reward_model.scorer import AestheticReward, ImageScore
+from recipe.aesr1.scoring.scorer import AestheticReward, ImageScore
 
 
 class Overloaded(RuntimeError):

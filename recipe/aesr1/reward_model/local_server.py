@@ -25,9 +25,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image
 
-from recipe.aesr1.evaluation.backends import InferenceBackend, SamplingSettings
-from recipe.aesr1.evaluation.backends.base import IMAGE_PLACEHOLDER
-from recipe.aesr1.evaluation.images import decode_image
+from data_prep.decode import decode_image
+from data_prep.prompts import IMAGE_PLACEHOLDER
+from recipe.aesr1.scoring.backends import InferenceBackend, SamplingSettings
 
 
 def request_to_inputs(body: dict) -> tuple[Image.Image, str]:
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=1, help="model copies serving requests in parallel")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-    from recipe.aesr1.evaluation.backends import make_backend
+    from recipe.aesr1.scoring.backends import make_backend
 
     server = JudgeServer(lambda: make_backend("hf", args.model, device=args.device), args.served_model_name,
                          args.replicas, args.host, args.port)

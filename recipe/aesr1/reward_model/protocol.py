@@ -32,8 +32,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from recipe.aesr1.reward_model.groups import group_results
-from recipe.aesr1.reward_model.scorer import STATUSES, ImageScore
+from recipe.aesr1.scoring.groups import group_results
+from recipe.aesr1.scoring.scorer import STATUSES, ImageScore
 
 BAD_IMAGE = "bad_image"  # the bytes were not a decodable image within the limits: never sent to the judge
 SERVICE_STATUSES = (*STATUSES, BAD_IMAGE)

@@ -13,7 +13,7 @@ Safe by construction:
 
 * bodies are unpickled by ``safe_pickle.safe_loads``, which refuses every global: a payload that would
   run code gets HTTP 400 and runs nothing;
-* every image goes through the project's guarded decoder (``evaluation.images.decode_image``) with a
+* every image goes through the project's guarded decoder (``data_prep.decode.decode_image``) with a
   hard pixel limit checked before decoding (decompression bombs), then the one pixel budget; a bomb, a
   truncated file or non-image bytes is that image's ``bad_image``, the rest of the request is scored;
 * bodies above ``max_body_bytes`` get 413 (checked against Content-Length, then while reading), more
@@ -41,11 +41,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from recipe.aesr1.evaluation.images import decode_image
+from data_prep.decode import decode_image
 from recipe.aesr1.reward_model.batcher import JudgeBatcher, Overloaded
-from recipe.aesr1.reward_model.protocol import BAD_IMAGE, BadRequest, ScoreRequest, build_response, parse_request
+from recipe.aesr1.reward_model.protocol import (
+    BAD_IMAGE,
+    BadRequest,
+    ScoreRequest,
+    build_response,
+    parse_request,
+)
 from recipe.aesr1.reward_model.safe_pickle import PickleRefused, safe_loads
-from recipe.aesr1.reward_model.scorer import AestheticReward, ImageScore
+from recipe.aesr1.scoring.scorer import AestheticReward, ImageScore
 
 logger = logging.getLogger(__name__)
 

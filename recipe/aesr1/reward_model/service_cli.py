@@ -24,10 +24,15 @@ import threading
 
 import uvicorn
 
-from recipe.aesr1.evaluation.cli_options import add_backend_args, add_image_args, add_sampling_args, backend_options_from_args
-from recipe.aesr1.reward_model.modes import MODES
-from recipe.aesr1.reward_model.scorer import AestheticReward, RewardSettings
 from recipe.aesr1.reward_model.service import RewardService, ServiceSettings
+from recipe.aesr1.scoring.cli_options import (
+    add_backend_args,
+    add_image_args,
+    add_sampling_args,
+    backend_options_from_args,
+)
+from recipe.aesr1.scoring.modes import MODES
+from recipe.aesr1.scoring.scorer import AestheticReward, RewardSettings
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -65,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def reward_from_args(args: argparse.Namespace) -> AestheticReward:
     """The judge of the command line: ``make_backend`` with ``aesr1-score``'s options, wrapped in ``AestheticReward``."""
-    from recipe.aesr1.evaluation.backends import make_backend
+    from recipe.aesr1.scoring.backends import make_backend
 
     settings = RewardSettings(
         mode=args.mode, temperature=args.temperature, n=args.n, top_p=args.top_p, seed=args.seed,

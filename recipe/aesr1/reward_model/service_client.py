@@ -28,7 +28,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from data_prep.pixel_budget import DEFAULT_MAX_PIXELS
-from recipe.aesr1.reward_model.image_inputs import to_pil_images
+from recipe.aesr1.scoring.image_inputs import to_pil_images
 
 RETRYABLE = frozenset({408, 429})  # plus every 5xx
 

@@ -32,10 +32,12 @@ from __future__ import annotations
 import os
 import threading
 
-from recipe.aesr1.reward_model.image_inputs import to_pil_images
-from recipe.aesr1.reward_model.scorer import AestheticReward, RewardSettings
-from recipe.aesr1.reward_model.scorer import _run_sync as run_sync  # the scorer's own sync bridge
 from recipe.aesr1.reward_model.service_client import RewardServiceClient
+from recipe.aesr1.scoring.image_inputs import to_pil_images
+from recipe.aesr1.scoring.scorer import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.scorer import (
+    _run_sync as run_sync,  # the scorer's own sync bridge
+)
 
 _judges: dict[tuple, AestheticReward | RewardServiceClient] = {}
 _judges_lock = threading.Lock()

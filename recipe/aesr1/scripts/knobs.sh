@@ -10,6 +10,8 @@
 #   every run: CKPT_DIR (checkpoints/<family>/$EXPERIMENT), HF_DIR ($CKPT_DIR/hf), see run_dirs.
 # A script sets its own defaults (MODEL_PATH, TRAIN_FILES, EXPERIMENT, ...) and its OVERRIDES array, then
 # calls launch_sft or train_rapo with "$@", so that the user's hydra overrides come last.
+# The main job's miniature runs run_qwen2_5_vl_7b_{sft,rapo}_fsdp.sh itself on one CPU process: every knob set
+# (GPUS_PER_NODE=1, ROLLOUT_TP=1, ...) and +cpu=sft|rapo with its sizes as "$@" (recipe/aesr1/miniature/stages.py).
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     echo "knobs.sh is sourced by the launch scripts (source it, do not run it)" >&2
     exit 1
@@ -72,7 +74,7 @@ launch_sft() {
     fi
 }
 
-# train_rapo [OVERRIDE...]: recipe.aesr1.main_rapo from the repo root on a Ray cluster of NNODES nodes, with the
+# train_rapo [OVERRIDE...]: recipe.aesr1.rapo.main from the repo root on a Ray cluster of NNODES nodes, with the
 # script's OVERRIDES, then the shared ones, then the arguments. The caller merges (merge_checkpoint actor).
 train_rapo() {
     if [[ "${NNODES}" -gt 1 && -z "${RAY_ADDRESS:-}" ]]; then
@@ -80,7 +82,7 @@ train_rapo() {
         exit 1
     fi
     cd "${REPO}" || exit
-    python3 -m recipe.aesr1.main_rapo "${OVERRIDES[@]}" \
+    python3 -m recipe.aesr1.rapo.main "${OVERRIDES[@]}" \
         actor_rollout_ref.model.path="${MODEL_PATH}" \
         actor_rollout_ref.rollout.tensor_model_parallel_size="${ROLLOUT_TP}" \
         data.train_files="${TRAIN_FILES}" \

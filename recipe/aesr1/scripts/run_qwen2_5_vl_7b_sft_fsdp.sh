@@ -19,7 +19,7 @@ EXPERIMENT=${EXPERIMENT:-sft_aescot_qwen2_5_vl_7b_e${EPOCHS}}
 run_dirs aesr1
 
 # Fail now, with the real error, if verl's image path is broken (it would silently drop every image prompt).
-python3 -m recipe.aesr1.processor_check "${MODEL_PATH}"
+python3 -m recipe.aesr1.rapo.processor_check "${MODEL_PATH}"
 if [[ "${NNODES}" -gt 1 ]]; then
     bash "${REPO}/recipe/aesr1/scripts/check_shared_dir.sh" "${CKPT_DIR}" "${NNODES}" "${NODE_RANK}"
 fi

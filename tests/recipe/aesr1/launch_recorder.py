@@ -13,8 +13,9 @@ RECORDER = (
 )
 
 
-def record_script(script, tmp_path, *args, **env):
-    """``(completed process, [argv of each recorded call])`` of ``bash script *args`` under ``env``."""
+def record_command(command, tmp_path, **env):
+    """``(completed process, [argv of each recorded call])`` of ``command`` (an argv that runs a launch
+    script, e.g. ``env KNOB=v bash script ...``) under the caller's environment updated with ``env``."""
     bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
     bin_dir.mkdir(exist_ok=True)
     calls.mkdir(exist_ok=True)
@@ -22,5 +23,10 @@ def record_script(script, tmp_path, *args, **env):
         (bin_dir / tool).write_text(RECORDER)
         (bin_dir / tool).chmod(0o755)
     full_env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env}
-    result = subprocess.run(["bash", script, *args], env=full_env, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, env=full_env, capture_output=True, text=True, check=False)
     return result, [(calls / f).read_text().splitlines() for f in sorted(os.listdir(calls))]
+
+
+def record_script(script, tmp_path, *args, **env):
+    """``record_command`` of ``bash script *args``."""
+    return record_command(["bash", script, *args], tmp_path, **env)

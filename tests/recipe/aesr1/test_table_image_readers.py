@@ -12,10 +12,10 @@ from data_prep.convert import WriteOptions, write_dataset
 from data_prep.images import ImageOptions
 from data_prep.records import LabelSet, Record
 from data_prep.table_images import IMAGE_BYTES_KEY
+from data_prep.tables import find_parquet_files, iter_rows
 from recipe.aesr1.aescot.sampling import read_candidates, read_images
-from recipe.aesr1.distributed.items import list_items, load_shard
-from recipe.aesr1.evaluation.benchmark_data import find_parquet_files, iter_rows
-from recipe.aesr1.red_aes.engine_sources import evaluation_index
+from recipe.aesr1.red_aes.engine.sources import evaluation_index
+from recipe.aesr1.scoring.inputs import list_items, load_shard
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ EVALUATION=${EVALUATION:-}
 OUTPUT_DIR=${OUTPUT_DIR:-$HOME/data/red_aes}
 
 cd "${REPO}"
-python3 -m recipe.aesr1.red_aes.engine_cli --config "${CONFIG}" \
+python3 -m recipe.aesr1.red_aes.engine.cli --config "${CONFIG}" \
     "sources.inputs=[${SOURCES}]" \
     "sources.evaluation=[${EVALUATION}]" \
     "output_dir=${OUTPUT_DIR}" \

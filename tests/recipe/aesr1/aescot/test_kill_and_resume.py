@@ -21,7 +21,7 @@ from aescot_fakes import FAILURE_SCRIPT
 from recipe.aesr1.aescot.config import config_to_yaml
 from recipe.aesr1.aescot.outputs import write_outputs
 from recipe.aesr1.aescot.pipeline import PipelineRun, run, run_pipeline
-from recipe.aesr1.aescot.request_log import RequestLog
+from recipe.aesr1.endpoints.request_log import RequestLog
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 

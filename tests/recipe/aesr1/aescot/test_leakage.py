@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from recipe.aesr1.aescot.leakage import HIDDEN_REFERENCE, RATING_NUMBER, RATING_SCALE, SCORE_VALUE, find_leakage
+from recipe.aesr1.aescot.leakage import (
+    HIDDEN_REFERENCE,
+    RATING_NUMBER,
+    RATING_SCALE,
+    SCORE_VALUE,
+    find_leakage,
+)
 
 LEAKS = [
     # (critique, score, a rule code that must fire)

@@ -9,7 +9,12 @@ runs by default after the rules. Improve the rules on new phrasings, not on thes
 
 from __future__ import annotations
 
-from leakage_heldout_corpus import HELDOUT2_CLEAN, HELDOUT2_LEAKS, HELDOUT_CLEAN, HELDOUT_LEAKS
+from leakage_heldout_corpus import (
+    HELDOUT2_CLEAN,
+    HELDOUT2_LEAKS,
+    HELDOUT_CLEAN,
+    HELDOUT_LEAKS,
+)
 
 from recipe.aesr1.aescot.leakage import find_leakage
 

@@ -9,7 +9,11 @@ from aescot_fakes import draw_image
 
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.audit_page import audit_html, audit_sample
-from recipe.aesr1.aescot.statistics import format_statistics, length_summary, run_statistics
+from recipe.aesr1.aescot.statistics import (
+    format_statistics,
+    length_summary,
+    run_statistics,
+)
 
 
 def record(id_: str, level: str, status: str, reasons=(), critique="one two three") -> rr.RecordResult:
@@ -92,7 +96,7 @@ def test_audit_page_marks_numbers_near_score_words():
 
 
 def test_statistics_report_the_cost_per_record_of_each_stage():
-    from recipe.aesr1.aescot.request_log import LogEntry
+    from recipe.aesr1.endpoints.request_log import LogEntry
 
     def entry(attempts, seconds, prompt, completion):
         return LogEntry("k", "leakage_judge", "ava/x", "ok", "no", "stop", attempts, None, "m", seconds, prompt,

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from data_prep.prompts import SCORING_PROMPT
-from recipe.aesr1.aescot.prompts import AESTHETIC_DIMENSIONS, CONSTRUCTION_PROMPT, construction_prompt
+from recipe.aesr1.aescot.prompts import (
+    AESTHETIC_DIMENSIONS,
+    CONSTRUCTION_PROMPT,
+    construction_prompt,
+)
 from recipe.aesr1.aescot.requests import (
     alignment_messages,
     generation_messages,
     image_chat,
     parse_level,
     parse_unsupported_claims,
-    payload_for_key,
 )
 
 LEVEL_REPLIES = [
@@ -87,20 +90,6 @@ def test_image_goes_where_the_placeholder_was():
 def test_alignment_judge_never_sees_score_or_image():
     content = alignment_messages("Soft light; a decent photograph.")[0]["content"]
     assert isinstance(content, str) and "Soft light" in content and "0." not in content
-
-
-def test_key_payload_replaces_each_image_by_its_digest():
-    import hashlib
-
-    url = "data:image/png;base64,AAAA"
-    payload = payload_for_key("m", generation_messages(0.42, url), temperature=0.7)
-    digest = "sha256:" + hashlib.sha256(url.encode()).hexdigest()
-    assert payload["messages"][0]["content"][1] == {"type": "image_url", "image_url": {"url": digest}}
-    assert "AAAA" not in str(payload) and payload["temperature"] == 0.7
-    # two images in one request keep two different digests (RED-Aes compares source and edit)
-    two = [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": u}} for u in (url, url + "B")]}]
-    first, second = payload_for_key("m", two)["messages"][0]["content"]
-    assert first != second
 
 
 def test_sft_user_turn_is_the_shared_scoring_prompt():

@@ -7,26 +7,22 @@ import pyarrow.parquet as pq
 import pytest
 from aescot_fakes import draw_image, write_table
 
-from recipe.aesr1.aescot.levels import AESCOT_SIZES, balanced_sizes, level_of, target_sizes
-from recipe.aesr1.aescot.sampling import expand_inputs, order_by_level, read_candidates, read_images, round_request
+from recipe.aesr1.aescot.levels import (
+    AESCOT_SIZES,
+    balanced_sizes,
+    target_sizes,
+)
+from recipe.aesr1.aescot.sampling import (
+    expand_inputs,
+    order_by_level,
+    read_candidates,
+    read_images,
+    round_request,
+)
 
 
 def rows(n: int, prefix: str = "x") -> list[dict]:
     return [{"id": f"{prefix}{i:03d}", "score": (i % 20) / 20} for i in range(n)]
-
-
-@pytest.mark.parametrize(("score", "level"), [
-    (0.0, "bad"), (0.399, "bad"), (0.4, "fair"), (0.699, "fair"), (0.7, "good"), (1.0, "good"),  # E.2 bin edges
-])
-def test_level_bins(score, level):
-    assert level_of(score) == level
-
-
-def test_level_rejects_scores_outside_the_unit_interval():
-    with pytest.raises(ValueError):
-        level_of(1.2)
-    with pytest.raises(ValueError):
-        level_of(float("nan"))
 
 
 def test_table6_sizes():

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
+import verl.utils.dataset.multiturn_sft_dataset as verl_sft
 from aescot_fakes import draw_image
 from offline_qwen2_vl import assistant_turn_ids, offline_processor, real_qwen_vl_utils
 
-import verl.utils.dataset.multiturn_sft_dataset as verl_sft
 from data_prep.prompts import SCORING_PROMPT
 from recipe.aesr1.aescot import record_result as rr
 from recipe.aesr1.aescot.sft_export import write_sft_parquet
-
 
 
 @pytest.fixture(params=["embedded", "paths"])

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from recipe.aesr1.cpu.no_torchvision import torchvision_importable
-from recipe.aesr1.evaluation.tiny_vlm import save_tiny_vlm
+from recipe.aesr1.miniature.tiny_vlm import save_tiny_vlm
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:

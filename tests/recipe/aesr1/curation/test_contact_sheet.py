@@ -1,15 +1,15 @@
 """The contact sheet: escaped model text, bursts collapsed to their best frame, and a real browser's view."""
 
-import os
 import re
 from pathlib import Path
 
-import pytest
 from curation_photos import ARTIFACTS, require_binary, save_photo
 from PIL import Image
 
-from recipe.aesr1.curation.contact_sheet import render_contact_sheet, write_contact_sheet
-
+from recipe.aesr1.curation.contact_sheet import (
+    render_contact_sheet,
+    write_contact_sheet,
+)
 
 
 def _rows(folder: Path) -> list[dict]:

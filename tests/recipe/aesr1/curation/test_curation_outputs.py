@@ -3,17 +3,21 @@ pictures plus near-identical frames: bursts as constructed, the judge's best fra
 reads, a contact sheet chromium loads."""
 
 import csv
-import os
-import subprocess
 import json
+import subprocess
 from pathlib import Path
 
-from curation_photos import ARTIFACTS, held_out_originals, open_in_chromium, require_binary, write_shoot
+from curation_photos import (
+    ARTIFACTS,
+    held_out_originals,
+    open_in_chromium,
+    require_binary,
+    write_shoot,
+)
 from trained_main_job import SIZES
 
+from recipe.aesr1.curation import cli as score_cli
 from recipe.aesr1.curation.xmp import RatingScale
-from recipe.aesr1.evaluation import score_cli
-
 
 
 def test_a_shoot_curated_by_the_trained_judge(main_job, tmp_path):

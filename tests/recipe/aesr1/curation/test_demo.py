@@ -7,8 +7,8 @@ from curation_photos import ARTIFACTS, held_out_originals
 from trained_main_job import SIZES
 
 from recipe.aesr1.curation.demo import RANKING_COLUMNS, build_demo, score_photos
-from recipe.aesr1.evaluation.backends import make_backend
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.backends import make_backend
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -65,7 +65,7 @@ def test_the_demo_page_works_in_headless_chromium(main_job, judge, tmp_path):
                 page.goto(demo.local_url)
                 page.set_input_files("input[type=file]", [str(p) for p in photos])
                 page.get_by_role("button", name="Score").click()
-                page.get_by_text(f"#1 ").first.wait_for(timeout=120_000)
+                page.get_by_text("#1 ").first.wait_for(timeout=120_000)
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
                 text = page.inner_text("body")

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from curation_photos import require_binary
 
-from recipe.aesr1.curation.xmp import RatingScale, sidecar_conflicts, sidecar_path, write_sidecar
+from recipe.aesr1.curation.xmp import (
+    RatingScale,
+    sidecar_conflicts,
+    sidecar_path,
+    write_sidecar,
+)
 
 
 def exiftool(path: Path) -> dict:

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from recipe.aesr1.evaluation.benchmark_table import csv_rows, markdown_table, score_benchmark
+from recipe.aesr1.evaluation.benchmark_table import (
+    csv_rows,
+    markdown_table,
+    score_benchmark,
+)
 from recipe.aesr1.evaluation.entropy import EntropyFigure
 from recipe.aesr1.evaluation.failure_policy import ParseFailurePolicy
 from recipe.aesr1.evaluation.metrics import plcc, plcc_logistic, srcc

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from recipe.aesr1.evaluation.backends.base import Sample
 from recipe.aesr1.evaluation.bootstrap import MIN_PAIRED_IMAGES
 from recipe.aesr1.evaluation.compare import compare_runs
 from recipe.aesr1.evaluation.metrics import plcc
-from recipe.aesr1.evaluation.predictions import PredictionStore, sample_record
 from recipe.aesr1.evaluation.runner import EvaluationSettings
+from recipe.aesr1.scoring.backends.base import Sample
+from recipe.aesr1.scoring.records import PredictionStore, sample_record
 
 SETTINGS = EvaluationSettings(n_resamples=99)
 

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from recipe.aesr1.evaluation.backends.base import Sample
-from recipe.aesr1.evaluation.entropy import (
-    average_token_entropy,
-    entropy_figure,
+from recipe.aesr1.evaluation.entropy import average_token_entropy, entropy_figure
+from recipe.aesr1.scoring.backends.base import Sample
+from recipe.aesr1.scoring.token_entropy import (
     token_entropy_from_logits,
     token_entropy_from_top_logprobs,
 )
@@ -112,7 +111,10 @@ def _rl_table(tmp_path, helpers):
 
 def test_table3_mode_measures_at_rollout_temperature_on_training_prompts(tmp_path, helpers):
     from data_prep.prompts import SCORING_PROMPT
-    from recipe.aesr1.evaluation.policy_entropy import measure_policy_entropy, sample_training_prompts
+    from recipe.aesr1.evaluation.policy_entropy import (
+        measure_policy_entropy,
+        sample_training_prompts,
+    )
 
     table = _rl_table(tmp_path, helpers)
     chosen = sample_training_prompts([table], n_prompts=7, seed=0)

@@ -9,10 +9,11 @@ import json
 
 import pytest
 
-from recipe.aesr1.aescot.chat_client import FatalEndpointError
-from recipe.aesr1.evaluation import score_cli
-from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+from recipe.aesr1.curation import cli as score_cli
+from recipe.aesr1.endpoints.chat_client import FatalEndpointError
 from recipe.aesr1.evaluation.runner import EvaluationSettings, predict
+from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
+from recipe.aesr1.scoring.inputs import collect_inputs
 
 SECRET = "sk-eval-secret-0123456789"
 
@@ -73,8 +74,9 @@ def test_timeout_is_a_deadline_per_attempt(fake_judge, tmp_path, helpers):
 
 
 def test_the_timeout_and_retries_are_command_line_options(fake_judge, tmp_path, helpers):
-    from recipe.aesr1.evaluation.cli_options import add_backend_args, backend_from_args
     import argparse
+
+    from recipe.aesr1.scoring.cli_options import add_backend_args, backend_from_args
 
     parser = argparse.ArgumentParser()
     add_backend_args(parser)
@@ -130,7 +132,7 @@ def test_retry_failed_sends_again_only_the_images_whose_requests_all_failed(fake
     for name, p in (("a", 0.3), ("b", 0.5)):
         (photos / f"{name}.png").write_bytes(helpers.png_bytes(helpers.red_for(p)))
     judge.script[helpers.red_for(0.5)] = ["503"] * 4
-    paths, csv = score_cli.collect_inputs([str(photos)]), tmp_path / "scores.csv"
+    paths, csv = collect_inputs([str(photos)]), tmp_path / "scores.csv"
     rows = score_cli.score_to_file(_backend(url), paths, SamplingSettings(), csv)
     assert [r["status"] for r in rows] == ["ok", "no_score"] and rows[1]["n_backend_errors"] == 1
     sent = len(judge.requests)

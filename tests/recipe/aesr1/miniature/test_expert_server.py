@@ -19,14 +19,23 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from recipe.aesr1.aescot.chat_client import ChatEndpoint
-from recipe.aesr1.aescot.config import EndpointConfig, load_config
-from recipe.aesr1.aescot.images import data_url
+from recipe.aesr1.aescot.config import load_config
 from recipe.aesr1.aescot.leakage import find_leakage
 from recipe.aesr1.aescot.outputs import write_outputs
 from recipe.aesr1.aescot.pipeline import run
-from recipe.aesr1.aescot.requests import factual_messages, leakage_messages, parse_unsupported_claims
-from recipe.aesr1.miniature.critique_grammar import all_critique_texts, claims_for, write_critique
+from recipe.aesr1.aescot.requests import (
+    factual_messages,
+    leakage_messages,
+    parse_unsupported_claims,
+)
+from recipe.aesr1.endpoints.chat_client import ChatEndpoint
+from recipe.aesr1.endpoints.config import EndpointConfig
+from recipe.aesr1.endpoints.data_urls import data_url
+from recipe.aesr1.miniature.critique_grammar import (
+    all_critique_texts,
+    claims_for,
+    write_critique,
+)
 from recipe.aesr1.miniature.expert_server import answer
 from recipe.aesr1.miniature.image_statistics import measure
 from recipe.aesr1.miniature.judges import implied_level, unsupported_claims

@@ -12,9 +12,8 @@ import torch
 from PIL import Image
 from transformers import AutoModelForImageTextToText, AutoTokenizer
 
-from recipe.aesr1.cpu.no_torchvision import import_qwen_vl_utils
-
 from data_prep.prompts import SCORING_PROMPT
+from recipe.aesr1.cpu.no_torchvision import import_qwen_vl_utils
 from recipe.aesr1.miniature.critique_grammar import all_critique_texts, write_critique
 from recipe.aesr1.miniature.image_statistics import measure
 from recipe.aesr1.miniature.tiny_model import save_tiny_qwen2_5_vl
@@ -76,7 +75,9 @@ def test_corpus_texts_extend_the_vocabulary(tmp_path):
 def qwen_processor(folder):
     """The checkpoint's Qwen2.5-VL processor as AutoProcessor builds it on a CPU run (video stand-in)."""
     from transformers import AutoTokenizer, Qwen2_5_VLProcessor
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
 
     from recipe.aesr1.cpu.no_torchvision import NoVideoProcessor
 
@@ -134,7 +135,7 @@ def test_experts_sft_set_loads_in_verls_sft_dataset_with_the_tiny_processor(
 
 
 def test_evaluations_hf_backend_scores_with_the_tiny_model(tiny_model, sample_table):
-    from recipe.aesr1.evaluation.backends import SamplingSettings, make_backend
+    from recipe.aesr1.scoring.backends import SamplingSettings, make_backend
 
     _, rows = sample_table
     backend = make_backend("hf", str(tiny_model), device="cpu", dtype="float32")
@@ -144,7 +145,7 @@ def test_evaluations_hf_backend_scores_with_the_tiny_model(tiny_model, sample_ta
 
 
 def test_mrope_split_matches_qwen_and_bad_sizes_are_refused(tokenizer):
-    from recipe.aesr1.evaluation.tiny_vlm import build_tiny_model, mrope_section
+    from recipe.aesr1.miniature.tiny_vlm import build_tiny_model, mrope_section
 
     assert mrope_section(128) == [16, 24, 24]  # Qwen2.5-VL-7B's config.json (head_dim 128)
     assert mrope_section(16) == [2, 3, 3]  # save_tiny_vlm's original hard-coded split

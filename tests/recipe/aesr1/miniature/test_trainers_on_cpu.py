@@ -1,9 +1,9 @@
 """verl's real SFT and RAPO trainers on the CPU backend, end to end, as a GPU user runs them (issue 11).
 
-The main job at toy sizes (``python -m recipe.aesr1.main``: data -> AesCoT -> 2 SFT steps under
-torchrun -> merge -> 2 RAPO steps of ``main_rapo`` with ``error+rank`` (rollout on the hf server ->
-reward loop -> old log-prob -> ref -> the RAPO hook -> GRPO -> actor update -> validation ->
-checkpoint) -> merge -> the evaluation's hf backend on the base, SFT and RAPO models -> report), then
+The main job at toy sizes (``python -m recipe.aesr1.main``: data -> AesCoT -> the SFT launch script
+(SFT steps under torchrun -> merge) -> the RAPO launch script (2 steps of ``main_rapo`` with ``error+rank``:
+rollout on the hf server -> reward loop -> old log-prob -> ref -> the RAPO hook -> GRPO -> actor update ->
+validation -> checkpoint; then merge) -> the evaluation's hf backend on the base, SFT and RAPO models -> report), then
 2-step RAPO runs from its SFT model for ``rank`` alone, ``rapo.rank_group_size`` and the RED-Aes
 ``rapo.group_key`` mode, and one run killed after its first checkpoint and resumed from it. Every
 assertion reads what verl logged (its file logger) or wrote (checkpoints, merged weights), not
@@ -17,7 +17,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,10 +24,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from trained_main_job import SIZES
 
 from recipe.aesr1.cpu.launch import cpu_environment
 from recipe.aesr1.miniature import stages
-from trained_main_job import SIZES
+
 
 @pytest.fixture(scope="module")
 def miniature(main_job) -> Path:
@@ -47,13 +47,13 @@ def changed_tensors(a: Path, b: Path) -> list[str]:
 
 
 def rapo_run(out: Path, name: str, extra: list[str] = (), data: Path | None = None) -> tuple[Path, subprocess.Popen]:
-    """Start ``main_rapo`` on the CPU backend in its own session (so a kill takes all its processes)."""
+    """Start the RAPO launch script (``main_rapo``, then the merge) as the main job does, in its own session
+    (so a kill takes all its processes)."""
     folder = out / name
     folder.mkdir(exist_ok=True)
     ray_dir = tempfile.mkdtemp(prefix="r", dir="/tmp")  # short: Ray's socket paths have a length limit
-    command = stages.rapo_command(out, SIZES, out / "models" / "sft", folder, [*extra, f"+ray_kwargs.ray_init._temp_dir={ray_dir}"])
-    if data is not None:
-        command = [f"data.train_files={data}" if c.startswith("data.train_files=") else c for c in command]
+    command = stages.rapo_command(out, SIZES, out / "models" / "sft", folder, folder / "model",
+                                  [*extra, f"+ray_kwargs.ray_init._temp_dir={ray_dir}"], train_files=data)
     env = stages.trainer_environment(cpu_environment())
     launches = len(list(folder.glob("metrics.*.jsonl")))
     env["VERL_FILE_LOGGER_PATH"] = str(folder / f"metrics.{launches}.jsonl")

@@ -286,7 +286,7 @@ def engine_config_yaml(tmp_path, chat_url: str, edit_url: str, out: str = "out")
 
 
 def engine_config_for(tmp_path, chat_url: str, edit_url: str, out: str = "out", **overrides):
-    from recipe.aesr1.red_aes.engine_config import load_engine_config
+    from recipe.aesr1.red_aes.engine.config import load_engine_config
 
     path = engine_config_yaml(tmp_path, chat_url, edit_url, out)
     return load_engine_config(path, [f"{k}={v}" for k, v in overrides.items()])

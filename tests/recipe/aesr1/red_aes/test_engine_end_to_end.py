@@ -6,14 +6,14 @@ import datasets
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from omegaconf import OmegaConf
 from offline_qwen2_vl import assistant_turn_ids, offline_processor, real_qwen_vl_utils
+from omegaconf import OmegaConf
 from red_aes_fakes import SOURCES, aesthetics, engine_config_for, grey_png
 
-from recipe.aesr1.red_aes import engine_records as er
-from recipe.aesr1.red_aes.engine import run
-from recipe.aesr1.red_aes.engine_outputs import write_outputs
-from recipe.aesr1.rapo_groups import group_ids_from_extra_info
+from recipe.aesr1.rapo.scope import group_ids_from_extra_info
+from recipe.aesr1.red_aes.engine import records as er
+from recipe.aesr1.red_aes.engine.outputs import write_outputs
+from recipe.aesr1.red_aes.engine.run import run
 
 
 def _config(tmp_path, servers, out="out", **overrides):
@@ -174,11 +174,13 @@ def test_rl_parquet_loads_in_verl_rlhf_dataset_and_batches_by_group(first_run):
     # like data_prep's test, hand RLHFDataset transformers' PIL-backend image processor.
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
     from data_prep.prompts import SCORING_PROMPT
-    from recipe.aesr1.rapo_group_loader import whole_group_train_dataloader
+    from recipe.aesr1.rapo.whole_groups import whole_group_train_dataloader
 
     tmp_path = first_run[0]
     words = [

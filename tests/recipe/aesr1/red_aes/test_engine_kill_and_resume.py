@@ -17,7 +17,7 @@ OUTPUTS = ("pt_o1", "pt_o2", "calibration", "rl")
 
 def start_engine(config_path):
     return subprocess.Popen(
-        [sys.executable, "-m", "recipe.aesr1.red_aes.engine_cli", "--config", config_path],
+        [sys.executable, "-m", "recipe.aesr1.red_aes.engine.cli", "--config", config_path],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 

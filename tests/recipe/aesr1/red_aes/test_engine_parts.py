@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from red_aes_fakes import grey_png
 
-from recipe.aesr1.aescot.chat_client import FatalEndpointError
-from recipe.aesr1.red_aes import engine_prompts as prompts
+from recipe.aesr1.endpoints.chat_client import FatalEndpointError
 from recipe.aesr1.red_aes.editors import EditFailed, HttpInstructionEditor
-from recipe.aesr1.red_aes.engine_config import EditorConfig
-from recipe.aesr1.red_aes.engine_records import (
+from recipe.aesr1.red_aes.engine import prompts as prompts
+from recipe.aesr1.red_aes.engine.config import EditorConfig
+from recipe.aesr1.red_aes.engine.records import (
     group_ground_truth,
     to_unit_difference,
     unanimous_direction,
@@ -196,7 +196,7 @@ def test_within_budget(size, fmt, orientation, expected_size, expected_format):
     from PIL import Image
 
     from data_prep.pixel_budget import DEFAULT_MAX_PIXELS, budget_size
-    from recipe.aesr1.red_aes.engine_images import within_budget
+    from recipe.aesr1.red_aes.engine.images import within_budget
 
     data = _encoded(size, fmt, orientation)
     out = within_budget(data, DEFAULT_MAX_PIXELS)

@@ -10,8 +10,12 @@ import pytest
 from PIL import Image
 from red_aes_fakes import write_sources
 
-from recipe.aesr1.red_aes.engine_images import content_hashes
-from recipe.aesr1.red_aes.engine_sources import read_pool, read_pool_candidates, read_source_cells
+from recipe.aesr1.red_aes.engine.images import content_hashes
+from recipe.aesr1.red_aes.engine.sources import (
+    read_pool,
+    read_pool_candidates,
+    read_source_cells,
+)
 
 
 def photo(seed: int, size=(64, 48), fmt="JPEG") -> bytes:

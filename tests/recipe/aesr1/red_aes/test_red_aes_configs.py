@@ -85,7 +85,7 @@ def test_each_value_has_a_comment_above(stage):
 
 
 def test_data_engine_yaml_carries_the_paper_values():
-    from recipe.aesr1.red_aes.engine_config import load_engine_config
+    from recipe.aesr1.red_aes.engine.config import load_engine_config
 
     config = load_engine_config(os.path.join(CONFIGS, "red_aes", "data_engine.yaml"))
     assert len(config.editors) == 5 and config.filters.min_successful_editors == 4  # Eq. 1
@@ -137,17 +137,18 @@ def test_stage3_script_composes_a_grouped_rapo_config(tmp_path):
         "run_qwen2_5_vl_7b_red_aes_stage3_fsdp.sh", tmp_path, CKPT_DIR=_checkpoint(tmp_path), SHUFFLED="true"
     )
     assert result.returncode == 0, result.stderr
-    from recipe.aesr1.rapo_config import check_rapo_config, group_scope_from_config
+    from recipe.aesr1.rapo.config import check_rapo_config
+    from recipe.aesr1.rapo.scope import ComparisonScope
 
     train = calls[0]
     with initialize_config_dir(config_dir=CONFIGS, version_base=None):
-        config = compose("rapo_trainer", overrides=train[train.index("recipe.aesr1.main_rapo") + 1 :])
+        config = compose("rapo_trainer", overrides=train[train.index("recipe.aesr1.rapo.main") + 1 :])
     assert check_rapo_config(config).name == "consistency"
-    assert group_scope_from_config(config) == ("group_id", True)
+    assert ComparisonScope.from_config(config.rapo) == ComparisonScope(group_key="group_id", shuffled_groups=True)
 
 
 def test_data_engine_script_passes_a_loadable_config(tmp_path):
-    from recipe.aesr1.red_aes.engine_config import load_engine_config
+    from recipe.aesr1.red_aes.engine.config import load_engine_config
 
     result, calls = run_script(
         "run_red_aes_data_engine.sh", tmp_path, SOURCES="/data/photos", EVALUATION="/data/prepared",

@@ -9,7 +9,11 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from recipe.aesr1.reward_bench.__main__ import CONFIG_DIR, run
-from recipe.aesr1.reward_bench.labels import SYNTHETIC_COMPONENTS, read_labels, synthetic_labels
+from recipe.aesr1.reward_bench.labels import (
+    SYNTHETIC_COMPONENTS,
+    read_labels,
+    synthetic_labels,
+)
 from recipe.aesr1.reward_bench.report import compare_with_table2
 from recipe.aesr1.reward_bench.simulate import BenchSettings, batch_rewards, simulate
 from reward_fns import RewardSpec, compute_rewards

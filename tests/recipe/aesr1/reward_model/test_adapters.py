@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from recipe.aesr1.evaluation.backends import make_backend
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
-from recipe.aesr1.reward_model.adapters import MMGRPOScorer, RemoteJudge, check_health, flow_grpo_reward
+from recipe.aesr1.reward_model.adapters import (
+    MMGRPOScorer,
+    RemoteJudge,
+    check_health,
+    flow_grpo_reward,
+)
 from recipe.aesr1.reward_model.local_server import JudgeServer
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
+from recipe.aesr1.scoring.backends import make_backend
 
 BATCH = 64
 

@@ -16,9 +16,13 @@ import pytest
 import requests
 from PIL import Image
 
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
 from recipe.aesr1.reward_model.service import RewardService, ServiceSettings
-from recipe.aesr1.reward_model.service_cli import BackgroundServer, build_parser, service_settings_from_args
+from recipe.aesr1.reward_model.service_cli import (
+    BackgroundServer,
+    build_parser,
+    service_settings_from_args,
+)
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
 
 
 def encode(image, fmt="JPEG"):
@@ -190,7 +194,7 @@ PROTOCOL = {"temperature": 1.0, "n": 4, "max_new_tokens": 96}
 @pytest.fixture(scope="module")
 def trained(main_job, tmp_path_factory):
     """(url, rows, eval_run) over the SFT judge; ``eval_run`` is ``aesr1-eval run`` on the same 16 images."""
-    from recipe.aesr1.evaluation.benchmark_data import find_parquet_files, iter_rows
+    from data_prep.tables import find_parquet_files, iter_rows
     from recipe.aesr1.evaluation.eval_cli import main as aesr1_eval
 
     model, table = main_job / "models" / "sft", main_job / "data" / "ava" / "table"
@@ -212,7 +216,7 @@ def _flow_grpo_post(url, rows, images=None):
 
     ``seeds`` (ours) gives each image aesr1-eval's seed for it, so the sampled answers are the same draws.
     """
-    from recipe.aesr1.evaluation.backends import image_seed
+    from recipe.aesr1.scoring.backends import image_seed
 
     images = images or [open(row.image["path"], "rb").read() if not row.image["bytes"] else row.image["bytes"] for row in rows]
     payload = {"images": images, "prompts": [""] * len(rows), "metadata": {},

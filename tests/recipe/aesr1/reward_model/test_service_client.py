@@ -6,11 +6,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
 from recipe.aesr1.reward_model.adapters import MMGRPOScorer, flow_grpo_reward
 from recipe.aesr1.reward_model.service import RewardService
 from recipe.aesr1.reward_model.service_cli import BackgroundServer
-from recipe.aesr1.reward_model.service_client import RewardServiceClient, RewardServiceError
+from recipe.aesr1.reward_model.service_client import (
+    RewardServiceClient,
+    RewardServiceError,
+)
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
 
 
 @pytest.fixture

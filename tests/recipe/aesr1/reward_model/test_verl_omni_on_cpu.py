@@ -6,11 +6,14 @@ import asyncio
 import pytest
 import torch
 
-from recipe.aesr1.reward_model import AestheticReward, RewardSettings
 from recipe.aesr1.reward_model.service import RewardService
 from recipe.aesr1.reward_model.service_cli import BackgroundServer
 from recipe.aesr1.reward_model.service_client import RewardServiceError
-from recipe.aesr1.reward_model.verl_omni import compute_score_aesr1, compute_score_aesr1_sync
+from recipe.aesr1.reward_model.verl_omni import (
+    compute_score_aesr1,
+    compute_score_aesr1_sync,
+)
+from recipe.aesr1.scoring import AestheticReward, RewardSettings
 
 
 def chw(red: int) -> torch.Tensor:
