@@ -32,12 +32,19 @@ from recipe.aesr1.scoring.backends import image_seed
 
 
 def score_all(model: Path, images: list, seeds: list[int], settings: RewardSettings) -> np.ndarray:
-    """Every image's score through the service (NaN where the judge gave none), one group per call."""
+    """Every image's score through the service (NaN where the judge gave none), in requests of at most the
+    service's ``max_images`` (the groups are drawn afterwards, from these per-image scores)."""
     reward = AestheticReward.from_backend("hf", str(model), settings, device="cpu", dtype="float32")
-    with BackgroundServer(RewardService(reward)) as url:
-        reply = RewardServiceClient(url, timeout_s=3600).score_request(images, group_ids=[0] * len(images), seeds=seeds)
+    service = RewardService(reward)
+    size = service.settings.max_images
+    raw: list = []
+    with BackgroundServer(service) as url:
+        client = RewardServiceClient(url, timeout_s=3600)
+        for start in range(0, len(images), size):
+            chunk = slice(start, start + size)
+            raw += client.score_request(images[chunk], group_ids=[0] * len(images[chunk]), seeds=seeds[chunk])["raw"]
     reward.close()
-    return np.array([np.nan if s is None else s for s in reply["raw"]])
+    return np.array([np.nan if s is None else s for s in raw])
 
 
 def group_srcc(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
