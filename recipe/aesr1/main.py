@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"=== {stage} done in {record[stage]['wall_s']:.0f} s ===", flush=True)
         write_json_atomic(out / "miniature" / "stages.json", record)
         write_summary(out, record, sizes.as_dict())
-    summary = write_summary(out, record, sizes.as_dict())
+    write_summary(out, record, sizes.as_dict())
     if "eval" in record:
         print("\n" + (out / "miniature" / "table.md").read_text())
     print(f"Everything is under {out}/ (summary: {out / 'miniature' / 'summary.json'})")
