@@ -6,7 +6,7 @@ grey thumbnail; robust to re-encoding, small crops and small exposure changes) d
 apart. Bursts are the connected components of that relation (single linkage: a slow pan is one burst).
 Photos without a near-duplicate are in no burst.
 
-Within a burst the judge's scores give ranks (``scoring.groups.rank_within_group``, the ranking of
+Within a burst the judge's scores give ranks (``scoring.groups.ranks_within_groups``, the ranking of
 the reward service's group scoring); rank 1 is the burst's best frame (ties: the first in input order).
 An absolute score saturates among near-identical frames; what matters for picking is the order.
 """
@@ -23,7 +23,8 @@ from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from recipe.aesr1.scoring.groups import rank_within_group
+from data_prep.decode import decode_image
+from recipe.aesr1.scoring.groups import group_members, ranks_within_groups
 
 DEFAULT_MAX_DISTANCE = 10  # bits of 64; measured on the tests' crops and exposure changes (README)
 DEFAULT_MAX_GAP_S = 30.0
@@ -106,15 +107,8 @@ def find_bursts(
 
 def rank_bursts(bursts: Sequence[int | None], scores: Sequence[float | None]) -> list[int | None]:
     """Rank of each photo within its burst (1 = best); None outside a burst or without a score."""
-    ranks: list[int | None] = [None] * len(bursts)
-    members: dict[int, list[int]] = {}
-    for index, burst in enumerate(bursts):
-        if burst is not None:
-            members.setdefault(burst, []).append(index)
-    for indices in members.values():
-        for index, rank in zip(indices, rank_within_group([scores[i] for i in indices]), strict=True):
-            ranks[index] = rank
-    return ranks
+    ranks = ranks_within_groups(scores, bursts)
+    return [None if burst is None else rank for burst, rank in zip(bursts, ranks, strict=True)]
 
 
 def annotate_bursts(rows: list[dict], prints: Sequence[Fingerprint | None], settings: BurstSettings = BurstSettings()) -> list[dict]:
@@ -122,7 +116,7 @@ def annotate_bursts(rows: list[dict], prints: Sequence[Fingerprint | None], sett
     ``burst_rank`` and ``burst_best`` (the burst's first rank-1 frame)."""
     bursts = find_bursts(prints, settings)
     ranks = rank_bursts(bursts, [row.get("score") for row in rows])
-    sizes = {b: bursts.count(b) for b in set(bursts) if b is not None}
+    sizes = {b: len(members) for b, members in group_members(bursts).items() if b is not None}
     width = max(3, len(str(len(sizes))))
     best_seen: set[int] = set()
     annotated = []
@@ -142,8 +136,6 @@ def fingerprint_file(path: Path, max_pixels: int) -> Fingerprint | None:
 
     The capture time is read from the file's EXIF (the decoder's downscaled copy carries none).
     """
-    from data_prep.decode import decode_image
-
     loaded = decode_image(path, max_pixels)
     if not loaded.usable:
         return None

@@ -64,18 +64,38 @@ class GroupScore:
         }  # fmt: skip
 
 
+def group_members(group_ids: Sequence[Hashable]) -> dict[Hashable, list[int]]:
+    """Positions of each group's members; groups in order of their first member."""
+    members: dict[Hashable, list[int]] = {}
+    for index, key in enumerate(group_ids):
+        members.setdefault(key, []).append(index)
+    return members
+
+
+def ranks_within_groups(scores: Sequence[float | None], group_ids: Sequence[Hashable]) -> list[int | None]:
+    """Each score's competition rank within its group (``rank_within_group``); None where there is no score.
+
+    >>> ranks_within_groups([0.2, 0.9, 0.5, 0.1], ["a", "b", "a", "b"])
+    [2, 1, 1, 2]
+    """
+    if len(scores) != len(group_ids):
+        raise ValueError(f"{len(scores)} scores but {len(group_ids)} group ids")
+    ranks: list[int | None] = [None] * len(scores)
+    for indices in group_members(group_ids).values():
+        for index, rank in zip(indices, rank_within_group([scores[i] for i in indices]), strict=True):
+            ranks[index] = rank
+    return ranks
+
+
 def group_results(results: Sequence[ImageScore], group_ids: Sequence[Hashable]) -> list[GroupScore]:
     """Cut per-image verdicts into groups (in order of each group's first image) and rank each."""
     if len(results) != len(group_ids):
         raise ValueError(f"{len(results)} verdicts but {len(group_ids)} group ids")
-    members: dict[Hashable, list[int]] = {}
-    for index, key in enumerate(group_ids):
-        members.setdefault(key, []).append(index)
-    groups = []
-    for key, indices in members.items():
-        chosen = [results[i] for i in indices]
-        groups.append(GroupScore(key, indices, chosen, rank_within_group([r.score for r in chosen])))
-    return groups
+    ranks = ranks_within_groups([r.score for r in results], group_ids)
+    return [
+        GroupScore(key, indices, [results[i] for i in indices], [ranks[i] for i in indices])
+        for key, indices in group_members(group_ids).items()
+    ]
 
 
 def score_groups(reward: AestheticReward, images: object, group_ids: Sequence[Hashable] | None = None) -> list[GroupScore]:

@@ -3,7 +3,12 @@
 import pytest
 
 from recipe.aesr1.scoring import AestheticReward, RewardSettings
-from recipe.aesr1.scoring.groups import group_results, rank_within_group, score_groups
+from recipe.aesr1.scoring.groups import (
+    group_results,
+    rank_within_group,
+    ranks_within_groups,
+    score_groups,
+)
 from recipe.aesr1.scoring.scorer import ImageScore
 
 
@@ -25,6 +30,24 @@ def test_ranks_match_the_slow_reference(seed):
     rng = random.Random(seed)
     scores = [rng.choice([None, *(round(rng.random(), 1) for _ in range(3))]) for _ in range(rng.randint(1, 12))]
     assert rank_within_group(scores) == _slow_ranks(scores)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_ranks_within_groups_match_ranking_each_group_alone(seed):
+    import random
+
+    rng = random.Random(seed)
+    n = rng.randint(0, 12)
+    scores = [rng.choice([None, 0.1, 0.5, 0.9, rng.random()]) for _ in range(n)]
+    ids = [rng.choice(["a", "b", None, 3]) for _ in range(n)]
+    expected = [None] * n
+    for key in set(ids):
+        members = [i for i in range(n) if ids[i] == key]
+        for i, rank in zip(members, _slow_ranks([scores[i] for i in members])):
+            expected[i] = rank
+    assert ranks_within_groups(scores, ids) == expected
+    with pytest.raises(ValueError, match="1 scores but 2 group ids"):
+        ranks_within_groups([0.1], ["a", "b"])
 
 
 def _verdict(score):
