@@ -85,12 +85,13 @@ def thumbnail(path: str | Path, side: int = THUMBNAIL_SIDE) -> tuple[str, int, i
 
 
 def _card(row: dict, index: int, side: int) -> dict:
-    thumb = thumbnail(row["path"], side) if row.get("status") not in ("missing",) else None
+    path = row.get("path")  # None for a row of a parquet table (aesr1-score ray): no file to show
+    thumb = thumbnail(path, side) if path else None
     parts = critique_by_dimension(row.get("reasoning", ""))
     return {
         **{key: row.get(key) for key in ("score", "spread", "level", "status", "detail", "rank", "burst", "burst_rank", "burst_size", "burst_best")},
         "n_samples": row.get("n_samples") or 0,
-        "name": Path(row["path"]).name, "anchor": f"photo-{index}",
+        "name": Path(path).name if path else row.get("key", ""), "anchor": f"photo-{index}",
         "thumbnail": thumb[0] if thumb else None, "width": thumb[1] if thumb else 0, "height": thumb[2] if thumb else 0,
         "image_status": row.get("status", ""),
         "dimensions": [(DIMENSION_TITLES[name], "; ".join(clauses)) for name, clauses in parts.items() if clauses],

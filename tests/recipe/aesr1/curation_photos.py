@@ -102,9 +102,10 @@ def held_out_originals(main_job: Path, count: int) -> list[Path]:
     return [main_job / "sample_release" / "AVA_dataset" / "images" / f"{image_id}.jpg" for image_id in ids]
 
 
-def open_in_chromium(page_file: Path, screenshot: Path | None = None) -> dict:
+def open_in_chromium(page_file: Path, screenshot: Path | None = None, act=None) -> dict:
     """Load a local page in headless Debian chromium (playwright): console errors and warnings, page
-    errors, requests that leave the file, and each image's (alt, complete, naturalWidth)."""
+    errors, requests that leave the file, and each image's (alt, complete, naturalWidth). ``act(page)``
+    runs after the load, before the screenshot (clicks and checks of the caller)."""
     chromium = require_binary("chromium")
     from playwright.sync_api import sync_playwright
 
@@ -119,6 +120,8 @@ def open_in_chromium(page_file: Path, screenshot: Path | None = None) -> dict:
             page.goto(page_file.resolve().as_uri())
             page.wait_for_load_state("load")
             images = page.eval_on_selector_all("img", "els => els.map(i => [i.alt, i.complete, i.naturalWidth])")
+            if act is not None:
+                act(page)
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from curation_photos import ARTIFACTS, require_binary, save_photo
+from curation_photos import ARTIFACTS, open_in_chromium, save_photo
 from PIL import Image
 
 from recipe.aesr1.curation.contact_sheet import (
@@ -42,30 +42,24 @@ def test_the_page_escapes_model_text_and_collapses_bursts(tmp_path):
     assert 'src="http' not in page and "<link" not in page  # self-contained
 
 
-def test_the_page_loads_in_headless_chromium_without_errors(tmp_path):
-    chromium = require_binary("chromium")
-    from playwright.sync_api import sync_playwright
+def test_a_row_without_a_file_is_shown_by_its_key(tmp_path):
+    """Rows of a parquet table scored by aesr1-score ray carry no path: a card with no preview, not a crash."""
+    table_row = {"key": "ava/953619", "path": None, "score": 0.61, "spread": 0.0, "n_samples": 1, "level": "fair",
+                 "status": "ok", "detail": "", "reasoning": "Soft light."}
+    page = render_contact_sheet([table_row])
+    assert '<div class="name">ava/953619</div>' in page and "no preview" in page and "0.61" in page
 
+
+def test_the_page_loads_in_headless_chromium_without_errors(tmp_path):
     sheet = write_contact_sheet(_rows(tmp_path), tmp_path / "sheet.html")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            problems = []
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: problems.append(f"request {r.url}") if not r.url.startswith(("file:", "data:")) else None)
-            page.goto(sheet.resolve().as_uri())
-            page.wait_for_load_state("load")
-            images = page.eval_on_selector_all("img", "els => els.map(i => [i.alt, i.complete, i.naturalWidth])")
-            assert len(images) == 4 and all(done and width > 0 for _, done, width in images), images
-            assert not page.is_visible("img[alt='b2.jpg']")  # collapsed ...
-            page.click("summary")
-            assert page.is_visible("img[alt='b2.jpg']")  # ... one click away
-            assert not page.evaluate("window.__xss__ === 1")
-            page.screenshot(path=str(ARTIFACTS / "contact_sheet.png"), full_page=True)
-        finally:
-            browser.close()
-    assert problems == []
+
+    def open_the_burst(page):
+        assert not page.is_visible("img[alt='b2.jpg']")  # collapsed ...
+        page.click("summary")
+        assert page.is_visible("img[alt='b2.jpg']")  # ... one click away
+        assert not page.evaluate("window.__xss__ === 1")
+
+    seen = open_in_chromium(sheet, ARTIFACTS / "contact_sheet.png", act=open_the_burst)
+    assert len(seen["images"]) == 4 and all(done and width > 0 for _, done, width in seen["images"]), seen["images"]
+    assert seen["problems"] == []
     assert (ARTIFACTS / "contact_sheet.png").stat().st_size > 5_000
